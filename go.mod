@@ -1,0 +1,3 @@
+module github.com/tocsin-org/tocsin
+
+go 1.26.8

@@ -1,0 +1,54 @@
+package tocsin
+
+import (
+	"context"
+	"time"
+)
+
+// Channel names a way of delivering a message.
+const ChannelEmail = "email"
+
+// Message is one outgoing message to one recipient, written to the outbox in
+// the same transaction as the change that causes it, and delivered by a
+// worker. A message never has several recipients.
+type Message struct {
+	ID      int64
+	Channel string
+	To      string
+	Subject string
+	Body    string            // text/plain, UTF-8
+	Headers map[string]string // extra headers, such as List-Unsubscribe
+	// Key is unique: enqueuing the same key twice stores one message. The
+	// delivery uses it too (the e-mail Message-ID), so a receiver can drop a
+	// copy sent again after a crash between send and acknowledgement.
+	Key string
+
+	Attempts      int
+	NextAttemptAt time.Time
+	LockedUntil   *time.Time
+	SentAt        *time.Time
+	DeadAt        *time.Time // gave up after the last retry
+	LastError     string
+	CreatedAt     time.Time
+}
+
+// OutboxStats counts messages by state, for metrics and the console.
+type OutboxStats struct {
+	Pending int // not sent, not given up
+	Dead    int
+	Sent    int
+}
+
+// OutboxService is the outbox as the delivery worker sees it.
+type OutboxService interface {
+	// ClaimMessages leases up to limit due messages until now+lease and
+	// counts an attempt on each. A worker that dies loses its lease, and the
+	// message is claimed again after it expires.
+	ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Message, error)
+	MarkSent(ctx context.Context, id int64, at time.Time) error
+	// MarkRetry releases the lease and schedules the next attempt.
+	MarkRetry(ctx context.Context, id int64, errText string, next time.Time) error
+	MarkDead(ctx context.Context, id int64, errText string, at time.Time) error
+	OutboxStats(ctx context.Context) (OutboxStats, error)
+	Messages(ctx context.Context, limit int) ([]*Message, error)
+}

@@ -1,0 +1,66 @@
+package tocsin
+
+import (
+	"context"
+	"time"
+)
+
+// Session is a signed-in browser. The cookie holds a random value; only its
+// SHA-256 (ID) is stored, so a database leak gives no usable session.
+type Session struct {
+	ID         string // hex SHA-256 of the cookie value
+	UserID     int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute expiry; idle expiry is LastSeenAt + idle timeout
+	IP         string
+	UserAgent  string
+	// Verified is false between the password and the second factor (or the
+	// mandatory enrolment); such a session opens only the 2FA pages.
+	Verified bool
+}
+
+// SignIn is one sign-in attempt, kept for throttling, new-device alerts and
+// the "previous sign-in" line shown after signing in.
+type SignIn struct {
+	ID        int64
+	UserID    int64  // 0 when the e-mail matched no account
+	Email     string // as typed, lower-cased
+	At        time.Time
+	IP        string
+	UserAgent string
+	Device    string // hex SHA-256 of the device cookie, "" if none
+	Success   bool
+}
+
+// SignInFilter selects sign-in attempts for counting.
+type SignInFilter struct {
+	UserID  int64  // 0: any
+	IP      string // "": any
+	Device  string // "": any
+	Success *bool
+	Since   time.Time
+}
+
+// SessionService stores sessions and sign-in history.
+type SessionService interface {
+	// CreateSession stores s, records the successful sign-in, and enqueues
+	// msgs (such as a new-device alert) in the same transaction.
+	CreateSession(ctx context.Context, a Actor, s *Session, in *SignIn, msgs []*Message) error
+	Session(ctx context.Context, id string) (*Session, error)
+	// TouchSession moves LastSeenAt forward (not audited: it is not a change
+	// a person makes).
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	VerifySession(ctx context.Context, a Actor, id string) error
+	DeleteSession(ctx context.Context, a Actor, id string) error
+	// DeleteUserSessions signs a user out everywhere except keepID ("" for all).
+	DeleteUserSessions(ctx context.Context, a Actor, userID int64, keepID string) error
+	UserSessions(ctx context.Context, userID int64) ([]*Session, error)
+	DeleteExpiredSessions(ctx context.Context, idleBefore, now time.Time) (int, error)
+
+	// RecordFailedSignIn stores a failed attempt and enqueues msgs with it.
+	RecordFailedSignIn(ctx context.Context, in *SignIn, msgs []*Message) error
+	CountSignIns(ctx context.Context, f SignInFilter) (int, error)
+	// LastSignIns returns the newest successful sign-ins of a user, newest first.
+	LastSignIns(ctx context.Context, userID int64, limit int) ([]*SignIn, error)
+}

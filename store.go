@@ -1,0 +1,15 @@
+package tocsin
+
+import "context"
+
+// Store is everything tocsin keeps. sqlstore implements it over SQLite and
+// PostgreSQL.
+type Store interface {
+	UserService
+	SessionService
+	TokenService
+	AuditService
+	OutboxService
+	Ping(ctx context.Context) error
+	Close() error
+}
