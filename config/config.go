@@ -1,0 +1,79 @@
+// Package config reads tocsin's configuration: one typed struct, filled from
+// defaults, then a YAML file, then TOCSIN_* environment variables, and
+// validated once at start so that a bad value stops start-up with a message
+// naming the key, the value and what is allowed.
+package config
+
+import (
+	"time"
+)
+
+// Config is every setting tocsin reads. The yaml tag of each field is its key
+// in the file; the environment variable is TOCSIN_ followed by the key path in
+// upper case with dots as underscores (smtp.password → TOCSIN_SMTP_PASSWORD).
+type Config struct {
+	DataDir  string `yaml:"data_dir"` // SQLite file, secret key
+	Database string `yaml:"database"` // "" for SQLite in data_dir, or postgres://…
+	Listen   string `yaml:"listen"`
+	// BaseURL is the address people use to reach tocsin, for links in
+	// messages (setup link, alerts). Default: http://LISTEN.
+	BaseURL        string   `yaml:"base_url"`
+	Lang           string   `yaml:"lang"`
+	TimeZone       string   `yaml:"time_zone"`
+	TrustedProxies []string `yaml:"trusted_proxies"` // CIDRs whose X-Forwarded-For is believed
+
+	TLS      TLS      `yaml:"tls"`
+	Password Password `yaml:"password"`
+	Session  Session  `yaml:"session"`
+	SMTP     SMTP     `yaml:"smtp"`
+	Log      Log      `yaml:"log"`
+}
+
+// TLS serves HTTPS directly when both files are set.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Password holds the argon2id cost; zero values take auth's defaults.
+type Password struct {
+	MemoryKiB     uint32 `yaml:"memory_kib"`
+	Time          uint32 `yaml:"time"`
+	Threads       uint8  `yaml:"threads"`
+	MaxConcurrent int    `yaml:"max_concurrent"` // hashes computed at once; bounds memory
+}
+
+// Session holds the console session lifetimes.
+type Session struct {
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	MaxAge      time.Duration `yaml:"max_age"`
+}
+
+// SMTP is the mail relay used by the outbox.
+type SMTP struct {
+	Host     string `yaml:"host"` // "" disables e-mail delivery (messages wait in the outbox)
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	From     string `yaml:"from"`
+	TLS      string `yaml:"tls"` // starttls, tls, none
+}
+
+// Log sets how tocsin logs.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text, json
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		DataDir:  "./tocsin-data",
+		Listen:   "127.0.0.1:8080",
+		Lang:     "en",
+		TimeZone: "Europe/Paris",
+		Session:  Session{IdleTimeout: 8 * time.Hour, MaxAge: 7 * 24 * time.Hour},
+		SMTP:     SMTP{Port: 587, TLS: "starttls"},
+		Log:      Log{Level: "info", Format: "text"},
+	}
+}

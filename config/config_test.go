@@ -1,0 +1,157 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaultsWithoutFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	c, err := Load("", envFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "./tocsin-data" || c.Listen != "127.0.0.1:8080" || c.TimeZone != "Europe/Paris" || c.Lang != "en" {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestLoadFileThenEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tocsin.yaml")
+	yaml := "listen: 127.0.0.1:9000\nlang: fr\nsmtp:\n  host: mail.example.org\n  from: tocsin@example.org\n  password: from-file\nsession:\n  idle_timeout: 2h\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(file, envFrom(map[string]string{
+		"TOCSIN_SMTP_PASSWORD":   "from-env",
+		"TOCSIN_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
+		"TOCSIN_PASSWORD_TIME":   "2",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9000" || c.Lang != "fr" || c.SMTP.Host != "mail.example.org" {
+		t.Errorf("file values not applied: %+v", c)
+	}
+	if c.SMTP.Password != "from-env" {
+		t.Errorf("environment should override the file, got %q", c.SMTP.Password)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != "10.0.0.0/8" {
+		t.Errorf("trusted_proxies = %q", c.TrustedProxies)
+	}
+	if c.Session.IdleTimeout != 2*time.Hour || c.Password.Time != 2 {
+		t.Errorf("duration/uint not parsed: %+v", c)
+	}
+}
+
+func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		env  map[string]string
+		want []string // substrings of the error
+	}{
+		{"unknown key", "lisen: x\n", nil, []string{"lisen", "not found"}},
+		{"bad yaml", "listen: [\n", nil, []string{"invalid YAML"}},
+		{"bad lang", "lang: de\n", nil, []string{"lang", `"de"`, "fr or en"}},
+		{"bad zone", "time_zone: Mars/Olympus\n", nil, []string{"time_zone", "Mars/Olympus", "IANA"}},
+		{"bad listen", "listen: nowhere\n", nil, []string{"listen", "nowhere", "host:port"}},
+		{"bad database", "database: mysql://x\n", nil, []string{"database", "postgres://"}},
+		{"database password redacted", "database: mysql://u:hunter2@x/db\n", nil, []string{"database", "xxxxx"}},
+		{"bad proxy", "trusted_proxies: [not-an-ip]\n", nil, []string{"trusted_proxies", "not-an-ip", "CIDR"}},
+		{"half tls", "tls: {cert: /x.pem}\n", nil, []string{"tls", "both"}},
+		{"bad smtp tls", "smtp: {tls: maybe}\n", nil, []string{"smtp.tls", "maybe", "starttls"}},
+		{"smtp without from", "smtp: {host: mail.example.org}\n", nil, []string{"smtp.from"}},
+		{"idle too short", "session: {idle_timeout: 1s}\n", nil, []string{"session.idle_timeout", "1s"}},
+		{"env duration", "", map[string]string{"TOCSIN_SESSION_MAX_AGE": "forever"}, []string{"session.max_age", "TOCSIN_SESSION_MAX_AGE", "forever", "duration"}},
+		{"env number", "", map[string]string{"TOCSIN_PASSWORD_THREADS": "900"}, []string{"password.threads", "900", "255"}},
+		{"base url", "base_url: status.example.org\n", nil, []string{"base_url", "https://"}},
+		{"memory", "password: {memory_kib: 12}\n", nil, []string{"password.memory_kib", "12"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(file, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(file, envFrom(tt.env))
+			if err == nil {
+				t.Fatal("expected an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error leaks a password: %q", err)
+			}
+		})
+	}
+}
+
+func TestExplicitMissingFileIsAnError(t *testing.T) {
+	if _, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), envFrom(nil)); err == nil {
+		t.Fatal("a --config file that does not exist must stop start-up")
+	}
+}
+
+func TestEveryKeyHasAnEnvironmentVariable(t *testing.T) {
+	keys := Keys()
+	for _, want := range []string{"data_dir", "smtp.password", "session.idle_timeout", "password.max_concurrent"} {
+		found := false
+		for _, k := range keys {
+			found = found || k == want
+		}
+		if !found {
+			t.Errorf("key %q missing from Keys() = %v", want, keys)
+		}
+	}
+	if got := EnvName("smtp.password"); got != "TOCSIN_SMTP_PASSWORD" {
+		t.Errorf("EnvName = %q", got)
+	}
+}
+
+func TestPublicURL(t *testing.T) {
+	tests := []struct {
+		c    Config
+		want string
+	}{
+		{Config{Listen: "127.0.0.1:8080"}, "http://127.0.0.1:8080"},
+		{Config{Listen: ":8080"}, "http://localhost:8080"},
+		{Config{Listen: ":8443", TLS: TLS{Cert: "c", Key: "k"}}, "https://localhost:8443"},
+		{Config{Listen: ":8080", BaseURL: "https://status.example.org/"}, "https://status.example.org"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.c.PublicURL(); got != tt.want {
+				t.Errorf("PublicURL() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzParse feeds arbitrary bytes to the loader: it must return a value or
+// an error, never panic.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("listen: 127.0.0.1:8080\nlang: fr\n"))
+	f.Add([]byte("smtp: {host: x, port: 99999}\n"))
+	f.Add([]byte("session:\n  idle_timeout: 5m\n"))
+	f.Add([]byte("trusted_proxies: [1.2.3.4, ::1/128]\n"))
+	f.Add([]byte("&a [*a]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := Default()
+		if err := Parse(&c, data); err != nil {
+			return
+		}
+		_ = c.Validate()
+	})
+}

@@ -1,0 +1,121 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Validate checks every value and returns the first problem, naming the
+// key, the value and what is allowed.
+func (c *Config) Validate() error {
+	bad := func(key string, value any, allowed string) error {
+		return fmt.Errorf("config: %s: %q is not valid: %s", key, fmt.Sprint(value), allowed)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return bad("data_dir", c.DataDir, "give a directory path, such as ./tocsin-data")
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") &&
+		!strings.HasPrefix(c.Database, "postgresql://") && !strings.HasPrefix(c.Database, "sqlite:") {
+		return bad("database", redactURL(c.Database), `leave empty for SQLite in data_dir, or give "sqlite:PATH" or a postgres:// URL`)
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		return bad("listen", c.Listen, "give host:port, such as 127.0.0.1:8080 or :8080")
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("base_url", c.BaseURL, "give an absolute http:// or https:// URL, such as https://status.example.org")
+		}
+	}
+	if c.Lang != "fr" && c.Lang != "en" {
+		return bad("lang", c.Lang, "fr or en")
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" || c.TimeZone == "Local" {
+		return bad("time_zone", c.TimeZone, "an IANA time zone name, such as Europe/Paris or UTC")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := ParseCIDR(p); err != nil {
+			return bad("trusted_proxies", p, "an IP address or CIDR range, such as 127.0.0.1 or 10.0.0.0/8")
+		}
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return bad("tls", c.TLS.Cert+c.TLS.Key, "set both tls.cert and tls.key, or neither")
+	}
+	if c.Password.MaxConcurrent < 0 || c.Password.MaxConcurrent > 1024 {
+		return bad("password.max_concurrent", c.Password.MaxConcurrent, "0 (one per CPU) to 1024")
+	}
+	if c.Password.MemoryKiB != 0 && (c.Password.MemoryKiB < 8*1024 || c.Password.MemoryKiB > 4*1024*1024) {
+		return bad("password.memory_kib", c.Password.MemoryKiB, "0 (default) or 8192 to 4194304 KiB")
+	}
+	if c.Password.Time > 100 {
+		return bad("password.time", c.Password.Time, "0 (default) or 1 to 100 passes")
+	}
+	if c.Session.IdleTimeout < time.Minute || c.Session.IdleTimeout > 30*24*time.Hour {
+		return bad("session.idle_timeout", c.Session.IdleTimeout, "from 1m to 720h")
+	}
+	if c.Session.MaxAge < c.Session.IdleTimeout || c.Session.MaxAge > 90*24*time.Hour {
+		return bad("session.max_age", c.Session.MaxAge, "at least session.idle_timeout and at most 2160h")
+	}
+	if c.SMTP.Host != "" {
+		if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
+			return bad("smtp.port", c.SMTP.Port, "1 to 65535")
+		}
+		if !strings.Contains(c.SMTP.From, "@") {
+			return bad("smtp.from", c.SMTP.From, "the sender address, such as tocsin@example.org")
+		}
+	}
+	switch c.SMTP.TLS {
+	case "starttls", "tls", "none":
+	default:
+		return bad("smtp.tls", c.SMTP.TLS, "starttls, tls or none")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", c.Log.Level, "debug, info, warn or error")
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		return bad("log.format", c.Log.Format, "text or json")
+	}
+	return nil
+}
+
+// ParseCIDR accepts a CIDR range or a single address.
+func ParseCIDR(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// PublicURL returns the base URL people use, defaulting to the listen address.
+func (c *Config) PublicURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	scheme := "http"
+	if c.TLS.Cert != "" {
+		scheme = "https"
+	}
+	host, port, _ := net.SplitHostPort(c.Listen)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// redactURL hides a password in a database URL before it is printed.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
+}
