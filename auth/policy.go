@@ -39,9 +39,9 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 // by look-alike digits), the same characters repeated, a run of the
 // alphabet, the digits or a keyboard row (alone or with digits and symbols
 // around it), or that contain one of
-// the context strings (the user's e-mail address and name, the site name),
-// compared without regard to case. Context strings shorter than 3
-// characters are ignored.
+// the context strings (the user's e-mail address and name, the site name)
+// or a word of 4 characters or more of them, compared without regard to
+// case. Context strings shorter than 3 characters are ignored.
 func CheckPassword(password string, context ...string) error {
 	if !utf8.ValidString(password) {
 		return tocsin.Errorf(tocsin.EINVALID, "The password contains bytes that are not text (invalid UTF-8).")
@@ -85,9 +85,11 @@ func isCommon(s string) bool {
 }
 
 // contextWords returns the lower-cased context strings worth refusing in a
-// password: each string of 3 characters or more and, for an e-mail address,
-// its local part and the pieces of the local part of 4 characters or more
-// ("jean.dupont@example.org" gives "jean.dupont", "jean" and "dupont").
+// password: each string of 3 characters or more, the local part of an
+// e-mail address, and their words of 4 characters or more
+// ("jean.dupont@example.org" gives "jean.dupont@example.org",
+// "jean.dupont", "jean" and "dupont"; "Acme Hosting" gives "acme hosting",
+// "acme" and "hosting").
 func contextWords(context []string) []string {
 	var out []string
 	add := func(s string, minRunes int) {
