@@ -245,12 +245,19 @@ func parsePHC(s string) (phc, error) {
 		return p, fmt.Errorf("%w: parameters out of range", errMalformedHash)
 	}
 	p.memory, p.time, p.threads = uint32(vals[0]), uint32(vals[1]), uint8(vals[2])
-	var err error
-	if p.salt, err = b64.DecodeString(parts[4]); err != nil || len(p.salt) < minSaltLen || len(p.salt) > maxSaltLen {
+	var ok bool
+	if p.salt, ok = decodeB64(parts[4]); !ok || len(p.salt) < minSaltLen || len(p.salt) > maxSaltLen {
 		return phc{}, fmt.Errorf("%w: bad salt", errMalformedHash)
 	}
-	if p.key, err = b64.DecodeString(parts[5]); err != nil || len(p.key) < minKeyLen || len(p.key) > maxKeyLen {
+	if p.key, ok = decodeB64(parts[5]); !ok || len(p.key) < minKeyLen || len(p.key) > maxKeyLen {
 		return phc{}, fmt.Errorf("%w: bad hash", errMalformedHash)
 	}
 	return p, nil
+}
+
+// decodeB64 decodes unpadded standard base64 in its one canonical form
+// (the decoder alone would skip line breaks).
+func decodeB64(s string) ([]byte, bool) {
+	b, err := b64.DecodeString(s)
+	return b, err == nil && b64.EncodeToString(b) == s
 }

@@ -171,6 +171,8 @@ func TestVerifyMalformed(t *testing.T) {
 		{"hash too long", strings.Replace(good, key, strings.Repeat("A", 120), 1)},
 		{"hash url alphabet", strings.Replace(good, key, strings.Repeat("_", 43), 1)},
 		{"hash non-canonical bits", strings.Replace(good, key, key[:42]+"h", 1)},
+		{"line break in hash", strings.Replace(good, key, key[:20]+"\r\n"+key[20:], 1)},
+		{"line break in salt", strings.Replace(good, salt, salt[:8]+"\n"+salt[8:], 1)},
 	}
 	h := NewHasher(fastParams)
 	for _, tt := range tests {
