@@ -420,8 +420,8 @@ func BenchmarkHash(b *testing.B) {
 
 // BenchmarkConcurrentSignIn200 runs 200 Verify calls at once per iteration
 // with the default parameters and reports the peak heap in use, sampled
-// every millisecond: it stays near MaxConcurrent × 64 MiB (plus garbage not
-// yet collected) instead of 200 × 64 MiB.
+// every millisecond: it stays near 2 × MaxConcurrent × 64 MiB (live hashes
+// plus garbage the GC has not collected yet) instead of 200 × 64 MiB.
 func BenchmarkConcurrentSignIn200(b *testing.B) {
 	const callers = 200
 	h, enc := benchHasher(b)
