@@ -1,9 +1,12 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -31,6 +34,7 @@ const (
 // <data dir>/secret.key.
 type Box struct {
 	aead cipher.AEAD
+	key  []byte
 }
 
 // NewBox returns a Box with a 32-byte key.
@@ -46,7 +50,7 @@ func NewBox(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	return &Box{aead: aead}, nil
+	return &Box{aead: aead, key: bytes.Clone(key)}, nil
 }
 
 // Seal encrypts plaintext and returns nonce ‖ ciphertext ‖ tag, with a fresh
@@ -189,4 +193,13 @@ func createKeyFile(dataDir, path string) (key []byte, err error) {
 		d.Close()
 	}
 	return key, nil
+}
+
+// DeriveKey returns a 32-byte key for another purpose (such as signing CSRF
+// tokens), derived from the secret key with HMAC-SHA256 over label, so that
+// one secret serves several uses without one use revealing another's key.
+func (b *Box) DeriveKey(label string) []byte {
+	mac := hmac.New(sha256.New, b.key)
+	mac.Write([]byte("tocsin derive: " + label))
+	return mac.Sum(nil)
 }

@@ -8,7 +8,7 @@ import "time"
 //
 // The policy the server applies, on every password or second-factor
 // failure, is the longest delay of three counters, each counting failures
-// since the last success in the last 24 hours:
+// in the last hour:
 //
 //   - per account and IP address (AccountIPBackoff): one source guessing
 //     one account. It applies even on a known device.

@@ -1,0 +1,165 @@
+package httpserver
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+)
+
+// buildHandler registers the route table on a ServeMux and wraps it in the
+// middleware every request goes through.
+func (s *Server) buildHandler() http.Handler {
+	mux := http.NewServeMux()
+	for i := range s.routes {
+		mux.Handle(s.routes[i].pattern, s.wrap(&s.routes[i]))
+	}
+	mux.Handle("/", s.wrap(&route{pattern: "/", access: public, kind: page, handle: notFound}))
+	return s.observe(s.securityHeaders(mux))
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) error {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		state(r).route.kind = api
+	}
+	return tocsin.Errorf(tocsin.ENOTFOUND, "No page at %s.", r.URL.Path)
+}
+
+// wrap applies the route's authentication and access check, then runs its
+// handler, and writes any error in the route's format.
+func (s *Server) wrap(rt *route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := state(r)
+		copyRoute := *rt
+		st.route = &copyRoute
+		var err error
+		switch rt.kind {
+		case api:
+			err = s.authenticateToken(r, rt.access)
+		case page:
+			err = s.authenticatePage(w, r, rt.access)
+		}
+		if err == nil {
+			err = rt.handle(w, r)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// statusWriter records the status code for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	st *reqState
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.st.status == 0 {
+		w.st.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.st.status == 0 {
+		w.st.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe resolves the client address, recovers from panics without showing
+// a stack to the client, counts the request and logs failures.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		r, st := withState(r)
+		st.ip = s.clientIP(r)
+		sw := &statusWriter{ResponseWriter: w, st: st}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic serving request", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				if st.status == 0 {
+					s.writeError(sw, r, tocsin.Errorf(tocsin.EINTERNAL, "panic"))
+				}
+			}
+			pattern := "unmatched"
+			if st.route != nil {
+				pattern = st.route.pattern
+			}
+			s.metrics.observeRequest(pattern, st.status, time.Since(start))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// securityHeaders applies the headers every response carries. The CSP
+// allows no inline script or style; data: images carry the TOTP QR code.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if s.secureCookies() {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientIP returns the address of the client. X-Forwarded-For is believed
+// only when the connection comes from a trusted proxy, and then read from
+// the right, skipping trusted proxies, so a client cannot spoof it by
+// sending its own header.
+func (s *Server) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !s.trusted(a) {
+			return a.String()
+		}
+		peer = a
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// secureCookies reports whether browsers reach tocsin over HTTPS, directly
+// or through a proxy that terminates TLS.
+func (s *Server) secureCookies() bool {
+	return s.cfg.TLS.Cert != "" || strings.HasPrefix(s.cfg.BaseURL, "https://")
+}

@@ -1,0 +1,157 @@
+package httpserver
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+)
+
+var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
+
+// openAPIDoc builds the OpenAPI 3 document from the route table, so that
+// a route cannot exist without being described.
+func (s *Server) openAPIDoc() []byte {
+	s.openAPIOnce.Do(func() {
+		paths := map[string]map[string]any{}
+		for _, rt := range s.routes {
+			if rt.kind != api {
+				continue
+			}
+			method, p, _ := strings.Cut(rt.pattern, " ")
+			op := map[string]any{
+				"summary":     rt.summary,
+				"operationId": operationID(method, p),
+				"security":    []map[string][]string{{"bearer": {}}},
+				"description": "Needs a token with the " + string(rt.access) + " role.",
+				"responses":   responsesFor(method, p),
+			}
+			var params []map[string]any
+			for _, m := range pathParam.FindAllStringSubmatch(p, -1) {
+				params = append(params, map[string]any{
+					"name": m[1], "in": "path", "required": true,
+					"schema": map[string]any{"type": "integer", "minimum": 1},
+				})
+			}
+			if params != nil {
+				op["parameters"] = params
+			}
+			if body, ok := requestBodies[rt.pattern]; ok {
+				op["requestBody"] = map[string]any{
+					"required": true,
+					"content":  map[string]any{"application/json": map[string]any{"schema": body}},
+				}
+			}
+			if paths[p] == nil {
+				paths[p] = map[string]any{}
+			}
+			paths[p][strings.ToLower(method)] = op
+		}
+		doc := map[string]any{
+			"openapi": "3.0.3",
+			"info":    map[string]any{"title": "tocsin API", "version": "1"},
+			"paths":   paths,
+			"components": map[string]any{
+				"securitySchemes": map[string]any{
+					"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "A token from `tocsin token create`."},
+				},
+				"schemas": schemas,
+			},
+		}
+		s.openAPIJSON, _ = json.MarshalIndent(doc, "", "  ")
+	})
+	return s.openAPIJSON
+}
+
+func operationID(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(method))
+	for _, part := range strings.Split(path, "/") {
+		part = strings.Trim(part, "{}")
+		if part == "" || part == "api" || part == "v1" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + strings.ReplaceAll(part[1:], ".", ""))
+	}
+	return b.String()
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func jsonResponse(desc string, schema map[string]any) map[string]any {
+	return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+}
+
+// responsesFor lists the documented responses of an operation.
+func responsesFor(method, path string) map[string]any {
+	errResp := jsonResponse("Error", ref("Error"))
+	out := map[string]any{"401": errResp, "403": errResp}
+	ok, found := successBodies[method+" "+path]
+	switch {
+	case method == "DELETE":
+		out["204"] = map[string]any{"description": "Done"}
+	case !found:
+		out["200"] = map[string]any{"description": "OK", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
+	case method == "POST" && !strings.Contains(path, "{"):
+		out["201"] = jsonResponse("Created", ok)
+	default:
+		out["200"] = jsonResponse("OK", ok)
+	}
+	if method != "GET" {
+		out["400"] = errResp
+		out["409"] = errResp
+		out["413"] = errResp
+		out["415"] = errResp
+	}
+	if strings.Contains(path, "{") || method == "DELETE" {
+		out["404"] = errResp
+	}
+	return out
+}
+
+func object(required []string, props map[string]any) map[string]any {
+	return map[string]any{"type": "object", "required": required, "properties": props, "additionalProperties": false}
+}
+
+var (
+	str      = map[string]any{"type": "string"}
+	integer  = map[string]any{"type": "integer"}
+	boolean  = map[string]any{"type": "boolean"}
+	dateTime = map[string]any{"type": "string", "format": "date-time"}
+	nullable = map[string]any{"type": "string", "format": "date-time", "nullable": true}
+	roleList = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string", "enum": []string{"viewer", "responder", "communicator", "approver", "admin"}}}
+
+	schemas = map[string]any{
+		"Error": object([]string{"error"}, map[string]any{"error": object([]string{"code", "message"}, map[string]any{"code": str, "message": str})}),
+		"User": object([]string{"id", "email", "roles"}, map[string]any{
+			"id": integer, "email": str, "name": str, "roles": roleList, "lang": str,
+			"two_factor": boolean, "disabled_at": nullable, "created_at": dateTime,
+		}),
+		"Token": object([]string{"id", "name", "roles"}, map[string]any{
+			"id": integer, "name": str, "roles": roleList, "created_by": str,
+			"created_at": dateTime, "last_used_at": nullable, "revoked_at": nullable,
+		}),
+		"AuditEntry": object([]string{"seq", "at", "action"}, map[string]any{
+			"seq": integer, "at": dateTime, "actor": str, "ip": str, "action": str, "target": str,
+			"before": str, "after": str, "prev_hash": str, "hash": str,
+		}),
+	}
+
+	successBodies = map[string]map[string]any{
+		"GET /api/v1/me":                  ref("Token"),
+		"GET /api/v1/users":               object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
+		"POST /api/v1/users":              ref("User"),
+		"GET /api/v1/users/{id}":          ref("User"),
+		"POST /api/v1/users/{id}/disable": ref("User"),
+		"GET /api/v1/tokens":              object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
+		"POST /api/v1/tokens":             object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
+		"GET /api/v1/audit":               object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
+		"GET /api/v1/audit/verify":        object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
+	}
+
+	requestBodies = map[string]map[string]any{
+		"POST /api/v1/users": object([]string{"email", "roles", "password"}, map[string]any{
+			"email": str, "name": str, "roles": roleList, "password": map[string]any{"type": "string", "minLength": 12},
+		}),
+		"POST /api/v1/tokens": object([]string{"name", "roles"}, map[string]any{"name": str, "roles": roleList}),
+	}
+)

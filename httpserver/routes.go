@@ -1,0 +1,102 @@
+package httpserver
+
+import (
+	"net/http"
+
+	"github.com/tocsin-org/tocsin"
+)
+
+// access says who may call a route.
+type access string
+
+const (
+	public  access = "public"  // anyone, signed in or not
+	pending access = "pending" // a signed-in browser, even before its second factor
+)
+
+// roleAccess turns a role into the access a route needs.
+func roleAccess(r tocsin.Role) access { return access(r) }
+
+var (
+	viewer = roleAccess(tocsin.RoleViewer)
+	admin  = roleAccess(tocsin.RoleAdmin)
+)
+
+// kind says how a route authenticates and how its errors are written.
+type kind int
+
+const (
+	page kind = iota // browser: session cookie, CSRF token on POST, HTML errors
+	api              // script: bearer token, JSON body and errors
+	raw              // plain text, no authentication beyond access (health, assets)
+)
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one line of the route table.
+type route struct {
+	pattern string // net/http pattern: "METHOD /path/{var}"
+	access  access
+	kind    kind
+	handle  handlerFunc
+	// summary documents API routes in the OpenAPI document.
+	summary string
+}
+
+// routeTable is every route tocsin serves, with the access each needs. A
+// test walks this table with every role.
+func (s *Server) routeTable() []route {
+	return []route{
+		// Health and operations.
+		{pattern: "GET /healthz", access: public, kind: raw, handle: s.healthz},
+		{pattern: "GET /readyz", access: public, kind: raw, handle: s.readyz},
+		{pattern: "GET /metrics", access: viewer, kind: api, handle: s.serveMetrics, summary: "Prometheus metrics"},
+		{pattern: "GET /static/{file}", access: public, kind: raw, handle: s.static},
+		{pattern: "GET /{$}", access: public, kind: page, handle: s.home},
+
+		// First admin, sign-in and second factor.
+		{pattern: "GET /setup", access: public, kind: page, handle: s.setupForm},
+		{pattern: "POST /setup", access: public, kind: page, handle: s.setup},
+		{pattern: "GET /signin", access: public, kind: page, handle: s.signInForm},
+		{pattern: "POST /signin", access: public, kind: page, handle: s.signIn},
+		{pattern: "GET /signin/2fa", access: pending, kind: page, handle: s.challengeForm},
+		{pattern: "POST /signin/2fa", access: pending, kind: page, handle: s.challenge},
+		{pattern: "GET /signin/2fa/enrol", access: pending, kind: page, handle: s.enrolForm},
+		{pattern: "POST /signin/2fa/enrol", access: pending, kind: page, handle: s.enrol},
+		{pattern: "POST /signout", access: pending, kind: page, handle: s.signOut},
+		{pattern: "POST /lang", access: public, kind: page, handle: s.switchLang},
+
+		// The console: one's own account.
+		{pattern: "GET /console", access: viewer, kind: page, handle: s.dashboard},
+		{pattern: "GET /console/account", access: viewer, kind: page, handle: s.account},
+		{pattern: "POST /console/account/lang", access: viewer, kind: page, handle: s.setLang},
+		{pattern: "POST /console/account/password", access: viewer, kind: page, handle: s.changePassword},
+		{pattern: "POST /console/sessions/{id}/revoke", access: viewer, kind: page, handle: s.revokeSession},
+		{pattern: "POST /console/sessions/revoke-others", access: viewer, kind: page, handle: s.revokeOtherSessions},
+
+		// The console: administration.
+		{pattern: "GET /console/users", access: admin, kind: page, handle: s.users},
+		{pattern: "POST /console/users", access: admin, kind: page, handle: s.createUser},
+		{pattern: "POST /console/users/{id}/roles", access: admin, kind: page, handle: s.setUserRoles},
+		{pattern: "POST /console/users/{id}/disable", access: admin, kind: page, handle: s.disableUser},
+		{pattern: "POST /console/users/{id}/enable", access: admin, kind: page, handle: s.enableUser},
+		{pattern: "POST /console/users/{id}/reset-2fa", access: admin, kind: page, handle: s.resetUser2FA},
+		{pattern: "GET /console/tokens", access: admin, kind: page, handle: s.tokens},
+		{pattern: "POST /console/tokens", access: admin, kind: page, handle: s.createToken},
+		{pattern: "POST /console/tokens/{id}/revoke", access: admin, kind: page, handle: s.revokeToken},
+		{pattern: "GET /console/audit", access: admin, kind: page, handle: s.audit},
+
+		// JSON API.
+		{pattern: "GET /api/v1/openapi.json", access: public, kind: raw, handle: s.openAPI},
+		{pattern: "GET /api/v1/me", access: viewer, kind: api, handle: s.apiMe, summary: "The token making the request"},
+		{pattern: "GET /api/v1/users", access: admin, kind: api, handle: s.apiUsers, summary: "List accounts"},
+		{pattern: "POST /api/v1/users", access: admin, kind: api, handle: s.apiCreateUser, summary: "Create an account"},
+		{pattern: "GET /api/v1/users/{id}", access: admin, kind: api, handle: s.apiUser, summary: "One account"},
+		{pattern: "POST /api/v1/users/{id}/disable", access: admin, kind: api, handle: s.apiDisableUser, summary: "Disable an account and end its sessions"},
+		{pattern: "GET /api/v1/tokens", access: admin, kind: api, handle: s.apiTokens, summary: "List API tokens"},
+		{pattern: "POST /api/v1/tokens", access: admin, kind: api, handle: s.apiCreateToken, summary: "Create an API token (shown once)"},
+		{pattern: "DELETE /api/v1/tokens/{id}", access: admin, kind: api, handle: s.apiRevokeToken, summary: "Revoke an API token"},
+		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
+		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},
+	}
+}
