@@ -1,0 +1,407 @@
+package httpserver
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/auth"
+)
+
+// intendedAccess is the access policy, written down apart from routes.go:
+// the route walk checks that the server enforces what routes.go declares,
+// and this table checks that routes.go declares what was meant. Changing a
+// route's access, or adding a route, means changing this table in review.
+var intendedAccess = map[string]access{
+	"GET /healthz":                         public,
+	"GET /readyz":                          public,
+	"GET /metrics":                         viewer,
+	"GET /static/{file}":                   public,
+	"GET /{$}":                             public,
+	"GET /setup":                           public,
+	"POST /setup":                          public,
+	"GET /signin":                          public,
+	"POST /signin":                         public,
+	"GET /signin/2fa":                      pending,
+	"POST /signin/2fa":                     pending,
+	"GET /signin/2fa/enrol":                pending,
+	"POST /signin/2fa/enrol":               pending,
+	"POST /signout":                        pending,
+	"POST /lang":                           public,
+	"GET /console":                         viewer,
+	"GET /console/account":                 viewer,
+	"POST /console/account/lang":           viewer,
+	"POST /console/account/password":       viewer,
+	"POST /console/sessions/{id}/revoke":   viewer,
+	"POST /console/sessions/revoke-others": viewer,
+	"GET /console/users":                   admin,
+	"POST /console/users":                  admin,
+	"POST /console/users/{id}/roles":       admin,
+	"POST /console/users/{id}/disable":     admin,
+	"POST /console/users/{id}/enable":      admin,
+	"POST /console/users/{id}/reset-2fa":   admin,
+	"GET /console/tokens":                  admin,
+	"POST /console/tokens":                 admin,
+	"POST /console/tokens/{id}/revoke":     admin,
+	"GET /console/audit":                   admin,
+	"GET /api/v1/openapi.json":             public,
+	"GET /api/v1/me":                       viewer,
+	"GET /api/v1/users":                    admin,
+	"POST /api/v1/users":                   admin,
+	"GET /api/v1/users/{id}":               admin,
+	"POST /api/v1/users/{id}/disable":      admin,
+	"GET /api/v1/tokens":                   admin,
+	"POST /api/v1/tokens":                  admin,
+	"DELETE /api/v1/tokens/{id}":           admin,
+	"GET /api/v1/audit":                    admin,
+	"GET /api/v1/audit/verify":             admin,
+}
+
+// allowed is the expected outcome of a request: computed from the route's
+// declared access and tocsin.Roles.Allows. roles is nil for an anonymous
+// caller.
+func allowed(a access, roles tocsin.Roles) bool {
+	switch a {
+	case public:
+		return true
+	case pending:
+		return roles != nil
+	}
+	return roles != nil && roles.Allows(tocsin.Role(a))
+}
+
+// principal is one caller of the walk: anonymous, or one account and one
+// token each holding exactly one role.
+type principal struct {
+	name  string
+	roles tocsin.Roles // nil: anonymous
+	user  *testUser
+	b     *browser
+	token string
+}
+
+// walkFixture is what the walk needs to build a sensible request.
+type walkFixture struct {
+	e          *testEnv
+	walker     *testUser // signs in on POST /signin
+	victim     *testUser // target of /users/{id} routes
+	victimSess string    // a session ID of victim's
+	victimTok  int64     // target of /tokens/{id} routes
+}
+
+func (f *walkFixture) path(t *testing.T, pattern string) string {
+	_, p, _ := strings.Cut(pattern, " ")
+	p = strings.TrimSuffix(p, "{$}")
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		switch {
+		case part == "{file}":
+			parts[i] = f.e.srv.pages.hashed["style.css"]
+		case part == "{id}" && i > 0 && parts[i-1] == "sessions":
+			parts[i] = f.victimSess
+		case part == "{id}" && i > 0 && parts[i-1] == "users":
+			parts[i] = fmt.Sprint(f.victim.ID)
+		case part == "{id}" && i > 0 && parts[i-1] == "tokens":
+			parts[i] = fmt.Sprint(f.victimTok)
+		case strings.HasPrefix(part, "{"):
+			t.Fatalf("route %s: the walk has no value for %s; add one", pattern, part)
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// form is the body of a console POST: valid where a handler would
+// otherwise answer 401 for a reason other than access (a wrong password or
+// code), harmless elsewhere.
+func (f *walkFixture) form(pattern string, p *principal) url.Values {
+	switch pattern {
+	case "POST /signin":
+		return url.Values{"email": {f.walker.Email}, "password": {f.walker.Password}}
+	case "POST /signin/2fa":
+		if p.user != nil && p.user.secret != nil {
+			return url.Values{"code": {f.e.nextCode(p.user)}}
+		}
+	case "POST /lang":
+		return url.Values{"lang": {"en"}}
+	case "POST /console/users":
+		return url.Values{"email": {"console-" + p.name + "@example.org"}, "roles": {"viewer"}, "password": {testPassword}, "password2": {testPassword}}
+	case "POST /console/users/{id}/roles":
+		return url.Values{"roles": {"viewer"}}
+	case "POST /console/tokens":
+		return url.Values{"name": {"console-" + p.name}, "roles": {"viewer"}}
+	}
+	return url.Values{}
+}
+
+// json is the body of an API POST.
+func (f *walkFixture) json(pattern string, p *principal) string {
+	switch pattern {
+	case "POST /api/v1/users":
+		return fmt.Sprintf(`{"email":"api-%s@example.org","roles":["viewer"],"password":%q}`, p.name, testPassword)
+	case "POST /api/v1/tokens":
+		return fmt.Sprintf(`{"name":"api-%s","roles":["viewer"]}`, p.name)
+	}
+	return ""
+}
+
+// ensureSignedIn signs p in again when a route of the walk ended its
+// session (sign-out) or replaced it (sign-in as the walker).
+func (f *walkFixture) ensureSignedIn(p *principal) {
+	if p.roles == nil {
+		return
+	}
+	if s := p.b.session(); s == nil || !s.Verified || s.UserID != p.user.ID {
+		p.b = f.e.signedIn(p.user, "127.0.0.1")
+	}
+}
+
+// walkOne sends one route's request as p and returns a description of the
+// mismatch with want, or "".
+func (f *walkFixture) walkOne(t *testing.T, rt route, p *principal, want bool) string {
+	method, _, _ := strings.Cut(rt.pattern, " ")
+	target := f.path(t, rt.pattern)
+	var resp *response
+	switch rt.kind {
+	case api, raw:
+		body := ""
+		if method == http.MethodPost {
+			body = f.json(rt.pattern, p)
+		}
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, f.e.ts.URL+target, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "https://evil.example")
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if p.token != "" {
+			req.Header.Set("Authorization", "Bearer "+p.token)
+		}
+		resp = f.e.do(req)
+	case page:
+		b := p.b
+		if p.roles == nil {
+			b = f.e.browser("127.0.0.1") // a fresh anonymous browser each time
+		}
+		b.Header.Set("Origin", "https://evil.example")
+		if method == http.MethodPost {
+			resp = b.post(target, f.form(rt.pattern, p))
+		} else {
+			req, err := http.NewRequest(method, f.e.ts.URL+target, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp = b.send(req)
+		}
+		f.ensureSignedIn(p)
+	}
+
+	// Every response, allowed or not, carries the security headers and no
+	// CORS grant.
+	if v := resp.Header.Get("Access-Control-Allow-Origin"); v != "" {
+		t.Errorf("%s as %s: Access-Control-Allow-Origin %q", rt.pattern, p.name, v)
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("%s as %s: security headers missing", rt.pattern, p.name)
+	}
+
+	t.Logf("%-12s %d %s", p.name, resp.Status, resp.location())
+	denied := isDenied(rt, method, resp)
+	switch {
+	case want && denied:
+		return fmt.Sprintf("%s as %s: refused (%d %s), but access %q allows it", rt.pattern, p.name, resp.Status, resp.location(), rt.access)
+	case !want && !denied:
+		return fmt.Sprintf("%s as %s: answered %d, but access %q forbids it", rt.pattern, p.name, resp.Status, rt.access)
+	case !want:
+		// Refused: in the way the caller expects.
+		var wantStatus int
+		switch {
+		case p.roles != nil:
+			wantStatus = http.StatusForbidden
+		case rt.kind == page && method == http.MethodGet:
+			wantStatus = http.StatusSeeOther
+		default:
+			wantStatus = http.StatusUnauthorized
+		}
+		if resp.Status != wantStatus {
+			return fmt.Sprintf("%s as %s: refused with %d, want %d", rt.pattern, p.name, resp.Status, wantStatus)
+		}
+		if rt.kind == api {
+			code := tocsin.EFORBIDDEN
+			if p.roles == nil {
+				code = tocsin.EUNAUTHORIZED
+			}
+			if !strings.Contains(resp.Body, `"code":"`+code+`"`) {
+				return fmt.Sprintf("%s as %s: refusal is not a JSON %s error: %s", rt.pattern, p.name, code, resp.Body)
+			}
+		}
+	}
+	return ""
+}
+
+// isDenied reports whether resp is an access refusal: 401, 403, or the
+// console's redirect to sign-in, or (on role routes, where the 2FA pages'
+// own redirects cannot happen) to the second factor.
+func isDenied(rt route, method string, resp *response) bool {
+	switch resp.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return true
+	case http.StatusSeeOther:
+		loc := resp.location()
+		if rt.kind != page {
+			return false
+		}
+		return strings.HasPrefix(loc, "/signin?next=") || (isRole(rt.access) && loc == "/signin/2fa")
+	}
+	return false
+}
+
+// newWalk sets up the principals and fixtures of the route walk.
+func newWalk(t *testing.T, e *testEnv) (*walkFixture, []*principal) {
+	f := &walkFixture{e: e}
+	f.walker = e.createUser("walker@example.org", tocsin.RoleResponder)
+	f.victim = e.createUser("victim@example.org", tocsin.RoleViewer)
+	vb := e.signedIn(f.victim, "127.0.0.1")
+	f.victimSess = auth.HashToken(vb.cookie(sessionCookie))
+	_, vt := e.createToken("victim", tocsin.RoleViewer)
+	f.victimTok = vt.ID
+
+	ps := []*principal{{name: "anonymous"}}
+	for _, r := range tocsin.AllRoles {
+		p := &principal{name: string(r), roles: tocsin.Roles{r}}
+		p.user = e.createUser(string(r)+"@example.org", r)
+		p.b = e.signedIn(p.user, "127.0.0.1")
+		p.token, _ = e.createToken("walk-"+string(r), r)
+		ps = append(ps, p)
+	}
+	return f, ps
+}
+
+// TestRouteTableAccess walks every route of the route table with every
+// principal (anonymous, and an account and a token holding exactly one of
+// each role) and checks allowed or refused against the route's declared
+// access.
+func TestRouteTableAccess(t *testing.T) {
+	e := newTestEnv(t)
+	table := e.srv.routeTable()
+
+	t.Run("declared access is the intended policy", func(t *testing.T) {
+		seen := map[string]bool{}
+		for _, rt := range table {
+			seen[rt.pattern] = true
+			want, ok := intendedAccess[rt.pattern]
+			switch {
+			case !ok:
+				t.Errorf("route %s (access %q) is not in intendedAccess: add it after deciding who may call it", rt.pattern, rt.access)
+			case want != rt.access:
+				t.Errorf("route %s declares access %q, the policy says %q", rt.pattern, rt.access, want)
+			}
+			if rt.access != public && rt.access != pending && !isRole(rt.access) {
+				t.Errorf("route %s: access %q is neither public, pending nor a role", rt.pattern, rt.access)
+			}
+			if rt.access == pending && rt.kind != page {
+				t.Errorf("route %s: pending access only means something for console pages", rt.pattern)
+			}
+		}
+		for p := range intendedAccess {
+			if !seen[p] {
+				t.Errorf("intendedAccess lists %s, which the route table no longer has", p)
+			}
+		}
+	})
+
+	f, principals := newWalk(t, e)
+	for _, rt := range table {
+		t.Run(rt.pattern, func(t *testing.T) {
+			for _, p := range principals {
+				if msg := f.walkOne(t, rt, p, allowed(rt.access, p.roles)); msg != "" {
+					t.Error(msg)
+				}
+			}
+		})
+	}
+
+	// The two kinds of credentials do not cross over.
+	adminP := principals[len(principals)-1]
+	if adminP.name != string(tocsin.RoleAdmin) {
+		t.Fatal("the last principal should be the admin")
+	}
+	t.Run("session cookies are refused on the API", func(t *testing.T) {
+		for _, rt := range table {
+			if rt.kind != api || rt.access == public {
+				continue
+			}
+			method, _, _ := strings.Cut(rt.pattern, " ")
+			req, _ := http.NewRequest(method, e.ts.URL+f.path(t, rt.pattern), nil)
+			resp := adminP.b.send(req)
+			if resp.Status != http.StatusUnauthorized {
+				t.Errorf("%s with an admin's session cookie: %d, want 401", rt.pattern, resp.Status)
+			}
+		}
+	})
+	t.Run("bearer tokens are refused on console pages", func(t *testing.T) {
+		for _, rt := range table {
+			if rt.kind != page || rt.access == public {
+				continue
+			}
+			method, _, _ := strings.Cut(rt.pattern, " ")
+			req, _ := http.NewRequest(method, e.ts.URL+f.path(t, rt.pattern), strings.NewReader(""))
+			req.Header.Set("Authorization", "Bearer "+adminP.token)
+			resp := e.do(req)
+			if !isDenied(rt, method, resp) {
+				t.Errorf("%s with an admin token and no session: %d %s, want refused", rt.pattern, resp.Status, resp.location())
+			}
+		}
+	})
+}
+
+func isRole(a access) bool {
+	for _, r := range tocsin.AllRoles {
+		if access(r) == a {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRouteWalkCatchesWrongAccess shows that the walk can fail: a server
+// whose admin page is opened to viewers (as if routes.go said viewer, or
+// the middleware ignored the role) is reported for the viewer principal,
+// while the expectation still comes from the real route table.
+func TestRouteWalkCatchesWrongAccess(t *testing.T) {
+	e := newTestEnv(t)
+	table := e.srv.routeTable()
+	f, principals := newWalk(t, e)
+	for _, target := range []string{"GET /console/users", "GET /api/v1/users"} {
+		var rt route
+		for i := range e.srv.routes {
+			if e.srv.routes[i].pattern == target {
+				e.srv.routes[i].access = viewer // the mistake, in the serving table only
+			}
+		}
+		for _, r := range table {
+			if r.pattern == target {
+				rt = r
+			}
+		}
+		var mismatches []string
+		for _, p := range principals {
+			if msg := f.walkOne(t, rt, p, allowed(rt.access, p.roles)); msg != "" {
+				mismatches = append(mismatches, msg)
+			}
+		}
+		// Viewer, responder, communicator and approver now get in.
+		if len(mismatches) != 4 {
+			t.Errorf("%s opened to viewers: the walk reported %d mismatches, want 4: %q", target, len(mismatches), mismatches)
+		}
+	}
+}
