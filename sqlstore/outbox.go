@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -187,13 +185,4 @@ func (db *DB) Messages(ctx context.Context, limit int) ([]*tocsin.Message, error
 		return nil, fmt.Errorf("sqlstore: messages: %w", err)
 	}
 	return out, nil
-}
-
-// message reads one message; for tests and future callers.
-func (c conn) message(ctx context.Context, id int64) (*tocsin.Message, error) {
-	m, err := scanMessage(c.queryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, messageNotFound(id)
-	}
-	return m, err
 }
