@@ -28,6 +28,7 @@ func unavailable(t testing.TB, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv(RequireEnv) != "" {
 		t.Fatalf("testpeer: %s (%s is set, so this is a failure, not a skip)", msg, RequireEnv)
+		return
 	}
 	t.Skipf("testpeer: %s; set %s=1 to make this a failure", msg, RequireEnv)
 }
