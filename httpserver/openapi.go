@@ -23,7 +23,7 @@ func (s *Server) openAPIDoc() []byte {
 				"operationId": operationID(method, p),
 				"security":    []map[string][]string{{"bearer": {}}},
 				"description": "Needs a token with the " + string(rt.access) + " role.",
-				"responses":   responsesFor(method, p),
+				"responses":   responsesFor(method, p, queryParams[rt.pattern] != nil),
 			}
 			var params []map[string]any
 			for _, m := range pathParam.FindAllStringSubmatch(p, -1) {
@@ -32,6 +32,7 @@ func (s *Server) openAPIDoc() []byte {
 					"schema": map[string]any{"type": "integer", "minimum": 1},
 				})
 			}
+			params = append(params, queryParams[rt.pattern]...)
 			if params != nil {
 				op["parameters"] = params
 			}
@@ -81,8 +82,9 @@ func jsonResponse(desc string, schema map[string]any) map[string]any {
 	return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
 }
 
-// responsesFor lists the documented responses of an operation.
-func responsesFor(method, path string) map[string]any {
+// responsesFor lists the documented responses of an operation; one that
+// takes query parameters answers 400 when they are invalid.
+func responsesFor(method, path string, hasQuery bool) map[string]any {
 	errResp := jsonResponse("Error", ref("Error"))
 	out := map[string]any{"401": errResp, "403": errResp}
 	ok, found := successBodies[method+" "+path]
@@ -96,6 +98,9 @@ func responsesFor(method, path string) map[string]any {
 	default:
 		out["200"] = jsonResponse("OK", ok)
 	}
+	if hasQuery {
+		out["400"] = errResp
+	}
 	if method != "GET" {
 		out["400"] = errResp
 		out["409"] = errResp
@@ -106,6 +111,10 @@ func responsesFor(method, path string) map[string]any {
 		out["404"] = errResp
 	}
 	return out
+}
+
+func query(name, desc string, schema map[string]any) map[string]any {
+	return map[string]any{"name": name, "in": "query", "required": false, "description": desc, "schema": schema}
 }
 
 func object(required []string, props map[string]any) map[string]any {
@@ -146,6 +155,19 @@ var (
 		"POST /api/v1/tokens":             object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
 		"GET /api/v1/audit":               object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
 		"GET /api/v1/audit/verify":        object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
+	}
+
+	// queryParams documents the query strings operations read.
+	queryParams = map[string][]map[string]any{
+		"GET /api/v1/audit": {
+			query("actor", "Part of the actor label (e-mail, token:NAME, cli, system).", str),
+			query("action", "Action prefix, such as user. or token.create.", str),
+			query("target", "Exact target, such as user:3.", str),
+			query("since", "First day (YYYY-MM-DD, in the server's time zone).", map[string]any{"type": "string", "format": "date"}),
+			query("until", "Last day, included (YYYY-MM-DD).", map[string]any{"type": "string", "format": "date"}),
+			query("page", "Page number, from 1.", map[string]any{"type": "integer", "minimum": 1, "maximum": 100000}),
+			query("limit", "Entries per page, 1 to 1000.", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+		},
 	}
 
 	requestBodies = map[string]map[string]any{

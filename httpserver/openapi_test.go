@@ -1,0 +1,219 @@
+package httpserver
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/tocsin-org/tocsin"
+)
+
+// loadOpenAPI fetches the document from the live server and validates it
+// as an OpenAPI 3 document.
+func loadOpenAPI(t *testing.T, e *testEnv) *openapi3.T {
+	t.Helper()
+	resp := e.call(http.MethodGet, "/api/v1/openapi.json", "", "")
+	if resp.Status != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("openapi.json: %d %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData([]byte(resp.Body))
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("not a valid OpenAPI 3 document: %v", err)
+	}
+	return doc
+}
+
+// apiCase is one call of a documented operation.
+type apiCase struct {
+	name       string
+	path       string // concrete path, with query
+	token      string
+	body       string
+	ctype      string // defaults to application/json when body is set
+	wantStatus int
+}
+
+func TestOpenAPIDocument(t *testing.T) {
+	e := newTestEnv(t)
+	doc := loadOpenAPI(t, e)
+
+	t.Run("operations are the API routes", func(t *testing.T) {
+		var documented, routed []string
+		for p, item := range doc.Paths.Map() {
+			for m := range item.Operations() {
+				documented = append(documented, m+" "+p)
+			}
+		}
+		for _, rt := range e.srv.routeTable() {
+			if rt.kind == api {
+				routed = append(routed, rt.pattern)
+			}
+		}
+		slices.Sort(documented)
+		slices.Sort(routed)
+		if !slices.Equal(documented, routed) {
+			t.Errorf("documented operations differ from the API routes:\ndocumented %q\nrouted     %q", documented, routed)
+		}
+	})
+
+	e.createUser("admin@example.org", tocsin.RoleAdmin) // accounts may be disabled only while an admin remains
+	admin, _ := e.createToken("openapi-admin", tocsin.RoleAdmin)
+	viewerTok, _ := e.createToken("openapi-viewer", tocsin.RoleViewer)
+	target := e.createUser("target@example.org", tocsin.RoleResponder)
+	_, victimTok := e.createToken("openapi-victim", tocsin.RoleResponder)
+	user := fmt.Sprintf("/api/v1/users/%d", target.ID)
+	newUser := fmt.Sprintf(`{"email":"new@example.org","name":"New","roles":["responder"],"password":%q}`, testPassword)
+
+	// Every documented operation gets at least a successful call with an
+	// admin token; most get their error answers too. All are validated
+	// against the document, status code included.
+	cases := map[string][]apiCase{
+		"GET /metrics": {
+			{name: "ok", path: "/metrics", token: admin, wantStatus: 200},
+			{name: "no token", path: "/metrics", wantStatus: 401},
+		},
+		"GET /api/v1/me": {
+			{name: "ok", path: "/api/v1/me", token: admin, wantStatus: 200},
+			{name: "bad token", path: "/api/v1/me", token: "tcn_nope", wantStatus: 401},
+		},
+		"GET /api/v1/users": {
+			{name: "ok", path: "/api/v1/users", token: admin, wantStatus: 200},
+			{name: "viewer", path: "/api/v1/users", token: viewerTok, wantStatus: 403},
+		},
+		"POST /api/v1/users": {
+			{name: "ok", path: "/api/v1/users", token: admin, body: newUser, wantStatus: 201},
+			{name: "taken", path: "/api/v1/users", token: admin, body: newUser, wantStatus: 409},
+			{name: "weak password", path: "/api/v1/users", token: admin, body: `{"email":"weak@example.org","roles":["viewer"],"password":"password1234"}`, wantStatus: 400},
+			{name: "text body", path: "/api/v1/users", token: admin, body: "email=x", ctype: "text/plain", wantStatus: 415},
+			{name: "too large", path: "/api/v1/users", token: admin, body: `{"name":"` + strings.Repeat("a", maxJSONBytes) + `"}`, wantStatus: 413},
+		},
+		"GET /api/v1/users/{id}": {
+			{name: "ok", path: user, token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/users/999999", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/users/{id}/disable": {
+			{name: "ok", path: user + "/disable", token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/users/999999/disable", token: admin, wantStatus: 404},
+		},
+		"GET /api/v1/tokens": {
+			{name: "ok", path: "/api/v1/tokens", token: admin, wantStatus: 200},
+		},
+		"POST /api/v1/tokens": {
+			{name: "ok", path: "/api/v1/tokens", token: admin, body: `{"name":"ci","roles":["responder"]}`, wantStatus: 201},
+			{name: "taken", path: "/api/v1/tokens", token: admin, body: `{"name":"ci","roles":["responder"]}`, wantStatus: 409},
+			{name: "bad name", path: "/api/v1/tokens", token: admin, body: `{"name":"a b","roles":["responder"]}`, wantStatus: 400},
+		},
+		"DELETE /api/v1/tokens/{id}": {
+			{name: "ok", path: fmt.Sprintf("/api/v1/tokens/%d", victimTok.ID), token: admin, wantStatus: 204},
+			{name: "missing", path: "/api/v1/tokens/999999", token: admin, wantStatus: 404},
+		},
+		"GET /api/v1/audit": {
+			{name: "ok", path: "/api/v1/audit", token: admin, wantStatus: 200},
+			{name: "filtered", path: "/api/v1/audit?action=user.&limit=5&since=2000-01-01", token: admin, wantStatus: 200},
+			{name: "bad limit", path: "/api/v1/audit?limit=0", token: admin, wantStatus: 400},
+		},
+		"GET /api/v1/audit/verify": {
+			{name: "ok", path: "/api/v1/audit/verify", token: admin, wantStatus: 200},
+		},
+	}
+
+	// Walk the document's operations in a fixed order.
+	var ops []string
+	for p, item := range doc.Paths.Map() {
+		for m := range item.Operations() {
+			ops = append(ops, m+" "+p)
+		}
+	}
+	slices.Sort(ops)
+	for _, op := range ops {
+		method, path, _ := strings.Cut(op, " ")
+		item := doc.Paths.Value(path)
+		operation := item.GetOperation(method)
+		cs, ok := cases[op]
+		if !ok || !slices.ContainsFunc(cs, func(c apiCase) bool { return c.token == admin && c.wantStatus < 300 }) {
+			t.Errorf("%s is documented but the test has no successful admin call for it: add one", op)
+			continue
+		}
+		for _, c := range cs {
+			t.Run(op+" "+c.name, func(t *testing.T) {
+				var body io.Reader
+				if c.body != "" {
+					body = strings.NewReader(c.body)
+				}
+				req, err := http.NewRequest(method, e.ts.URL+c.path, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.token != "" {
+					req.Header.Set("Authorization", "Bearer "+c.token)
+				}
+				if c.body != "" {
+					ct := c.ctype
+					if ct == "" {
+						ct = "application/json"
+					}
+					req.Header.Set("Content-Type", ct)
+				}
+				params := pathParams(path, req.URL.Path)
+				reqIn := &openapi3filter.RequestValidationInput{
+					Request: req, PathParams: params,
+					Route:   &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: operation},
+					Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+				}
+				// A request the test means to be valid must be valid for
+				// the document too.
+				if c.wantStatus < 300 {
+					var buf []byte
+					if c.body != "" {
+						buf = []byte(c.body)
+						req.Body = io.NopCloser(bytes.NewReader(buf))
+					}
+					if err := openapi3filter.ValidateRequest(e.ctx, reqIn); err != nil {
+						t.Errorf("the document refuses a valid request: %v", err)
+					}
+					if buf != nil {
+						req.Body = io.NopCloser(bytes.NewReader(buf))
+					}
+				}
+				resp := e.do(req)
+				if resp.Status != c.wantStatus {
+					t.Fatalf("status %d, want %d: %s", resp.Status, c.wantStatus, resp.Body)
+				}
+				respIn := &openapi3filter.ResponseValidationInput{
+					RequestValidationInput: reqIn,
+					Status:                 resp.Status,
+					Header:                 resp.Header,
+					Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+				}
+				respIn.SetBodyBytes([]byte(resp.Body))
+				if err := openapi3filter.ValidateResponse(e.ctx, respIn); err != nil {
+					t.Errorf("response does not match the document: %v\nbody: %.300s", err, resp.Body)
+				}
+			})
+		}
+	}
+}
+
+// pathParams extracts the {name} values of a concrete path.
+func pathParams(template, path string) map[string]string {
+	out := map[string]string{}
+	tp, pp := strings.Split(template, "/"), strings.Split(path, "/")
+	for i, part := range tp {
+		if strings.HasPrefix(part, "{") && i < len(pp) {
+			out[strings.Trim(part, "{}")] = pp[i]
+		}
+	}
+	return out
+}
