@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -147,4 +148,89 @@ func lastLines(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// AxeEnv names the environment variable that may point at axe.min.js, the
+// axe-core accessibility checker that browser tests inject into pages.
+const AxeEnv = "TOCSIN_AXE_JS"
+
+// axePackage is what AxeScript installs from npm when no copy is found.
+const axePackage = "axe-core@4"
+
+// AxeScript returns the source of axe.min.js: from $TOCSIN_AXE_JS if set,
+// else from .cache/axe-core under the module root, where it is installed
+// with `npm install --prefix .cache/axe-core axe-core@4` the first time.
+// Without npm, or when the install fails, t is skipped (or fails if
+// TOCSIN_REQUIRE_PEERS is set).
+func AxeScript(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv(AxeEnv); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("testpeer: %s=%s: %v", AxeEnv, p, err)
+		}
+		return string(b)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatalf("testpeer: %v", err)
+	}
+	prefix := filepath.Join(root, ".cache", "axe-core")
+	path := filepath.Join(prefix, "node_modules", "axe-core", "axe.min.js")
+	if b, err := os.ReadFile(path); err == nil {
+		return string(b)
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		unavailable(t, "axe-core is not in %s and npm is not installed to fetch it (or set %s to an axe.min.js)", path, AxeEnv)
+	}
+	// Test binaries of several packages may get here at once: one installs,
+	// the others wait for it.
+	if err := os.MkdirAll(prefix, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.OpenFile(filepath.Join(prefix, ".install.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if b, err := os.ReadFile(path); err == nil {
+		return string(b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "install", "--prefix", prefix, axePackage)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		unavailable(t, "npm install --prefix %s %s: %v\n%s", prefix, axePackage, err, lastLines(out, 20))
+	}
+	t.Logf("testpeer: installed %s into %s", axePackage, prefix)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("testpeer: npm installed %s but %v", axePackage, err)
+	}
+	return string(b)
+}
+
+// moduleRoot returns the directory of the go.mod above the working
+// directory (go test runs each package in its own directory).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }
