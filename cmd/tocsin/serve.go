@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/auth"
+	"github.com/tocsin-org/tocsin/config"
+	"github.com/tocsin-org/tocsin/httpserver"
+	"github.com/tocsin-org/tocsin/notify"
+	"github.com/tocsin-org/tocsin/sqlstore"
+)
+
+// setupLinkLifetime is how long the first-admin link printed at start works.
+const setupLinkLifetime = time.Hour
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "serve", "serve [flags]",
+		"Run tocsin: the console, the API, health checks, metrics and the delivery worker.\nOn an empty database it prints a one-time link that creates the first admin.")
+	listen := f.String("listen", "", "`address` to listen on, host:port (default 127.0.0.1:8080); overrides listen")
+	if err := f.parse(args); err != nil {
+		return helpOK(err)
+	}
+	c, err := f.config(e)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		c.Listen = *listen
+		if err := c.Validate(); err != nil {
+			return err
+		}
+	}
+	log := newLogger(e, c)
+
+	db, err := openStore(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	box, err := auth.LoadOrCreateKey(c.DataDir, e.getenv("TOCSIN_SECRET_KEY"))
+	if err != nil {
+		return err
+	}
+
+	worker, err := startWorker(ctx, c, db, log)
+	if err != nil {
+		return err
+	}
+	srv, err := httpserver.New(httpserver.Options{
+		Config: c, Store: db, Hasher: newHasher(c), Box: box, Logger: log,
+		Version: version, KickOutbox: worker.kick,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another program using it? choose another with --listen)", c.Listen, err)
+	}
+	fmt.Fprintf(e.stderr, "tocsin %s listening on %s (data in %s)\n", version, ln.Addr(), c.DataDir)
+	if err := printSetupLink(ctx, e, c, db); err != nil {
+		ln.Close()
+		return err
+	}
+
+	var wg sync.WaitGroup
+	janitorCtx, stopJanitor := context.WithCancel(context.Background())
+	wg.Go(func() { sweepSessions(janitorCtx, db, c, log) })
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+	}
+	// HTTP stops first so that no new work arrives, then the workers drain.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil && err == nil {
+		err = serr
+	}
+	stopJanitor()
+	wg.Wait()
+	if werr := worker.shutdown(shutdownCtx); werr != nil && err == nil {
+		err = werr
+	}
+	fmt.Fprintln(e.stderr, "tocsin stopped")
+	return err
+}
+
+func newLogger(e *env, c config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
+}
+
+// newHasher applies the configured argon2id cost over auth's defaults.
+func newHasher(c config.Config) *auth.Hasher {
+	p := auth.DefaultPasswordParams
+	if c.Password.MemoryKiB != 0 {
+		p.MemoryKiB = c.Password.MemoryKiB
+	}
+	if c.Password.Time != 0 {
+		p.Time = c.Password.Time
+	}
+	if c.Password.Threads != 0 {
+		p.Threads = c.Password.Threads
+	}
+	if c.Password.MaxConcurrent != 0 {
+		p.MaxConcurrent = c.Password.MaxConcurrent
+	}
+	return auth.NewHasher(p)
+}
+
+// printSetupLink prints, on an empty database, the one-time link that
+// creates the first admin. No default password exists, ever.
+func printSetupLink(ctx context.Context, e *env, c config.Config, db *sqlstore.DB) error {
+	n, err := db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	plain, hash, err := auth.NewToken("tcu_")
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if err := db.CreateSetupToken(ctx, &tocsin.SetupToken{Hash: hash, CreatedAt: now, ExpiresAt: now.Add(setupLinkLifetime)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nNo account exists yet. Open this link within 1 hour to create the first admin:\n\n  %s/setup?token=%s\n\nOr create one from the command line: tocsin user add --email you@example.org --role admin\n\n", c.PublicURL(), plain)
+	return nil
+}
+
+// outbox is the delivery worker, or nothing when no channel is set up: then
+// messages wait in the outbox, and none is given up for want of a channel.
+type outbox struct{ w *notify.Worker }
+
+func (o outbox) kick() {
+	if o.w != nil {
+		o.w.Kick()
+	}
+}
+
+func (o outbox) shutdown(ctx context.Context) error {
+	if o.w == nil {
+		return nil
+	}
+	return o.w.Shutdown(ctx)
+}
+
+// startWorker starts outbox delivery over the configured channels.
+func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, log *slog.Logger) (outbox, error) {
+	if c.SMTP.Host == "" {
+		log.Warn("smtp.host is not set: e-mail alerts wait in the outbox until it is")
+		return outbox{}, nil
+	}
+	channels := map[string]notify.Channel{
+		tocsin.ChannelEmail: notify.NewSMTP(notify.SMTPConfig{
+			Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password,
+			From: c.SMTP.From, TLS: c.SMTP.TLS,
+		}),
+	}
+	w, err := notify.NewWorker(db, channels, notify.WorkerOptions{}, log)
+	if err != nil {
+		return outbox{}, err
+	}
+	w.Start(ctx)
+	return outbox{w}, nil
+}
+
+// sweepSessions deletes expired sessions every hour.
+func sweepSessions(ctx context.Context, db *sqlstore.DB, c config.Config, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if n, err := db.DeleteExpiredSessions(ctx, now.Add(-c.Session.IdleTimeout), now); err != nil && ctx.Err() == nil {
+			log.Warn("sweeping expired sessions", "err", err)
+		} else if n > 0 {
+			log.Info("swept expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/auth"
+)
+
+var userSubcommands = map[string]string{
+	"add":       "create an account; the password is read from standard input",
+	"list":      "list accounts",
+	"disable":   "disable an account and end its sessions",
+	"reset-2fa": "remove an account's second factor so that it enrols again",
+}
+
+func cmdUser(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		subcommandUsage(e, "user", userSubcommands)
+		if len(args) == 0 {
+			return exitCode(2)
+		}
+		return nil
+	}
+	switch args[0] {
+	case "add":
+		return userAdd(ctx, e, args[1:])
+	case "list":
+		return userList(ctx, e, args[1:])
+	case "disable", "reset-2fa":
+		return userChange(ctx, e, args[0], args[1:])
+	}
+	fmt.Fprintf(e.stderr, "tocsin user: unknown subcommand %q\n\n", args[0])
+	subcommandUsage(e, "user", userSubcommands)
+	return exitCode(2)
+}
+
+func userAdd(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "user add", "user add --email E --role R [--name N] [flags] < password",
+		"Create an account. The password is the first line of standard input, so that it never\nappears in the process list or shell history:\n\n  printf '%s\\n' \"$PASSWORD\" | tocsin user add --email alice@example.org --role admin\n\nAccounts with the admin or approver role set up two-factor authentication at first sign-in.")
+	email := f.String("email", "", "e-mail `address` of the account (required)")
+	role := f.String("role", "", "comma-separated `roles`: viewer, responder, communicator, approver, admin (required)")
+	name := f.String("name", "", "display `name`")
+	if err := f.parse(args); err != nil {
+		return helpOK(err)
+	}
+	if *email == "" || *role == "" {
+		return fmt.Errorf("user add needs --email and --role (see tocsin user add -h)")
+	}
+	roles, err := tocsin.ParseRoles(*role)
+	if err != nil {
+		return err
+	}
+	password, err := readPassword(e)
+	if err != nil {
+		return err
+	}
+	c, err := f.config(e)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := auth.NewUser(ctx, newHasher(c), *email, *name, roles, password)
+	if err != nil {
+		return err
+	}
+	if err := db.CreateUser(ctx, tocsin.CLI, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "created account %d: %s (%s)\n", u.ID, u.Email, u.Roles)
+	return nil
+}
+
+// readPassword reads the first line of standard input.
+func readPassword(e *env) (string, error) {
+	sc := bufio.NewScanner(e.stdin)
+	sc.Buffer(make([]byte, 4096), 4096)
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return "", fmt.Errorf("reading the password from standard input: %w", err)
+		}
+		return "", fmt.Errorf("no password on standard input: pipe it in, e.g. printf '%%s\\n' \"$PASSWORD\" | tocsin user add …")
+	}
+	return strings.TrimRight(sc.Text(), "\r"), nil
+}
+
+func userList(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "user list", "user list [flags]", "List accounts.")
+	if err := f.parse(args); err != nil {
+		return helpOK(err)
+	}
+	c, err := f.config(e)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	users, err := db.Users(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tROLES\t2FA\tSTATE")
+	for _, u := range users {
+		state := "active"
+		if u.Disabled() {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%s\n", u.ID, u.Email, u.Roles, u.TwoFactorEnabled(), state)
+	}
+	return tw.Flush()
+}
+
+// userChange disables an account or resets its second factor, found by
+// e-mail or ID.
+func userChange(ctx context.Context, e *env, sub string, args []string) error {
+	f := newFlags(e, "user "+sub, "user "+sub+" [flags] EMAIL|ID", userSubcommands[sub]+".")
+	if err := f.parse(args); err != nil {
+		return helpOK(err)
+	}
+	if f.NArg() != 1 {
+		return fmt.Errorf("user %s needs one account: its e-mail address or ID", sub)
+	}
+	c, err := f.config(e)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := findUser(ctx, db, f.Arg(0))
+	if err != nil {
+		return err
+	}
+	if sub == "disable" {
+		err = db.DisableUser(ctx, tocsin.CLI, u.ID)
+	} else {
+		err = db.ResetTwoFactor(ctx, tocsin.CLI, u.ID)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: done for %s\n", sub, u.Email)
+	return nil
+}
+
+func findUser(ctx context.Context, db tocsin.UserService, ref string) (*tocsin.User, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		return db.User(ctx, id)
+	}
+	return db.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(ref)))
+}
