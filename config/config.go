@@ -26,6 +26,7 @@ type Config struct {
 	Password Password `yaml:"password"`
 	Session  Session  `yaml:"session"`
 	SMTP     SMTP     `yaml:"smtp"`
+	Outbox   Outbox   `yaml:"outbox"`
 	Log      Log      `yaml:"log"`
 }
 
@@ -57,6 +58,17 @@ type SMTP struct {
 	Password string `yaml:"password"`
 	From     string `yaml:"from"`
 	TLS      string `yaml:"tls"` // starttls, tls, none
+}
+
+// Outbox tunes message delivery; zero values take the worker's defaults
+// (poll 2s, lease 2m, send timeout 1m, 12 attempts, retry 30s doubling to 1h).
+type Outbox struct {
+	PollInterval time.Duration `yaml:"poll_interval"`
+	Lease        time.Duration `yaml:"lease"` // a claimed message is retried after this if its worker died
+	SendTimeout  time.Duration `yaml:"send_timeout"`
+	MaxAttempts  int           `yaml:"max_attempts"`
+	RetryBase    time.Duration `yaml:"retry_base"`
+	RetryMax     time.Duration `yaml:"retry_max"`
 }
 
 // Log sets how tocsin logs.

@@ -73,6 +73,21 @@ func (c *Config) Validate() error {
 	default:
 		return bad("smtp.tls", c.SMTP.TLS, "starttls, tls or none")
 	}
+	for key, d := range map[string]time.Duration{
+		"outbox.poll_interval": c.Outbox.PollInterval, "outbox.lease": c.Outbox.Lease,
+		"outbox.send_timeout": c.Outbox.SendTimeout, "outbox.retry_base": c.Outbox.RetryBase,
+		"outbox.retry_max": c.Outbox.RetryMax,
+	} {
+		if d < 0 || d > 7*24*time.Hour {
+			return bad(key, d, "0 (default) or a duration up to 168h")
+		}
+	}
+	if c.Outbox.Lease != 0 && c.Outbox.SendTimeout != 0 && c.Outbox.Lease <= c.Outbox.SendTimeout {
+		return bad("outbox.lease", c.Outbox.Lease, "longer than outbox.send_timeout, or a slow send would be claimed twice")
+	}
+	if c.Outbox.MaxAttempts < 0 || c.Outbox.MaxAttempts > 100 {
+		return bad("outbox.max_attempts", c.Outbox.MaxAttempts, "0 (default) to 100")
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -170,7 +170,11 @@ func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, log *slo
 			From: c.SMTP.From, TLS: c.SMTP.TLS,
 		}),
 	}
-	w, err := notify.NewWorker(db, channels, notify.WorkerOptions{}, log)
+	o := c.Outbox
+	w, err := notify.NewWorker(db, channels, notify.WorkerOptions{
+		PollInterval: o.PollInterval, Lease: o.Lease, SendTimeout: o.SendTimeout,
+		MaxAttempts: o.MaxAttempts, BaseBackoff: o.RetryBase, MaxBackoff: o.RetryMax,
+	}, log)
 	if err != nil {
 		return outbox{}, err
 	}
