@@ -15,7 +15,8 @@ import (
 type AuditEntry struct {
 	Seq      int64 // 1, 2, 3… without gaps
 	At       time.Time
-	ActorID  int64
+	ActorID  int64  // the user, 0 if none
+	TokenID  int64  // the API token acted through, 0 if none
 	Actor    string // label: e-mail, "token:NAME", "cli", "system"
 	IP       string
 	Action   string // "user.create", "session.delete"…
@@ -39,6 +40,7 @@ func (e *AuditEntry) ComputeHash() string {
 	put(fmt.Sprint(e.Seq))
 	put(e.At.UTC().Format(time.RFC3339Nano))
 	put(fmt.Sprint(e.ActorID))
+	put(fmt.Sprint(e.TokenID))
 	put(e.Actor)
 	put(e.IP)
 	put(e.Action)

@@ -15,11 +15,11 @@ import (
 // the audit chain across connections and instances.
 const auditLock int64 = 0x746f6373696e_02 // "tocsin" 02
 
-const auditColumns = `seq, at, actor_id, actor, ip, action, target, before, after, prev_hash, hash`
+const auditColumns = `seq, at, actor_id, token_id, actor, ip, action, target, before, after, prev_hash, hash`
 
 func scanAudit(sc interface{ Scan(...any) error }) (*tocsin.AuditEntry, error) {
 	var e tocsin.AuditEntry
-	err := sc.Scan(&e.Seq, timeScan{&e.At}, &e.ActorID, &e.Actor, &e.IP, &e.Action, &e.Target,
+	err := sc.Scan(&e.Seq, timeScan{&e.At}, &e.ActorID, &e.TokenID, &e.Actor, &e.IP, &e.Action, &e.Target,
 		&e.Before, &e.After, &e.PrevHash, &e.Hash)
 	if err != nil {
 		return nil, err
@@ -45,6 +45,7 @@ func (c conn) audit(ctx context.Context, a tocsin.Actor, action, target, before,
 	e := &tocsin.AuditEntry{
 		At:      time.Now(),
 		ActorID: a.UserID,
+		TokenID: a.TokenID,
 		Actor:   a.Label,
 		IP:      a.IP,
 		Action:  action,
@@ -53,8 +54,8 @@ func (c conn) audit(ctx context.Context, a tocsin.Actor, action, target, before,
 		After:   after,
 	}
 	e.Seal(prev)
-	_, err = c.exec(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.At, e.ActorID, e.Actor, e.IP, e.Action, e.Target, e.Before, e.After, e.PrevHash, e.Hash)
+	_, err = c.exec(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.At, e.ActorID, e.TokenID, e.Actor, e.IP, e.Action, e.Target, e.Before, e.After, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("append audit entry: %w", err)
 	}

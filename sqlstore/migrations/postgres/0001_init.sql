@@ -75,6 +75,7 @@ CREATE TABLE audit_log (
 	seq       BIGINT PRIMARY KEY,
 	at        TIMESTAMPTZ NOT NULL,
 	actor_id  BIGINT NOT NULL DEFAULT 0,
+	token_id  BIGINT NOT NULL DEFAULT 0,
 	actor     TEXT    NOT NULL DEFAULT '',
 	ip        TEXT    NOT NULL DEFAULT '',
 	action    TEXT    NOT NULL,

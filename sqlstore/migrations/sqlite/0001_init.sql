@@ -75,6 +75,7 @@ CREATE TABLE audit_log (
 	seq       INTEGER PRIMARY KEY,
 	at        INTEGER NOT NULL,
 	actor_id  INTEGER NOT NULL DEFAULT 0,
+	token_id  INTEGER NOT NULL DEFAULT 0,
 	actor     TEXT    NOT NULL DEFAULT '',
 	ip        TEXT    NOT NULL DEFAULT '',
 	action    TEXT    NOT NULL,
