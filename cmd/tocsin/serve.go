@@ -52,16 +52,22 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another program using it? choose another with --listen)", c.Listen, err)
+	}
+	if c.BaseURL == "" {
+		// Links (the setup link, e-mails) name the port actually bound,
+		// which differs from the configured one with port 0.
+		c.Listen = ln.Addr().String()
+	}
 	srv, err := httpserver.New(httpserver.Options{
 		Config: c, Store: db, Hasher: newHasher(c), Box: box, Logger: log,
 		Version: version, KickOutbox: worker.kick,
 	})
 	if err != nil {
+		ln.Close()
 		return err
-	}
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another program using it? choose another with --listen)", c.Listen, err)
 	}
 	fmt.Fprintf(e.stderr, "tocsin %s listening on %s (data in %s)\n", version, ln.Addr(), c.DataDir)
 	if err := printSetupLink(ctx, e, c, db); err != nil {
