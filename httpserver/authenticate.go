@@ -206,17 +206,24 @@ func (s *Server) csrfToken(r *http.Request) string {
 // match the browser's cookie, or that a browser says came from another site.
 func (s *Server) checkCSRF(r *http.Request) error {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return tocsin.Errorf(tocsin.EFORBIDDEN, "%s", i18n.T(state(r).lang, "error.csrf"))
+		return &csrfError{tocsin.Errorf(tocsin.EFORBIDDEN, "%s", i18n.T(state(r).lang, "error.csrf"))}
 	}
 	if err := parseForm(r); err != nil {
 		return err
 	}
 	got := r.PostForm.Get(csrfField)
 	if got == "" || !hmac.Equal([]byte(got), []byte(s.csrfToken(r))) {
-		return tocsin.Errorf(tocsin.EFORBIDDEN, "%s", i18n.T(state(r).lang, "error.csrf"))
+		return &csrfError{tocsin.Errorf(tocsin.EFORBIDDEN, "%s", i18n.T(state(r).lang, "error.csrf"))}
 	}
 	return nil
 }
+
+// csrfError is a refused form. It is forbidden like a missing role, but
+// its page says what to do (reload the form) rather than blaming the role.
+type csrfError struct{ err *tocsin.Error }
+
+func (e *csrfError) Error() string { return e.err.Error() }
+func (e *csrfError) Unwrap() error { return e.err }
 
 // langFor picks the language: the account's preference, then the language
 // switch cookie, then Accept-Language, then the configured default.

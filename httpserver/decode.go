@@ -61,7 +61,9 @@ func decodeJSONBytes(body []byte, v any) error {
 			return tocsin.Errorf(tocsin.EINVALID, "Invalid JSON: %s.", trimJSONPrefix(err.Error()))
 		}
 	}
-	if dec.More() {
+	// Only white space may follow. (dec.More would let a stray "}" or "]"
+	// through, since it reports the end of an enclosing value.)
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return tocsin.Errorf(tocsin.EINVALID, "Send one JSON object, with nothing after it.")
 	}
 	return nil

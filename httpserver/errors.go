@@ -80,6 +80,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // for the errors the server itself raises.
 func (s *Server) errorText(r *http.Request, code string, err error) string {
 	lang := state(r).lang
+	var ce *csrfError
+	if errors.As(err, &ce) {
+		return tocsin.ErrorMessage(err) // already in the reader's language
+	}
 	switch code {
 	case tocsin.EINTERNAL:
 		return i18n.T(lang, "error.internal")
