@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -112,7 +113,7 @@ func (b *browser) saveArtifacts(t *testing.T) {
 	}
 	// The test's context may have run out; the artifacts get their own
 	// moment, still on the same tab.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), 10_000_000_000)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), 10*time.Second)
 	defer cancel()
 	b.shot++
 	base := filepath.Join(dir, fmt.Sprintf("%02d-%s", b.shot, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())))
@@ -140,10 +141,7 @@ func (b *browser) open(t *testing.T, path string) *network.Response {
 // openStatus loads path and fails unless it answers want.
 func (b *browser) openStatus(t *testing.T, path string, want int64) *network.Response {
 	t.Helper()
-	resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(b.base+path))
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
+	resp := b.follow(t, "open "+path, chromedp.Navigate(b.base+path))
 	if resp.Status != want {
 		t.Fatalf("open %s: status %d, want %d (%s)", path, resp.Status, want, b.errorText())
 	}
@@ -154,12 +152,26 @@ func (b *browser) openStatus(t *testing.T, path string, want int64) *network.Res
 // and fails unless it answers want.
 func (b *browser) submit(t *testing.T, sel string, want int64) *network.Response {
 	t.Helper()
-	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
-	if err != nil {
-		t.Fatalf("click %s: %v", sel, err)
-	}
+	resp := b.follow(t, "click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 	if resp.Status != want {
 		t.Fatalf("click %s: landed on %s with status %d, want %d (%s)", sel, resp.URL, resp.Status, want, b.errorText())
+	}
+	return resp
+}
+
+// pageTimeout bounds the wait for one page to load. A click that leads
+// nowhere would otherwise wait for the whole test's deadline.
+const pageTimeout = 30 * time.Second
+
+// follow runs actions that lead to a new page, waits for it to load and
+// returns the response of its document (after redirects).
+func (b *browser) follow(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) *network.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pageTimeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, actions...)
+	if err != nil {
+		t.Fatalf("%s: no page loaded: %v", what, err)
 	}
 	return resp
 }
@@ -238,7 +250,7 @@ func (b *browser) wantPage(t *testing.T, path, lang, h1 string) {
 // errorText returns the error or alert shown on the page, if any, for
 // failure messages.
 func (b *browser) errorText() string {
-	ctx, cancel := context.WithTimeout(b.ctx, 2_000_000_000)
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](
 		`Array.from(document.querySelectorAll('[role=alert], .error')).map(e => e.textContent.trim()).join(' / ') || '(no error shown)'`))

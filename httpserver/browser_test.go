@@ -96,6 +96,7 @@ func TestBrowserConsole(t *testing.T) {
 
 	b.step(t, "enrol", func(t *testing.T) {
 		b.accessible(t, "2FA enrolment")
+		wantQRCode(t, b)
 		adminSecret = readSecret(t, b)
 		b.fill(t, map[string]string{"code": auth.TOTPCode(adminSecret, time.Now())})
 		b.submit(t, `main form[action="/signin/2fa/enrol"] button[type=submit]`, 200)
@@ -104,9 +105,7 @@ func TestBrowserConsole(t *testing.T) {
 			t.Errorf("%d recovery codes shown, want 10", n)
 		}
 		b.accessible(t, "recovery codes")
-		if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(`main a[href="/console"]`), chromedp.NodeVisible)); err != nil {
-			t.Fatalf("continue to the console: %v", err)
-		}
+		b.follow(t, "continue to the console", chromedp.Click(chromedp.CSS(`main a[href="/console"]`), chromedp.NodeVisible))
 		b.wantPage(t, "/console", "en", en("dashboard.title"))
 		if got, want := b.text(t, "main p"), en("dashboard.hello", adminEmail); got != want {
 			t.Errorf("console says %q, want %q", got, want)
@@ -165,12 +164,10 @@ func TestBrowserConsole(t *testing.T) {
 
 	b.step(t, "sign in with password and TOTP", func(t *testing.T) {
 		// Typed, and sent with Enter from the password field.
-		if _, err := chromedp.RunResponse(b.ctx,
+		b.follow(t, "sign in with Enter",
 			chromedp.SendKeys(chromedp.ID("email"), adminEmail, chromedp.NodeVisible),
 			chromedp.SendKeys(chromedp.ID("password"), adminPassword+kb.Enter, chromedp.NodeVisible),
-		); err != nil {
-			t.Fatalf("sign in with Enter: %v", err)
-		}
+		)
 		b.wantPage(t, "/signin/2fa", "en", en("2fa.title"))
 		b.accessible(t, "2FA challenge")
 		b.fill(t, map[string]string{"code": wrongCode(adminSecret)})
@@ -347,6 +344,27 @@ func wrongCode(secret []byte) string {
 		}
 	}
 	panic("unreachable: at most five codes are valid")
+}
+
+// wantQRCode fails unless the enrolment page shows its QR code: an image
+// that the browser decoded (a data: URL the CSP or a bad PNG could stop).
+func wantQRCode(t *testing.T, b *browser) {
+	t.Helper()
+	type img struct {
+		Complete bool
+		Width    int
+	}
+	var got img
+	for range 50 { // decoding is asynchronous: give it up to a few seconds
+		got = eval[img](t, b, `(i => ({Complete: i.complete, Width: i.naturalWidth}))(document.querySelector('main img'))`)
+		if got.Complete {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !got.Complete || got.Width == 0 {
+		t.Errorf("the QR code image did not load (complete %v, natural width %d)", got.Complete, got.Width)
+	}
 }
 
 // tableRows returns the text of each cell of the page's main table.
