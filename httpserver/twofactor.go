@@ -3,6 +3,7 @@ package httpserver
 import (
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -118,8 +119,10 @@ func (s *Server) renderEnrol(w http.ResponseWriter, r *http.Request, status int,
 		"Next":   next,
 		"Sealed": base64.RawURLEncoding.EncodeToString(sealed),
 		"Secret": auth.TOTPSecretText(secret),
-		"QR":     "data:image/png;base64," + base64.StdEncoding.EncodeToString(png),
-		"Error":  errText,
+		// A data: URL is trusted here because the server made it from PNG bytes;
+		// html/template would otherwise replace it with #ZgotmplZ.
+		"QR":    template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
+		"Error": errText,
 	})
 	return nil
 }
