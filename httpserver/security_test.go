@@ -680,3 +680,34 @@ func TestLanguage(t *testing.T) {
 		isLang(t, e.browser("").get("/signin"), "fr", frTitle)
 	})
 }
+
+// TestSecondFactorNotLockedOutByPasswordGuessing: someone guessing the
+// password of a 2FA account from many addresses must not keep its owner,
+// on a known device with the right password and code, out of the second
+// factor step.
+//
+// Known bug, skipped until fixed: challenge (twofactor.go) throttles on
+// every failure of the account (SignInFilter{UserID}), password guesses
+// included, with no known-device exemption; an attacker failing once per
+// 15 minutes keeps the owner at 429 forever. Counting only second-factor
+// failures needs a field on tocsin.SignIn / SignInFilter (root package and
+// sqlstore), which this package does not own.
+func TestSecondFactorNotLockedOutByPasswordGuessing(t *testing.T) {
+	t.Skip("known bug: password guesses lock the owner out of the 2FA step (see the comment)")
+	e := newTestEnv(t)
+	u := e.createUser("owner@example.org", tocsin.RoleAdmin)
+	owner := e.signedIn(u, "127.0.0.4")
+	owner.post("/signout", nil)
+	// Guesses from many addresses, each as soon as the back-off allows.
+	for i := range 16 {
+		e.browser(fmt.Sprintf("127.0.0.%d", 10+i)).post("/signin", url.Values{"email": {u.Email}, "password": {"wrong password 123"}})
+		e.clock.Advance(auth.AccountBackoff.Delay(i + 1))
+	}
+	e.clock.Advance(-auth.AccountBackoff.Delay(16) + 2*time.Minute)
+	if r := owner.post("/signin", url.Values{"email": {u.Email}, "password": {u.Password}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("owner's password on a known device: %d", r.Status)
+	}
+	if r := owner.post("/signin/2fa", url.Values{"code": {e.nextCode(u)}}); r.Status != http.StatusSeeOther {
+		t.Errorf("owner's valid code: %d, want 303", r.Status)
+	}
+}
