@@ -48,10 +48,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	worker, err := startWorker(ctx, c, db, log)
-	if err != nil {
-		return err
-	}
+	// Bind before the worker starts: a start that fails here (the port is
+	// taken, perhaps by another tocsin on the same data) must not have
+	// claimed messages it then abandons mid-delivery.
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another program using it? choose another with --listen)", c.Listen, err)
@@ -61,18 +60,28 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		// which differs from the configured one with port 0.
 		c.Listen = ln.Addr().String()
 	}
+	worker, err := startWorker(ctx, c, db, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	abort := func(err error) error {
+		ln.Close()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = worker.shutdown(shutdownCtx)
+		return err
+	}
 	srv, err := httpserver.New(httpserver.Options{
 		Config: c, Store: db, Hasher: newHasher(c), Box: box, Logger: log,
 		Version: version, KickOutbox: worker.kick,
 	})
 	if err != nil {
-		ln.Close()
-		return err
+		return abort(err)
 	}
 	fmt.Fprintf(e.stderr, "tocsin %s listening on %s (data in %s)\n", version, ln.Addr(), c.DataDir)
 	if err := printSetupLink(ctx, e, c, db); err != nil {
-		ln.Close()
-		return err
+		return abort(err)
 	}
 
 	var wg sync.WaitGroup
