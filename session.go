@@ -30,14 +30,23 @@ type SignIn struct {
 	IP        string
 	UserAgent string
 	Device    string // hex SHA-256 of the device cookie, "" if none
+	Factor    string // FactorPassword or FactorTOTP: which step was attempted
 	Success   bool
 }
+
+// Sign-in steps. The second-factor step is throttled on its own failures
+// only, so that password guessers cannot keep an owner out of it.
+const (
+	FactorPassword = "password"
+	FactorTOTP     = "totp"
+)
 
 // SignInFilter selects sign-in attempts for counting.
 type SignInFilter struct {
 	UserID  int64  // 0: any
 	IP      string // "": any
 	Device  string // "": any
+	Factor  string // "": any
 	Success *bool
 	Since   time.Time
 }

@@ -684,16 +684,8 @@ func TestLanguage(t *testing.T) {
 // TestSecondFactorNotLockedOutByPasswordGuessing: someone guessing the
 // password of a 2FA account from many addresses must not keep its owner,
 // on a known device with the right password and code, out of the second
-// factor step.
-//
-// Known bug, skipped until fixed: challenge (twofactor.go) throttles on
-// every failure of the account (SignInFilter{UserID}), password guesses
-// included, with no known-device exemption; an attacker failing once per
-// 15 minutes keeps the owner at 429 forever. Counting only second-factor
-// failures needs a field on tocsin.SignIn / SignInFilter (root package and
-// sqlstore), which this package does not own.
+// factor step, which counts second-factor failures only.
 func TestSecondFactorNotLockedOutByPasswordGuessing(t *testing.T) {
-	t.Skip("known bug: password guesses lock the owner out of the 2FA step (see the comment)")
 	e := newTestEnv(t)
 	u := e.createUser("owner@example.org", tocsin.RoleAdmin)
 	owner := e.signedIn(u, "127.0.0.4")

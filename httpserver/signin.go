@@ -52,18 +52,10 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if u != nil {
-		filters := []tocsin.SignInFilter{{UserID: u.ID, IP: st.ip}}
-		backoffs := []auth.Backoff{auth.AccountIPBackoff}
-		if !s.knownDevice(r, u.ID, device) {
-			filters = append(filters, tocsin.SignInFilter{UserID: u.ID})
-			backoffs = append(backoffs, auth.AccountBackoff)
-		}
-		for i, f := range filters {
-			if wait, err := s.throttled(r, f, backoffs[i]); err != nil {
-				return err
-			} else if wait > 0 {
-				return fail(http.StatusTooManyRequests, "signin.throttled", minutes(wait))
-			}
+		if wait, err := s.signInWait(r, u, st.ip, device, ""); err != nil {
+			return err
+		} else if wait > 0 {
+			return fail(http.StatusTooManyRequests, "signin.throttled", minutes(wait))
 		}
 	}
 
@@ -166,6 +158,17 @@ func (s *Server) newPlace(r *http.Request, userID int64, in *tocsin.SignIn) (new
 		return false, false, err
 	}
 	return n == 0, m == 0, nil
+}
+
+// signInWait applies the per-account counters to a sign-in step (factor ""
+// counts failures of every step): per account and IP always, per account
+// from anywhere unless the browser is a device that signed in before.
+func (s *Server) signInWait(r *http.Request, u *tocsin.User, ip, device, factor string) (time.Duration, error) {
+	wait, err := s.throttled(r, tocsin.SignInFilter{UserID: u.ID, IP: ip, Factor: factor}, auth.AccountIPBackoff)
+	if err != nil || wait > 0 || s.knownDevice(r, u.ID, device) {
+		return wait, err
+	}
+	return s.throttled(r, tocsin.SignInFilter{UserID: u.ID, Factor: factor}, auth.AccountBackoff)
 }
 
 // knownDevice reports whether the browser's device cookie has signed in to

@@ -44,7 +44,13 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/signin/2fa/enrol", http.StatusSeeOther)
 		return nil
 	}
-	if wait, err := s.throttled(r, tocsin.SignInFilter{UserID: u.ID}, auth.AccountBackoff); err != nil {
+	// Only second-factor failures count here: password guessers, who never
+	// reach this step, must not be able to keep the owner out of it.
+	device := ""
+	if c := s.cookie(r, deviceCookie); c != "" {
+		device = auth.HashToken(c)
+	}
+	if wait, err := s.signInWait(r, u, st.ip, device, tocsin.FactorTOTP); err != nil {
 		return err
 	} else if wait > 0 {
 		return fail(http.StatusTooManyRequests, "signin.throttled", minutes(wait))
@@ -75,7 +81,7 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if !ok {
-		attempt := &tocsin.SignIn{UserID: u.ID, Email: u.Email, At: s.now(), IP: st.ip, UserAgent: r.UserAgent()}
+		attempt := &tocsin.SignIn{UserID: u.ID, Email: u.Email, At: s.now(), IP: st.ip, UserAgent: r.UserAgent(), Device: device, Factor: tocsin.FactorTOTP}
 		if err := s.recordFailure(r, attempt, u); err != nil {
 			return err
 		}

@@ -197,7 +197,7 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, idleBefore, now time.Ti
 	return int(n), err
 }
 
-const signInColumns = `id, user_id, email, at, ip, user_agent, device, success`
+const signInColumns = `id, user_id, email, at, ip, user_agent, device, factor, success`
 
 func (c conn) insertSignIn(ctx context.Context, in *tocsin.SignIn, now time.Time) error {
 	if in.At.IsZero() {
@@ -205,13 +205,16 @@ func (c conn) insertSignIn(ctx context.Context, in *tocsin.SignIn, now time.Time
 	}
 	in.At = in.At.UTC().Truncate(time.Microsecond)
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	if in.Factor == "" {
+		in.Factor = tocsin.FactorPassword
+	}
 	var userID any
 	if in.UserID != 0 {
 		userID = in.UserID
 	}
-	return c.queryRow(ctx, `INSERT INTO sign_ins (user_id, email, at, ip, user_agent, device, success)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		userID, in.Email, in.At, in.IP, in.UserAgent, in.Device, in.Success).Scan(&in.ID)
+	return c.queryRow(ctx, `INSERT INTO sign_ins (user_id, email, at, ip, user_agent, device, factor, success)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		userID, in.Email, in.At, in.IP, in.UserAgent, in.Device, in.Factor, in.Success).Scan(&in.ID)
 }
 
 // RecordFailedSignIn stores a failed attempt and enqueues msgs with it.
@@ -241,6 +244,10 @@ func (db *DB) CountSignIns(ctx context.Context, f tocsin.SignInFilter) (int, err
 		where = append(where, `device = ?`)
 		args = append(args, f.Device)
 	}
+	if f.Factor != "" {
+		where = append(where, `factor = ?`)
+		args = append(args, f.Factor)
+	}
 	if f.Success != nil {
 		where = append(where, `success = ?`)
 		args = append(args, *f.Success)
@@ -267,7 +274,7 @@ func (db *DB) LastSignIns(ctx context.Context, userID int64, limit int) ([]*tocs
 			in     tocsin.SignIn
 			userID sql.NullInt64
 		)
-		if err := rows.Scan(&in.ID, &userID, &in.Email, timeScan{&in.At}, &in.IP, &in.UserAgent, &in.Device, &in.Success); err != nil {
+		if err := rows.Scan(&in.ID, &userID, &in.Email, timeScan{&in.At}, &in.IP, &in.UserAgent, &in.Device, &in.Factor, &in.Success); err != nil {
 			return nil, fmt.Errorf("sqlstore: last sign-ins: %w", err)
 		}
 		in.UserID = userID.Int64

@@ -43,6 +43,7 @@ CREATE TABLE sign_ins (
 	ip         TEXT    NOT NULL DEFAULT '',
 	user_agent TEXT    NOT NULL DEFAULT '',
 	device     TEXT    NOT NULL DEFAULT '',
+	factor     TEXT    NOT NULL DEFAULT 'password',
 	success    INTEGER NOT NULL
 );
 CREATE INDEX sign_ins_user_id_at ON sign_ins (user_id, success, at);
