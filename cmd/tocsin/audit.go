@@ -7,11 +7,10 @@ import (
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "verify" {
+		subcommandUsage(e, "audit", map[string]string{"verify": "check the audit log's hash chain"})
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			subcommandUsage(e, "audit", map[string]string{"verify": "check the audit log's hash chain"})
 			return nil
 		}
-		subcommandUsage(e, "audit", map[string]string{"verify": "check the audit log's hash chain"})
 		return exitCode(2)
 	}
 	f := newFlags(e, "audit verify", "audit verify [flags]",
@@ -19,11 +18,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if err := f.parse(args[1:]); err != nil {
 		return helpOK(err)
 	}
-	c, err := f.config(e)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, e, c)
+	db, _, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -26,16 +26,23 @@ func openStore(ctx context.Context, e *env, c config.Config) (*sqlstore.DB, erro
 	return db, nil
 }
 
+// open loads the configuration and opens the store, for commands that
+// work on the data.
+func (f *flags) open(ctx context.Context, e *env) (*sqlstore.DB, config.Config, error) {
+	c, err := f.config(e)
+	if err != nil {
+		return nil, c, err
+	}
+	db, err := openStore(ctx, e, c)
+	return db, c, err
+}
+
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "migrate", "migrate [flags]", "Apply the database migrations this binary embeds, then exit. `tocsin serve` does this\nat start too; run it alone to upgrade the schema before starting several instances.")
 	if err := f.parse(args); err != nil {
 		return helpOK(err)
 	}
-	c, err := f.config(e)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, e, c)
+	db, _, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}

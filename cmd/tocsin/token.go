@@ -53,11 +53,7 @@ func tokenCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := f.config(e)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, e, c)
+	db, _, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -81,11 +77,7 @@ func tokenRevoke(ctx context.Context, e *env, args []string) error {
 	if f.NArg() != 1 {
 		return fmt.Errorf("token revoke needs one token name or ID")
 	}
-	c, err := f.config(e)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, e, c)
+	db, _, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -107,11 +99,7 @@ func tokenList(ctx context.Context, e *env, args []string) error {
 	if err := f.parse(args); err != nil {
 		return helpOK(err)
 	}
-	c, err := f.config(e)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, e, c)
+	db, _, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -60,11 +60,7 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := f.config(e)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, e, c)
+	db, c, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -98,11 +94,7 @@ func userList(ctx context.Context, e *env, args []string) error {
 	if err := f.parse(args); err != nil {
 		return helpOK(err)
 	}
-	c, err := f.config(e)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, e, c)
+	db, _, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -133,11 +125,7 @@ func userChange(ctx context.Context, e *env, sub string, args []string) error {
 	if f.NArg() != 1 {
 		return fmt.Errorf("user %s needs one account: its e-mail address or ID", sub)
 	}
-	c, err := f.config(e)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, e, c)
+	db, _, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}
