@@ -37,6 +37,7 @@ type DB struct {
 	dialect string
 	w       *sql.DB // write transactions
 	r       *sql.DB // reads outside transactions
+	reads   *stmtCache
 }
 
 var _ tocsin.Store = (*DB)(nil)
@@ -102,7 +103,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{dialect: DialectSQLite, w: w, r: r}, nil
+	return &DB{dialect: DialectSQLite, w: w, r: r, reads: &stmtCache{db: r}}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
@@ -117,7 +118,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
 	}
-	return &DB{dialect: DialectPostgres, w: p, r: p}, nil
+	return &DB{dialect: DialectPostgres, w: p, r: p, reads: &stmtCache{db: p}}, nil
 }
 
 // Dialect returns "sqlite" or "postgres".
@@ -133,7 +134,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (db *DB) Close() error {
-	err := db.w.Close()
+	err := errors.Join(db.reads.close(), db.w.Close())
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
 	}
@@ -231,7 +232,7 @@ func (c conn) timeArg(t time.Time) any {
 }
 
 // read returns a conn for reads outside a transaction.
-func (db *DB) read() conn { return conn{q: db.r, dialect: db.dialect} }
+func (db *DB) read() conn { return conn{q: db.reads, dialect: db.dialect} }
 
 // update runs fn in a write transaction and commits if it returns nil. In
 // SQLite the transaction begins IMMEDIATE on the only writer connection, so
