@@ -271,13 +271,15 @@ func TestTokenCreateUseRevoke(t *testing.T) {
 func TestAuditVerifyCatchesTampering(t *testing.T) {
 	backends(t, func(t *testing.T, base *instance) {
 		for _, tc := range []struct {
-			name   string
-			tamper string
-			want   string
+			name    string
+			tamper  string
+			want    string
+			useHead bool // verify with the head recorded before tampering
 		}{
-			{"after column edited", `UPDATE audit_log SET after = after || ' (edited)' WHERE seq = 3`, "audit chain broken at entry 3: content does not match its hash"},
-			{"middle row deleted", `DELETE FROM audit_log WHERE seq = 3`, "audit chain broken at entry 3: entry 3 is missing"},
-			{"actor and hash edited", `UPDATE audit_log SET actor = 'someone else', hash = 'ff' WHERE seq = 2`, "audit chain broken at entry 2"},
+			{"after column edited", `UPDATE audit_log SET after = after || ' (edited)' WHERE seq = 3`, "audit chain broken at entry 3: content does not match its hash", false},
+			{"middle row deleted", `DELETE FROM audit_log WHERE seq = 3`, "audit chain broken at entry 3: entry 3 is missing", false},
+			{"actor and hash edited", `UPDATE audit_log SET actor = 'someone else', hash = 'ff' WHERE seq = 2`, "audit chain broken at entry 2", false},
+			{"newest rows deleted, caught by the recorded head", `DELETE FROM audit_log WHERE seq >= 4`, "entry 5, recorded earlier, is missing", true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				in := newInstance(t, base.backend)
@@ -291,14 +293,29 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 				if r.err != nil || !strings.Contains(r.stdout, "audit log intact: 5 entries") {
 					t.Fatalf("intact chain: err %v, stdout %q, stderr %q", r.err, r.stdout, r.stderr)
 				}
+				head := regexp.MustCompile(`(?m)^head: (\d+:[0-9a-f]{64})$`).FindStringSubmatch(r.stdout)
+				if head == nil || !strings.HasPrefix(head[1], "5:") {
+					t.Fatalf("verify printed no head of entry 5: %q", r.stdout)
+				}
+				if r := in.cli("", "audit", "verify", "--head", head[1]); r.err != nil {
+					t.Fatalf("intact chain with its own head: %v %q", r.err, r.stderr)
+				}
 				in.exec(tc.tamper)
 
-				r = in.cli("", "audit", "verify")
+				args := []string{"audit", "verify"}
+				if tc.useHead {
+					// Without the head, a chain cut at its end still looks intact.
+					if r := in.cli("", args...); r.err != nil || !strings.Contains(r.stdout, "intact: 3 entries") {
+						t.Fatalf("truncated chain without --head: %v %q", r.err, r.stdout)
+					}
+					args = append(args, "--head", head[1])
+				}
+				r = in.cli("", args...)
 				if r.code() != 1 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stdout, "intact") {
 					t.Fatalf("after tampering: status %d, stdout %q, stderr %q; want 1 and %q", r.code(), r.stdout, r.stderr, tc.want)
 				}
 				// The binary's exit status, as a cron job sees it.
-				_, stderr, status := in.execCLI("", "audit", "verify", "--data", in.dataDir)
+				_, stderr, status := in.execCLI("", append(args, "--data", in.dataDir)...)
 				if status != 1 || !strings.Contains(stderr, tc.want) {
 					t.Errorf("binary: status %d, stderr %q", status, stderr)
 				}
