@@ -17,7 +17,7 @@ const auditLock int64 = 0x746f6373696e_02 // "tocsin" 02
 
 const auditColumns = `seq, at, actor_id, token_id, actor, ip, action, target, before, after, prev_hash, hash`
 
-func scanAudit(sc interface{ Scan(...any) error }) (*tocsin.AuditEntry, error) {
+func scanAudit(sc rowScanner) (*tocsin.AuditEntry, error) {
 	var e tocsin.AuditEntry
 	err := sc.Scan(&e.Seq, timeScan{&e.At}, &e.ActorID, &e.TokenID, &e.Actor, &e.IP, &e.Action, &e.Target,
 		&e.Before, &e.After, &e.PrevHash, &e.Hash)
@@ -102,20 +102,8 @@ func (db *DB) AuditEntries(ctx context.Context, f tocsin.AuditFilter) ([]*tocsin
 	}
 	q += ` ORDER BY seq DESC LIMIT ? OFFSET ?`
 	args = append(args, limitOr(f.Limit, 100, 1000), max(f.Offset, 0))
-	rows, err := db.read().query(ctx, q, args...)
+	out, err := list(ctx, db.read(), scanAudit, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: audit entries: %w", err)
-	}
-	defer rows.Close()
-	var out []*tocsin.AuditEntry
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: audit entries: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: audit entries: %w", err)
 	}
 	return out, nil

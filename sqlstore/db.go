@@ -167,6 +167,27 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return c.q.QueryRowContext(ctx, c.rebind(query), c.args(args)...)
 }
 
+// rowScanner is what *sql.Row and *sql.Rows have in common.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// list runs a query and scans each row with scan.
+func list[T any](ctx context.Context, c conn, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := c.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // execOne runs a statement that must change exactly one row; it returns
 // notFound otherwise.
 func (c conn) execOne(ctx context.Context, notFound error, query string, args ...any) error {

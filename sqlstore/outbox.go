@@ -14,7 +14,7 @@ import (
 const messageColumns = `id, channel, recipient, subject, body, headers, key, attempts,
 	next_attempt_at, locked_until, sent_at, dead_at, last_error, created_at`
 
-func scanMessage(sc interface{ Scan(...any) error }) (*tocsin.Message, error) {
+func scanMessage(sc rowScanner) (*tocsin.Message, error) {
 	var (
 		m       tocsin.Message
 		headers string
@@ -96,19 +96,9 @@ func (db *DB) ClaimMessages(ctx context.Context, now time.Time, lease time.Durat
 		RETURNING ` + messageColumns
 	var out []*tocsin.Message
 	err := db.update(ctx, func(tx conn) error {
-		rows, err := tx.query(ctx, q, now.Add(lease), now, now, limitOr(limit, 10, 1000))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scanMessage(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		return rows.Err()
+		var err error
+		out, err = list(ctx, tx, scanMessage, q, now.Add(lease), now, now, limitOr(limit, 10, 1000))
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -167,21 +157,9 @@ func (db *DB) OutboxStats(ctx context.Context) (tocsin.OutboxStats, error) {
 
 // Messages returns the newest messages first (at most 1000).
 func (db *DB) Messages(ctx context.Context, limit int) ([]*tocsin.Message, error) {
-	rows, err := db.read().query(ctx, `SELECT `+messageColumns+` FROM messages ORDER BY created_at DESC, id DESC LIMIT ?`,
+	out, err := list(ctx, db.read(), scanMessage, `SELECT `+messageColumns+` FROM messages ORDER BY created_at DESC, id DESC LIMIT ?`,
 		limitOr(limit, 100, 1000))
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: messages: %w", err)
-	}
-	defer rows.Close()
-	var out []*tocsin.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: messages: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: messages: %w", err)
 	}
 	return out, nil

@@ -13,7 +13,7 @@ import (
 
 const sessionColumns = `id, user_id, created_at, last_seen_at, expires_at, ip, user_agent, verified`
 
-func scanSession(sc interface{ Scan(...any) error }) (*tocsin.Session, error) {
+func scanSession(sc rowScanner) (*tocsin.Session, error) {
 	var s tocsin.Session
 	err := sc.Scan(&s.ID, &s.UserID, timeScan{&s.CreatedAt}, timeScan{&s.LastSeenAt}, timeScan{&s.ExpiresAt},
 		&s.IP, &s.UserAgent, &s.Verified)
@@ -163,20 +163,8 @@ func (c conn) deleteSessions(ctx context.Context, userID int64, keepID string) (
 
 // UserSessions returns the user's sessions, most recently seen first.
 func (db *DB) UserSessions(ctx context.Context, userID int64) ([]*tocsin.Session, error) {
-	rows, err := db.read().query(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? ORDER BY last_seen_at DESC, id`, userID)
+	out, err := list(ctx, db.read(), scanSession, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? ORDER BY last_seen_at DESC, id`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: user sessions: %w", err)
-	}
-	defer rows.Close()
-	var out []*tocsin.Session
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: user sessions: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: user sessions: %w", err)
 	}
 	return out, nil
@@ -262,26 +250,22 @@ func (db *DB) CountSignIns(ctx context.Context, f tocsin.SignInFilter) (int, err
 
 // LastSignIns returns the newest successful sign-ins of a user, newest first.
 func (db *DB) LastSignIns(ctx context.Context, userID int64, limit int) ([]*tocsin.SignIn, error) {
-	rows, err := db.read().query(ctx, `SELECT `+signInColumns+` FROM sign_ins
+	out, err := list(ctx, db.read(), scanSignIn, `SELECT `+signInColumns+` FROM sign_ins
 		WHERE user_id = ? AND success = ? ORDER BY at DESC, id DESC LIMIT ?`, userID, true, limitOr(limit, 10, 1000))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: last sign-ins: %w", err)
 	}
-	defer rows.Close()
-	var out []*tocsin.SignIn
-	for rows.Next() {
-		var (
-			in     tocsin.SignIn
-			userID sql.NullInt64
-		)
-		if err := rows.Scan(&in.ID, &userID, &in.Email, timeScan{&in.At}, &in.IP, &in.UserAgent, &in.Device, &in.Factor, &in.Success); err != nil {
-			return nil, fmt.Errorf("sqlstore: last sign-ins: %w", err)
-		}
-		in.UserID = userID.Int64
-		out = append(out, &in)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: last sign-ins: %w", err)
-	}
 	return out, nil
+}
+
+func scanSignIn(sc rowScanner) (*tocsin.SignIn, error) {
+	var (
+		in     tocsin.SignIn
+		userID sql.NullInt64
+	)
+	if err := sc.Scan(&in.ID, &userID, &in.Email, timeScan{&in.At}, &in.IP, &in.UserAgent, &in.Device, &in.Factor, &in.Success); err != nil {
+		return nil, err
+	}
+	in.UserID = userID.Int64
+	return &in, nil
 }

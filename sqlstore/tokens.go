@@ -13,7 +13,7 @@ import (
 
 const tokenColumns = `id, name, roles, hash, created_by, created_at, last_used_at, revoked_at`
 
-func scanToken(sc interface{ Scan(...any) error }) (*tocsin.APIToken, error) {
+func scanToken(sc rowScanner) (*tocsin.APIToken, error) {
 	var t tocsin.APIToken
 	err := sc.Scan(&t.ID, &t.Name, rolesScan{&t.Roles}, &t.Hash, &t.CreatedBy, timeScan{&t.CreatedAt},
 		nullTimeScan{&t.LastUsedAt}, nullTimeScan{&t.RevokedAt})
@@ -74,20 +74,8 @@ func (db *DB) TokenByHash(ctx context.Context, hash string) (*tocsin.APIToken, e
 
 // Tokens returns every token, revoked ones included, in creation order.
 func (db *DB) Tokens(ctx context.Context) ([]*tocsin.APIToken, error) {
-	rows, err := db.read().query(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id`)
+	out, err := list(ctx, db.read(), scanToken, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []*tocsin.APIToken
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: tokens: %w", err)
 	}
 	return out, nil

@@ -14,7 +14,7 @@ import (
 const userColumns = `id, email, name, roles, lang, password_hash, totp_secret, totp_last_step,
 	disabled_at, created_at, updated_at`
 
-func scanUser(sc interface{ Scan(...any) error }) (*tocsin.User, error) {
+func scanUser(sc rowScanner) (*tocsin.User, error) {
 	var u tocsin.User
 	err := sc.Scan(&u.ID, &u.Email, &u.Name, rolesScan{&u.Roles}, &u.Lang, &u.PasswordHash,
 		&u.TOTPSecret, &u.TOTPLastStep, nullTimeScan{&u.DisabledAt}, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt})
@@ -108,20 +108,8 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*tocsin.User, erro
 
 // Users returns every user in creation order.
 func (db *DB) Users(ctx context.Context) ([]*tocsin.User, error) {
-	rows, err := db.read().query(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
+	out, err := list(ctx, db.read(), scanUser, `SELECT `+userColumns+` FROM users ORDER BY id`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: users: %w", err)
-	}
-	defer rows.Close()
-	var out []*tocsin.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: users: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: users: %w", err)
 	}
 	return out, nil
