@@ -2,24 +2,19 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/internal/testpeer"
 )
 
 // The suite runs against SQLite always, and against PostgreSQL when
 // TOCSIN_TEST_POSTGRES holds a URL such as
 // postgres://postgres@127.0.0.1:5432/test?sslmode=disable. Each PostgreSQL
 // test gets a schema of its own, dropped when it ends.
-
-const pgEnv = "TOCSIN_TEST_POSTGRES"
 
 // forEachDatabase runs fn once per backend with a database string for Open
 // that points at a fresh, empty database.
@@ -29,7 +24,7 @@ func forEachDatabase(t *testing.T, fn func(t *testing.T, database string)) {
 		fn(t, "sqlite:"+filepath.Join(t.TempDir(), "tocsin.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		fn(t, postgresSchema(t))
+		fn(t, testpeer.PostgresSchema(t))
 	})
 }
 
@@ -55,42 +50,6 @@ func openTest(t *testing.T, database string, migrate bool) *DB {
 		}
 	}
 	return db
-}
-
-// postgresSchema creates a schema for this test and returns a URL whose
-// search_path points at it; it skips the test without TOCSIN_TEST_POSTGRES.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv(pgEnv)
-	if base == "" {
-		t.Skip("PostgreSQL not tested: set " + pgEnv + "=postgres://user@host:5432/db?sslmode=disable to run it")
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", pgEnv, err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "tocsin_test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // raw runs SQL behind the store's back (to tamper with rows in tests).

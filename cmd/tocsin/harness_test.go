@@ -10,14 +10,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,9 +24,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-const pgEnv = "TOCSIN_TEST_POSTGRES"
+	"github.com/tocsin-org/tocsin/internal/testpeer"
+)
 
 // syncBuffer is an io.Writer that the server goroutine writes while the
 // test reads.
@@ -72,7 +69,7 @@ func newInstance(t *testing.T, backend string) *instance {
 	t.Helper()
 	in := &instance{t: t, dataDir: filepath.Join(t.TempDir(), "data"), env: map[string]string{}, backend: backend}
 	if backend == "postgres" {
-		in.env["TOCSIN_DATABASE"] = postgresSchema(t)
+		in.env["TOCSIN_DATABASE"] = testpeer.PostgresSchema(t)
 	}
 	return in
 }
@@ -268,42 +265,6 @@ func get(t *testing.T, u, bearer string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-// postgresSchema creates a schema for this test and returns a URL whose
-// search_path points at it (the approach of sqlstore's suite); it skips the
-// test without TOCSIN_TEST_POSTGRES.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv(pgEnv)
-	if base == "" {
-		t.Skip("PostgreSQL not tested: set " + pgEnv + "=postgres://user@host:5432/db?sslmode=disable to run it")
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", pgEnv, err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "tocsin_e2e_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // openDB opens the instance's database behind tocsin's back, to look at or
