@@ -9,14 +9,8 @@ import (
 	"github.com/tocsin-org/tocsin"
 )
 
-func cmdAudit(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		subcommandUsage(e, "audit", map[string]string{"verify": "check the audit log's hash chain"})
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return exitCode(2)
-	}
+// auditVerify walks the hash chain and exits non-zero at the first break.
+func auditVerify(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "audit verify", "audit verify [--head SEQ:HASH] [flags]",
 		"Walk the audit log's hash chain from the first entry. Exit status 0 when it is intact;\n"+
 			"1 with the first altered or missing entry named when it is not.\n\n"+
@@ -24,7 +18,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 			"(somewhere else than this server) and pass it back with --head: verify then also\n"+
 			"checks that this entry is still there, unchanged.")
 	head := f.String("head", "", "a head printed by an earlier verify, `SEQ:HASH`, that must still be in the chain")
-	if err := f.parse(args[1:]); err != nil {
+	if err := f.parse(args); err != nil {
 		return helpOK(err)
 	}
 	var wantSeq int64

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/tocsin-org/tocsin/config"
@@ -22,9 +23,11 @@ func commands() []command {
 	return []command{
 		{"serve", "run the web server, the console, the API and the workers", cmdServe},
 		{"migrate", "apply database migrations and exit", cmdMigrate},
-		{"user", "manage accounts: add, list, disable, reset-2fa", cmdUser},
-		{"token", "manage API tokens: create, revoke, list", cmdToken},
-		{"audit", "check the audit log: verify", cmdAudit},
+		{"user", "manage accounts: add, list, disable, reset-2fa", group("user", userCommands())},
+		{"token", "manage API tokens: create, revoke, list", group("token", tokenCommands())},
+		{"audit", "check the audit log: verify", group("audit", map[string]subcommand{
+			"verify": {"check the audit log's hash chain", auditVerify},
+		})},
 		{"version", "print the version", cmdVersion},
 	}
 }
@@ -107,15 +110,37 @@ func helpOK(err error) error {
 	return err
 }
 
-func subcommandUsage(e *env, group string, subs map[string]string) {
-	fmt.Fprintf(e.stderr, "Usage: tocsin %s SUBCOMMAND [flags]\n\nSubcommands:\n", group)
-	var names []string
-	for n := range subs {
-		names = append(names, n)
+// subcommand is one verb of a command group, such as "user add".
+type subcommand struct {
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// group makes a command that dispatches to its subcommands.
+func group(name string, subs map[string]subcommand) func(context.Context, *env, []string) error {
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+			groupUsage(e, name, subs)
+			if len(args) == 0 {
+				return exitCode(2)
+			}
+			return nil
+		}
+		sub, ok := subs[args[0]]
+		if !ok {
+			fmt.Fprintf(e.stderr, "tocsin %s: unknown subcommand %q\n\n", name, args[0])
+			groupUsage(e, name, subs)
+			return exitCode(2)
+		}
+		return sub.run(ctx, e, args[1:])
 	}
-	slices.Sort(names)
+}
+
+func groupUsage(e *env, name string, subs map[string]subcommand) {
+	fmt.Fprintf(e.stderr, "Usage: tocsin %s SUBCOMMAND [flags]\n\nSubcommands:\n", name)
+	names := slices.Sorted(maps.Keys(subs))
 	for _, n := range names {
-		fmt.Fprintf(e.stderr, "  %-10s %s\n", n, subs[n])
+		fmt.Fprintf(e.stderr, "  %-10s %s\n", n, subs[n].summary)
 	}
-	fmt.Fprintf(e.stderr, "\nRun \"tocsin %s SUBCOMMAND -h\" for its flags.\n", group)
+	fmt.Fprintf(e.stderr, "\nRun \"tocsin %s SUBCOMMAND -h\" for its flags.\n", name)
 }

@@ -11,31 +11,12 @@ import (
 	"github.com/tocsin-org/tocsin/auth"
 )
 
-var tokenSubcommands = map[string]string{
-	"create": "create an API token and print it once on standard output",
-	"revoke": "revoke an API token by name or ID",
-	"list":   "list API tokens (never the tokens themselves)",
-}
-
-func cmdToken(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		subcommandUsage(e, "token", tokenSubcommands)
-		if len(args) == 0 {
-			return exitCode(2)
-		}
-		return nil
+func tokenCommands() map[string]subcommand {
+	return map[string]subcommand{
+		"create": {"create an API token and print it once on standard output", tokenCreate},
+		"revoke": {"revoke an API token by name or ID", tokenRevoke},
+		"list":   {"list API tokens (never the tokens themselves)", tokenList},
 	}
-	switch args[0] {
-	case "create":
-		return tokenCreate(ctx, e, args[1:])
-	case "revoke":
-		return tokenRevoke(ctx, e, args[1:])
-	case "list":
-		return tokenList(ctx, e, args[1:])
-	}
-	fmt.Fprintf(e.stderr, "tocsin token: unknown subcommand %q\n\n", args[0])
-	subcommandUsage(e, "token", tokenSubcommands)
-	return exitCode(2)
 }
 
 func tokenCreate(ctx context.Context, e *env, args []string) error {

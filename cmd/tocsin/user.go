@@ -12,32 +12,17 @@ import (
 	"github.com/tocsin-org/tocsin/auth"
 )
 
-var userSubcommands = map[string]string{
-	"add":       "create an account; the password is read from standard input",
-	"list":      "list accounts",
-	"disable":   "disable an account and end its sessions",
-	"reset-2fa": "remove an account's second factor so that it enrols again",
-}
-
-func cmdUser(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		subcommandUsage(e, "user", userSubcommands)
-		if len(args) == 0 {
-			return exitCode(2)
-		}
-		return nil
+func userCommands() map[string]subcommand {
+	return map[string]subcommand{
+		"add":  {"create an account; the password is read from standard input", userAdd},
+		"list": {"list accounts", userList},
+		"disable": {"disable an account and end its sessions", func(ctx context.Context, e *env, args []string) error {
+			return userChange(ctx, e, "disable", "Disable an account and end its sessions.", args)
+		}},
+		"reset-2fa": {"remove an account's second factor so that it enrols again", func(ctx context.Context, e *env, args []string) error {
+			return userChange(ctx, e, "reset-2fa", "Remove an account's second factor and end its sessions, so that it enrols again at next sign-in.", args)
+		}},
 	}
-	switch args[0] {
-	case "add":
-		return userAdd(ctx, e, args[1:])
-	case "list":
-		return userList(ctx, e, args[1:])
-	case "disable", "reset-2fa":
-		return userChange(ctx, e, args[0], args[1:])
-	}
-	fmt.Fprintf(e.stderr, "tocsin user: unknown subcommand %q\n\n", args[0])
-	subcommandUsage(e, "user", userSubcommands)
-	return exitCode(2)
 }
 
 func userAdd(ctx context.Context, e *env, args []string) error {
@@ -117,8 +102,8 @@ func userList(ctx context.Context, e *env, args []string) error {
 
 // userChange disables an account or resets its second factor, found by
 // e-mail or ID.
-func userChange(ctx context.Context, e *env, sub string, args []string) error {
-	f := newFlags(e, "user "+sub, "user "+sub+" [flags] EMAIL|ID", userSubcommands[sub]+".")
+func userChange(ctx context.Context, e *env, sub, help string, args []string) error {
+	f := newFlags(e, "user "+sub, "user "+sub+" [flags] EMAIL|ID", help)
 	if err := f.parse(args); err != nil {
 		return helpOK(err)
 	}
