@@ -256,6 +256,11 @@ func TestBrowserConsole(t *testing.T) {
 				t.Errorf("audit log has no %s by %s: %q", action, adminEmail, rows)
 			}
 		}
+		// What `tocsin audit verify` checks: the chain of everything above is intact.
+		n, brk, err := a.db.VerifyAudit(context.Background())
+		if err != nil || brk != nil || n < int64(len(rows)) {
+			t.Errorf("audit chain after the walk: %d entries, break %v, err %v", n, brk, err)
+		}
 	})
 
 	b.step(t, "console in French", func(t *testing.T) {
