@@ -15,6 +15,9 @@ type User struct {
 	Roles        Roles
 	Lang         string // "fr", "en" or "" (follow the browser)
 	PasswordHash string // argon2id PHC string; never the password
+	// MustChangePassword is set when someone else (an admin) chose the
+	// password: its owner picks a new one before anything else.
+	MustChangePassword bool
 
 	// TOTPSecret is the sealed (AES-GCM encrypted) TOTP secret; nil when the
 	// user has not enrolled. The key that opens it is not in the database.
@@ -61,7 +64,11 @@ type UserService interface {
 	Users(ctx context.Context) ([]*User, error)
 	CountUsers(ctx context.Context) (int, error)
 
-	SetPassword(ctx context.Context, a Actor, id int64, hash string) error
+	// SetPassword replaces the password hash and enqueues msgs (such as a
+	// notice to the owner). temporary marks a password chosen by someone
+	// else: its owner must change it at next sign-in, and every session of
+	// the account ends.
+	SetPassword(ctx context.Context, a Actor, id int64, hash string, temporary bool, msgs []*Message) error
 	SetRoles(ctx context.Context, a Actor, id int64, roles Roles) error
 	SetLang(ctx context.Context, a Actor, id int64, lang string) error
 	// DisableUser disables the account and deletes its sessions.
@@ -73,7 +80,7 @@ type UserService interface {
 	EnableTwoFactor(ctx context.Context, a Actor, id int64, sealed []byte, step int64, recoveryHashes []string) error
 	// ResetTwoFactor removes the secret and recovery codes and deletes the
 	// user's sessions, so the next sign-in enrols again.
-	ResetTwoFactor(ctx context.Context, a Actor, id int64) error
+	ResetTwoFactor(ctx context.Context, a Actor, id int64, msgs []*Message) error
 	// UseTOTPStep records step as used; ECONFLICT if step is not above the
 	// last used one (a replayed code).
 	UseTOTPStep(ctx context.Context, id int64, step int64) error

@@ -37,6 +37,20 @@ func (s *Server) signInAlert(u *tocsin.User, in *tocsin.SignIn, sessionHash stri
 	}
 }
 
+// passwordNotice tells an account's owner that its password or second
+// factor changed (kind is the i18n prefix: mail.password, mail.password_reset,
+// mail.2fa_reset), so that a change they did not make does not go unseen.
+func (s *Server) passwordNotice(u *tocsin.User, kind, ip string) *tocsin.Message {
+	lang := s.userLang(u)
+	now := s.now()
+	return &tocsin.Message{
+		Channel: tocsin.ChannelEmail, To: u.Email,
+		Subject: i18n.T(lang, kind+".subject"),
+		Body:    i18n.T(lang, kind+".body", s.fmtTime(now), ip, s.cfg.PublicURL()+"/console/account"),
+		Key:     fmt.Sprintf("%s:%d:%d", kind, u.ID, now.UnixNano()),
+	}
+}
+
 // failureAlert tells an account's owner that someone failed to sign in.
 func (s *Server) failureAlert(u *tocsin.User, in *tocsin.SignIn) *tocsin.Message {
 	lang := s.userLang(u)

@@ -120,6 +120,7 @@ func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	u.MustChangePassword = true // chosen by the caller, not by the account's owner
 	if err := s.store.CreateUser(r.Context(), state(r).actor(), u); err != nil {
 		return err
 	}

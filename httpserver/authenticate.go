@@ -86,6 +86,9 @@ func (s *Server) authenticatePage(w http.ResponseWriter, r *http.Request, need a
 	if !s.fullySignedIn(st) {
 		return errSecondFactor
 	}
+	if st.user.MustChangePassword {
+		return errPasswordChange
+	}
 	if !st.user.Roles.Allows(tocsin.Role(need)) {
 		return tocsin.Errorf(tocsin.EFORBIDDEN, "This needs the %s role.", need)
 	}

@@ -308,10 +308,16 @@ func TestBrowserConsole(t *testing.T) {
 		b.wantPage(t, "/signin/2fa/enrol", "fr", fr("recovery.title"))
 		b.accessible(t, "recovery codes (fr)")
 
+		// The admin chose this password: its owner replaces it before anything else.
 		b.open(t, "/console")
+		b.wantPage(t, "/signin/password", "fr", fr("newpassword.title"))
+		b.accessible(t, "choose a password (fr)")
+		const ownPassword = "sept chats gris dansent sous la lune"
+		b.fill(t, map[string]string{"password": ownPassword, "password2": ownPassword})
+		b.submit(t, `main form[action="/signin/password"] button[type=submit]`, 200)
 		b.wantPage(t, "/console", "fr", fr("dashboard.title"))
 		b.submit(t, `header form[action="/signout"] button[type=submit]`, 200)
-		b.fill(t, map[string]string{"email": approverEmail, "password": otherPassword})
+		b.fill(t, map[string]string{"email": approverEmail, "password": ownPassword})
 		b.submit(t, `main form[action="/signin"] button[type=submit]`, 200)
 		b.wantPage(t, "/signin/2fa", "fr", fr("2fa.title"))
 		b.accessible(t, "2FA challenge (fr)")

@@ -117,9 +117,10 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := st.actor()
-	if err := s.store.SetPassword(ctx, a, st.user.ID, hash); err != nil {
+	if err := s.store.SetPassword(ctx, a, st.user.ID, hash, false, []*tocsin.Message{s.passwordNotice(st.user, "mail.password", st.ip)}); err != nil {
 		return err
 	}
+	s.kick()
 	if err := s.store.DeleteUserSessions(ctx, a, st.user.ID, st.session.ID); err != nil {
 		return err
 	}

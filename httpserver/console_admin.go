@@ -50,6 +50,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return again(i18n.T(st.lang, "form.password_mismatch"))
 	}
 	u, err := auth.NewUser(r.Context(), s.hasher, f.Get("email"), f.Get("name"), roles, f.Get("password"))
+	if err == nil {
+		u.MustChangePassword = true // the admin chose it; its owner chooses their own
+	}
 	if err != nil {
 		if tocsin.ErrorCode(err) == tocsin.EINVALID {
 			return again(tocsin.ErrorMessage(err))
@@ -133,11 +136,51 @@ func (s *Server) resetUser2FA(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.ResetTwoFactor(r.Context(), state(r).actor(), id); err != nil {
+	u, err := s.store.User(r.Context(), id)
+	if err != nil {
 		return err
 	}
+	if err := s.store.ResetTwoFactor(r.Context(), state(r).actor(), id, []*tocsin.Message{s.passwordNotice(u, "mail.2fa_reset", state(r).ip)}); err != nil {
+		return err
+	}
+	s.kick()
 	http.Redirect(w, r, "/console/users", http.StatusSeeOther)
 	return nil
+}
+
+// setTemporaryPassword lets an admin give an account a new password, for
+// its owner to replace at next sign-in; the account's sessions end.
+func (s *Server) setTemporaryPassword(w http.ResponseWriter, r *http.Request) error {
+	st := state(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	u, err := s.store.User(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	again := func(msg string) error {
+		return s.renderUsers(w, r, http.StatusBadRequest, map[string]any{"Error": msg})
+	}
+	if f.Get("password") != f.Get("password2") {
+		return again(i18n.T(st.lang, "form.password_mismatch"))
+	}
+	local, _, _ := strings.Cut(u.Email, "@")
+	if err := auth.CheckPassword(f.Get("password"), u.Email, local, u.Name, "tocsin"); err != nil {
+		return again(i18n.T(st.lang, "form.password_weak", tocsin.ErrorMessage(err)))
+	}
+	hash, err := s.hasher.Hash(r.Context(), f.Get("password"))
+	if err != nil {
+		return err
+	}
+	notice := s.passwordNotice(u, "mail.password_reset", st.ip)
+	if err := s.store.SetPassword(r.Context(), st.actor(), id, hash, true, []*tocsin.Message{notice}); err != nil {
+		return err
+	}
+	s.kick()
+	return s.renderUsers(w, r, http.StatusOK, map[string]any{"Flash": i18n.T(st.lang, "users.password_set", u.Email)})
 }
 
 func (s *Server) tokens(w http.ResponseWriter, r *http.Request) error {

@@ -14,6 +14,10 @@ import (
 // second-factor step before anything else.
 var errSecondFactor = errors.New("second factor required")
 
+// errPasswordChange sends the owner of a password an admin chose to the
+// page where they choose their own, before anything else.
+var errPasswordChange = errors.New("password change required")
+
 // statusOf maps a domain error code to its HTTP status: the one place
 // where statuses are chosen.
 func statusOf(code string) int {
@@ -54,6 +58,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		switch {
 		case errors.Is(err, errSecondFactor):
 			http.Redirect(w, r, "/signin/2fa", http.StatusSeeOther)
+			return
+		case errors.Is(err, errPasswordChange):
+			http.Redirect(w, r, "/signin/password", http.StatusSeeOther)
 			return
 		case code == tocsin.EUNAUTHORIZED && r.Method == http.MethodGet:
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

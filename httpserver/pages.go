@@ -127,8 +127,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		Lang: st.lang, User: st.user, CSRF: s.csrfToken(r), Path: r.URL.Path,
 		Version: s.version, TimeZone: s.loc.String(), Data: data,
 	}
-	if st.session != nil && !s.fullySignedIn(st) {
-		v.User = nil // the menu stays hidden until the second factor
+	if st.session != nil && (!s.fullySignedIn(st) || st.user.MustChangePassword) {
+		v.User = nil // the menu stays hidden until the second factor and own password
 	}
 	if f, ok := data["Flash"].(string); ok {
 		v.Flash = f

@@ -85,7 +85,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 		// Parameters were raised since this hash was made: upgrade it now,
 		// while the password is at hand.
 		if h, err := s.hasher.Hash(ctx, password); err == nil {
-			_ = s.store.SetPassword(ctx, tocsin.Actor{UserID: u.ID, Label: u.Email, IP: st.ip}, u.ID, h)
+			_ = s.store.SetPassword(ctx, tocsin.Actor{UserID: u.ID, Label: u.Email, IP: st.ip}, u.ID, h, u.MustChangePassword, nil)
 		}
 	}
 	return s.startSession(w, r, u, attempt, next)

@@ -11,12 +11,12 @@ import (
 	"github.com/tocsin-org/tocsin"
 )
 
-const userColumns = `id, email, name, roles, lang, password_hash, totp_secret, totp_last_step,
+const userColumns = `id, email, name, roles, lang, password_hash, must_change_password, totp_secret, totp_last_step,
 	disabled_at, created_at, updated_at`
 
 func scanUser(sc rowScanner) (*tocsin.User, error) {
 	var u tocsin.User
-	err := sc.Scan(&u.ID, &u.Email, &u.Name, rolesScan{&u.Roles}, &u.Lang, &u.PasswordHash,
+	err := sc.Scan(&u.ID, &u.Email, &u.Name, rolesScan{&u.Roles}, &u.Lang, &u.PasswordHash, &u.MustChangePassword,
 		&u.TOTPSecret, &u.TOTPLastStep, nullTimeScan{&u.DisabledAt}, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt})
 	if err != nil {
 		return nil, err
@@ -69,9 +69,9 @@ func (c conn) insertUser(ctx context.Context, u *tocsin.User, now time.Time) (st
 	u.Email, u.Roles = email, roles
 	u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Microsecond)
 	u.UpdatedAt = u.CreatedAt
-	err = c.queryRow(ctx, `INSERT INTO users (email, name, roles, lang, password_hash, totp_secret, totp_last_step, disabled_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.Email, u.Name, u.Roles.String(), u.Lang, u.PasswordHash, nullBytes(u.TOTPSecret), u.TOTPLastStep,
+	err = c.queryRow(ctx, `INSERT INTO users (email, name, roles, lang, password_hash, must_change_password, totp_secret, totp_last_step, disabled_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Email, u.Name, u.Roles.String(), u.Lang, u.PasswordHash, u.MustChangePassword, nullBytes(u.TOTPSecret), u.TOTPLastStep,
 		u.DisabledAt, u.CreatedAt, u.UpdatedAt).Scan(&u.ID)
 	if err != nil {
 		return "", err
@@ -125,16 +125,28 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 }
 
 // SetPassword replaces the password hash.
-func (db *DB) SetPassword(ctx context.Context, a tocsin.Actor, id int64, hash string) error {
+func (db *DB) SetPassword(ctx context.Context, a tocsin.Actor, id int64, hash string, temporary bool, msgs []*tocsin.Message) error {
 	if hash == "" {
 		return tocsin.Errorf(tocsin.EINVALID, "a password hash is required")
 	}
 	return db.update(ctx, func(tx conn) error {
-		err := tx.execOne(ctx, userNotFound(id), `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, time.Now(), id)
+		err := tx.execOne(ctx, userNotFound(id), `UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ? WHERE id = ?`,
+			hash, temporary, time.Now(), id)
 		if err != nil {
 			return err
 		}
-		return tx.audit(ctx, a, "user.password", userTarget(id), "", "password changed")
+		after := "password changed"
+		if temporary {
+			n, err := tx.deleteSessions(ctx, id, "")
+			if err != nil {
+				return err
+			}
+			after = fmt.Sprintf("temporary password set, to change at next sign-in; sessions_deleted=%d", n)
+		}
+		if err := tx.enqueue(ctx, msgs); err != nil {
+			return err
+		}
+		return tx.audit(ctx, a, "user.password", userTarget(id), "", after)
 	})
 }
 
@@ -238,7 +250,7 @@ func (db *DB) EnableTwoFactor(ctx context.Context, a tocsin.Actor, id int64, sea
 
 // ResetTwoFactor removes the secret, last step and recovery codes and
 // deletes the user's sessions.
-func (db *DB) ResetTwoFactor(ctx context.Context, a tocsin.Actor, id int64) error {
+func (db *DB) ResetTwoFactor(ctx context.Context, a tocsin.Actor, id int64, msgs []*tocsin.Message) error {
 	return db.update(ctx, func(tx conn) error {
 		u, err := tx.user(ctx, id)
 		if err != nil {
@@ -252,6 +264,9 @@ func (db *DB) ResetTwoFactor(ctx context.Context, a tocsin.Actor, id int64) erro
 		}
 		n, err := tx.deleteSessions(ctx, id, "")
 		if err != nil {
+			return err
+		}
+		if err := tx.enqueue(ctx, msgs); err != nil {
 			return err
 		}
 		return tx.audit(ctx, a, "user.2fa.reset", userTarget(id),

@@ -66,13 +66,13 @@ func TestUsers(t *testing.T) {
 				t.Errorf("duplicate message = %q", tocsin.ErrorMessage(err))
 			}
 			for name, fn := range map[string]func() error{
-				"SetPassword":     func() error { return db.SetPassword(ctx, admin, 999, "h") },
+				"SetPassword":     func() error { return db.SetPassword(ctx, admin, 999, "h", false, nil) },
 				"SetRoles":        func() error { return db.SetRoles(ctx, admin, 999, tocsin.Roles{tocsin.RoleViewer}) },
 				"SetLang":         func() error { return db.SetLang(ctx, admin, 999, "en") },
 				"DisableUser":     func() error { return db.DisableUser(ctx, admin, 999) },
 				"EnableUser":      func() error { return db.EnableUser(ctx, admin, 999) },
 				"EnableTwoFactor": func() error { return db.EnableTwoFactor(ctx, admin, 999, []byte("s"), 1, nil) },
-				"ResetTwoFactor":  func() error { return db.ResetTwoFactor(ctx, admin, 999) },
+				"ResetTwoFactor":  func() error { return db.ResetTwoFactor(ctx, admin, 999, nil) },
 				"UseTOTPStep":     func() error { return db.UseTOTPStep(ctx, 999, 5) },
 			} {
 				t.Run(name+" unknown user", func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestUsers(t *testing.T) {
 			}
 			wantCode(t, db.SetRoles(ctx, admin, u.ID, nil), tocsin.EINVALID)
 			wantCode(t, db.SetLang(ctx, admin, u.ID, "xx"), tocsin.EINVALID)
-			wantCode(t, db.SetPassword(ctx, admin, u.ID, ""), tocsin.EINVALID)
+			wantCode(t, db.SetPassword(ctx, admin, u.ID, "", false, nil), tocsin.EINVALID)
 		})
 
 		t.Run("mutations", func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestUsers(t *testing.T) {
 				do                    func() error
 				action, before, after string
 			}{
-				{"password", func() error { return db.SetPassword(ctx, admin, u.ID, "$argon2id$new-secret-hash") },
+				{"password", func() error { return db.SetPassword(ctx, admin, u.ID, "$argon2id$new-secret-hash", false, nil) },
 					"user.password", "", "password changed"},
 				{"roles", func() error {
 					return db.SetRoles(ctx, admin, u.ID, tocsin.Roles{tocsin.RoleAdmin, tocsin.RoleViewer, tocsin.RoleResponder})
@@ -205,7 +205,7 @@ func TestTwoFactor(t *testing.T) {
 			if err := db.CreateSession(ctx, admin, s, nil, nil); err != nil {
 				t.Fatal(err)
 			}
-			e := audited(t, db, func() error { return db.ResetTwoFactor(ctx, admin, u.ID) })
+			e := audited(t, db, func() error { return db.ResetTwoFactor(ctx, admin, u.ID, nil) })
 			wantEntry(t, e, "user.2fa.reset", userTarget(u.ID), "2fa=on", "2fa=off sessions_deleted=1")
 			got, _ := db.User(ctx, u.ID)
 			if got.TwoFactorEnabled() || got.TOTPSecret != nil || got.TOTPLastStep != 0 {
@@ -249,6 +249,48 @@ func TestUseTOTPStepConcurrent(t *testing.T) {
 		}
 		if ok != 1 {
 			t.Errorf("%d of 8 concurrent uses of one step succeeded, want 1", ok)
+		}
+	})
+}
+
+// A password chosen by an admin is temporary: the flag is stored, every
+// session of the account ends, and the notice goes out with the change; the
+// owner's own choice clears the flag.
+func TestTemporaryPassword(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		admin := tocsin.Actor{UserID: 1, Label: "admin@example.org", IP: "127.0.0.1"}
+		u := newUser(t, db, "owner@example.org", tocsin.RoleResponder)
+		s := &tocsin.Session{ID: "temp-sess", UserID: u.ID, ExpiresAt: now().Add(time.Hour)}
+		if err := db.CreateSession(ctx, admin, s, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		notice := &tocsin.Message{Channel: tocsin.ChannelEmail, To: u.Email, Subject: "reset", Key: "pw-reset-1"}
+		e := audited(t, db, func() error {
+			return db.SetPassword(ctx, admin, u.ID, "$argon2id$temporary", true, []*tocsin.Message{notice})
+		})
+		wantEntry(t, e, "user.password", userTarget(u.ID), "", "temporary password set, to change at next sign-in; sessions_deleted=1")
+		got, _ := db.User(ctx, u.ID)
+		if !got.MustChangePassword || got.PasswordHash != "$argon2id$temporary" {
+			t.Errorf("after a temporary password: must change %v, hash %q", got.MustChangePassword, got.PasswordHash)
+		}
+		_, err := db.Session(ctx, s.ID)
+		wantCode(t, err, tocsin.ENOTFOUND)
+		msgs, _ := db.Messages(ctx, 10)
+		if len(msgs) != 1 || msgs[0].Key != "pw-reset-1" || msgs[0].To != u.Email {
+			t.Errorf("notice not enqueued with the change: %+v", msgs)
+		}
+
+		if err := db.SetPassword(ctx, admin, u.ID, "$argon2id$own", false, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.User(ctx, u.ID); got.MustChangePassword {
+			t.Error("the owner's own password must clear the flag")
+		}
+		// A failed change writes nothing: no notice, no flag.
+		wantCode(t, db.SetPassword(ctx, admin, 999, "$argon2id$x", true, []*tocsin.Message{{Channel: tocsin.ChannelEmail, To: "x@example.org", Key: "pw-reset-2"}}), tocsin.ENOTFOUND)
+		if msgs, _ := db.Messages(ctx, 10); len(msgs) != 1 {
+			t.Errorf("a failed change enqueued a message: %d messages", len(msgs))
 		}
 	})
 }

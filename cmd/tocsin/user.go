@@ -31,6 +31,7 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	email := f.String("email", "", "e-mail `address` of the account (required)")
 	role := f.String("role", "", "comma-separated `roles`: viewer, responder, communicator, approver, admin (required)")
 	name := f.String("name", "", "display `name`")
+	temporary := f.Bool("temporary", false, "the password is temporary: its owner chooses a new one at first sign-in")
 	if err := f.parse(args); err != nil {
 		return helpOK(err)
 	}
@@ -54,6 +55,7 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	u.MustChangePassword = *temporary
 	if err := db.CreateUser(ctx, tocsin.CLI, u); err != nil {
 		return err
 	}
@@ -122,7 +124,7 @@ func userChange(ctx context.Context, e *env, sub, help string, args []string) er
 	if sub == "disable" {
 		err = db.DisableUser(ctx, tocsin.CLI, u.ID)
 	} else {
-		err = db.ResetTwoFactor(ctx, tocsin.CLI, u.ID)
+		err = db.ResetTwoFactor(ctx, tocsin.CLI, u.ID, nil)
 	}
 	if err != nil {
 		return err

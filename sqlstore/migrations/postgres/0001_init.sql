@@ -7,6 +7,7 @@ CREATE TABLE users (
 	roles          TEXT    NOT NULL,
 	lang           TEXT    NOT NULL DEFAULT '',
 	password_hash  TEXT    NOT NULL DEFAULT '',
+	must_change_password BOOLEAN NOT NULL DEFAULT false,
 	totp_secret    BYTEA,
 	totp_last_step BIGINT NOT NULL DEFAULT 0,
 	disabled_at    TIMESTAMPTZ,

@@ -7,6 +7,7 @@ CREATE TABLE users (
 	roles          TEXT    NOT NULL,
 	lang           TEXT    NOT NULL DEFAULT '',
 	password_hash  TEXT    NOT NULL DEFAULT '',
+	must_change_password INTEGER NOT NULL DEFAULT 0,
 	totp_secret    BLOB,
 	totp_last_step INTEGER NOT NULL DEFAULT 0,
 	disabled_at    INTEGER,
