@@ -60,7 +60,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		// which differs from the configured one with port 0.
 		c.Listen = ln.Addr().String()
 	}
-	worker, err := startWorker(ctx, c, db, log)
+	// The worker outlives the signal that stops serve: Shutdown below lets
+	// deliveries in flight finish instead of cutting them off.
+	worker, err := startWorker(context.WithoutCancel(ctx), c, db, log)
 	if err != nil {
 		ln.Close()
 		return err
