@@ -61,6 +61,10 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 	}{
 		{"unknown key", "lisen: x\n", nil, []string{"lisen", "not found"}},
 		{"bad yaml", "listen: [\n", nil, []string{"invalid YAML"}},
+		{"list for text", "listen: [a]\n", nil, []string{"listen (line 1)", "must be text"}},
+		{"text for number", "smtp:\n  port: abc\n", nil, []string{"smtp.port (line 2)", `"abc"`, "whole number"}},
+		{"bad duration in flow map", "session: {idle_timeout: 5x}\n", nil, []string{"session.idle_timeout (line 1)", `"5x"`, "duration"}},
+		{"number for list", "trusted_proxies: 3\n", nil, []string{"trusted_proxies (line 1)", "a list"}},
 		{"bad lang", "lang: de\n", nil, []string{"lang", `"de"`, "fr or en"}},
 		{"bad zone", "time_zone: Mars/Olympus\n", nil, []string{"time_zone", "Mars/Olympus", "IANA"}},
 		{"bad listen", "listen: nowhere\n", nil, []string{"listen", "nowhere", "host:port"}},

@@ -56,7 +56,7 @@ func Parse(c *Config, data []byte) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // EOF: empty file
-		return fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return fmt.Errorf("invalid YAML: %s", describeYAMLError(data, err))
 	}
 	return nil
 }
