@@ -128,14 +128,8 @@ func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiDisableUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := s.disable(r)
 	if err != nil {
-		return err
-	}
-	if err := s.guardLastAdmin(r, id, nil); err != nil {
-		return err
-	}
-	if err := s.store.DisableUser(r.Context(), state(r).actor(), id); err != nil {
 		return err
 	}
 	u, err := s.store.User(r.Context(), id)

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"maps"
 	"net/http"
 	"time"
 
@@ -70,9 +71,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	data := map[string]any{"Sessions": rows, "SignIns": ins, "RecoveryLeft": left}
-	for k, v := range extra {
-		data[k] = v
-	}
+	maps.Copy(data, extra)
 	s.render(w, r, status, "account", data)
 	return nil
 }

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,9 +23,7 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	data := map[string]any{"Users": users}
-	for k, v := range extra {
-		data[k] = v
-	}
+	maps.Copy(data, extra)
 	s.render(w, r, status, "users", data)
 	return nil
 }
@@ -87,6 +86,19 @@ func (s *Server) setUserRoles(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// disable disables the account named by the path's id, unless it is the
+// last active admin; the console and the API share it.
+func (s *Server) disable(r *http.Request) (int64, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, err
+	}
+	if err := s.guardLastAdmin(r, id, nil); err != nil {
+		return 0, err
+	}
+	return id, s.store.DisableUser(r.Context(), state(r).actor(), id)
+}
+
 // guardLastAdmin refuses a change that would leave no active admin.
 func (s *Server) guardLastAdmin(r *http.Request, id int64, newRoles tocsin.Roles) error {
 	if newRoles.Allows(tocsin.RoleAdmin) {
@@ -105,14 +117,7 @@ func (s *Server) guardLastAdmin(r *http.Request, id int64, newRoles tocsin.Roles
 }
 
 func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.guardLastAdmin(r, id, nil); err != nil {
-		return err
-	}
-	if err := s.store.DisableUser(r.Context(), state(r).actor(), id); err != nil {
+	if _, err := s.disable(r); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/console/users", http.StatusSeeOther)
@@ -193,9 +198,7 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	data := map[string]any{"Tokens": tokens}
-	for k, v := range extra {
-		data[k] = v
-	}
+	maps.Copy(data, extra)
 	s.render(w, r, status, "tokens", data)
 	return nil
 }
