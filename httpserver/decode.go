@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tocsin-org/tocsin"
@@ -19,8 +22,9 @@ const (
 )
 
 // decodeJSON reads one JSON object into v. Wrong content type, oversized
-// bodies, bad UTF-8, unknown fields, trailing data and type mismatches are
-// all refused with a message saying what to fix; nothing is changed.
+// bodies, bad UTF-8, control characters, unknown fields, trailing data and
+// type mismatches are all refused with a message saying what to fix;
+// nothing is changed.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
@@ -41,6 +45,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 func decodeJSONBytes(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return tocsin.Errorf(tocsin.EINVALID, "The body is not valid UTF-8.")
+	}
+	if i := bytes.IndexFunc(body, isControl); i >= 0 {
+		return tocsin.Errorf(tocsin.EINVALID, "The body contains the control character %U at byte %d; JSON text may not.", body[i], i)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -66,7 +73,73 @@ func decodeJSONBytes(body []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return tocsin.Errorf(tocsin.EINVALID, "Send one JSON object, with nothing after it.")
 	}
+	// An escape such as \u0000 decodes to a control character, which the
+	// databases do not all store (PostgreSQL refuses NUL in text).
+	if field, c, ok := controlIn(reflect.ValueOf(v), ""); ok {
+		return tocsin.Errorf(tocsin.EINVALID, "Field %q contains the control character %U; only tab, line feed and carriage return are allowed.", field, c)
+	}
 	return nil
+}
+
+// isControl reports whether c is a C0 control character other than tab,
+// line feed and carriage return: text tocsin refuses to store.
+func isControl(c rune) bool {
+	return c < 0x20 && c != '\t' && c != '\n' && c != '\r'
+}
+
+// controlIn finds the first string in v (through pointers, structs, slices,
+// arrays and maps) that holds a control character, and names where it is
+// with JSON field names.
+func controlIn(v reflect.Value, path string) (string, rune, bool) {
+	switch v.Kind() {
+	case reflect.String:
+		if i := strings.IndexFunc(v.String(), isControl); i >= 0 {
+			return path, rune(v.String()[i]), true
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return controlIn(v.Elem(), path)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if p, c, ok := controlIn(v.Field(i), joinPath(path, name)); ok {
+				return p, c, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if p, c, ok := controlIn(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, c, true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			p := joinPath(path, fmt.Sprint(it.Key().Interface()))
+			if _, c, ok := controlIn(it.Key(), p); ok {
+				return p, c, true
+			}
+			if p, c, ok := controlIn(it.Value(), p); ok {
+				return p, c, true
+			}
+		}
+	}
+	return "", 0, false
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }
 
 func trimJSONPrefix(s string) string {
@@ -85,7 +158,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-// parseForm reads a console form, bounded, and refuses bad UTF-8.
+// parseForm reads a console form, bounded, and refuses bad UTF-8 and
+// control characters other than tab, line feed and carriage return (which
+// PostgreSQL would refuse to store, NUL at least).
 func parseForm(r *http.Request) error {
 	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -95,10 +170,13 @@ func parseForm(r *http.Request) error {
 		}
 		return tocsin.Errorf(tocsin.EINVALID, "The form could not be read.")
 	}
-	for _, vs := range r.PostForm {
-		for _, v := range vs {
+	for k, vs := range r.PostForm {
+		for _, v := range append([]string{k}, vs...) {
 			if !utf8.ValidString(v) {
 				return tocsin.Errorf(tocsin.EINVALID, "The form contains text that is not valid UTF-8.")
+			}
+			if i := strings.IndexFunc(v, isControl); i >= 0 {
+				return tocsin.Errorf(tocsin.EINVALID, "The form field %q contains the control character %U; only tab, line feed and carriage return are allowed.", k, v[i])
 			}
 		}
 	}
