@@ -3,8 +3,10 @@ package httpserver
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/tocsin-org/tocsin"
 	"github.com/tocsin-org/tocsin/i18n"
@@ -17,6 +19,21 @@ var errSecondFactor = errors.New("second factor required")
 // errPasswordChange sends the owner of a password an admin chose to the
 // page where they choose their own, before anything else.
 var errPasswordChange = errors.New("password change required")
+
+// codeMethodNotAllowed is the JSON error code of a methodError. It is not a
+// domain code: only HTTP has methods.
+const codeMethodNotAllowed = "method_not_allowed"
+
+// methodError refuses a method that a path of the route table does not
+// serve; it is written as 405 with an Allow header.
+type methodError struct {
+	method string
+	allow  []string
+}
+
+func (e *methodError) Error() string {
+	return fmt.Sprintf("This address does not accept %s; it accepts %s.", e.method, strings.Join(e.allow, ", "))
+}
 
 // statusOf maps a domain error code to its HTTP status: the one place
 // where statuses are chosen.
@@ -47,6 +64,13 @@ func statusOf(code string) int {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	st := state(r)
 	code := tocsin.ErrorCode(err)
+	status := statusOf(code)
+	message := tocsin.ErrorMessage(err)
+	var me *methodError
+	if errors.As(err, &me) {
+		code, status, message = codeMethodNotAllowed, http.StatusMethodNotAllowed, me.Error()
+		w.Header().Set("Allow", strings.Join(me.allow, ", "))
+	}
 	if code == tocsin.EINTERNAL {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -66,9 +90,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		s.render(w, r, statusOf(code), "error", map[string]any{
-			"Status":  statusOf(code),
-			"Message": s.errorText(r, code, err),
+		if me == nil {
+			message = s.errorText(r, code, err)
+		}
+		s.render(w, r, status, "error", map[string]any{
+			"Status":  status,
+			"Message": message,
 		})
 		return
 	}
@@ -77,9 +104,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == tocsin.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tocsin"`)
 	}
-	w.WriteHeader(statusOf(code))
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"error": map[string]string{"code": code, "message": tocsin.ErrorMessage(err)},
+		"error": map[string]string{"code": code, "message": message},
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,21 +13,91 @@ import (
 )
 
 // buildHandler registers the route table on a ServeMux and wraps it in the
-// middleware every request goes through.
+// middleware every request goes through. What the table does not serve goes
+// to the fallback, built from the same table.
 func (s *Server) buildHandler() http.Handler {
 	mux := http.NewServeMux()
 	for i := range s.routes {
 		mux.Handle(s.routes[i].pattern, s.wrap(&s.routes[i]))
 	}
-	mux.Handle("/", s.wrap(&route{pattern: "/", access: public, kind: page, handle: notFound}))
+	mux.Handle("/", s.fallback(s.routes))
 	return s.observe(s.securityHeaders(mux))
 }
 
-func notFound(w http.ResponseWriter, r *http.Request) error {
-	if strings.HasPrefix(r.URL.Path, "/api/") {
-		state(r).route.kind = api
+// pathInfo is what the fallback knows of a path the route table serves
+// with other methods.
+type pathInfo struct {
+	allow []string // methods, sorted; HEAD wherever GET is
+	kind  kind     // page when any route of the path is a page
+}
+
+// fallback answers what no route matched: a known path with a method it
+// does not serve gets 405 with Allow, anything else 404. Both are JSON
+// under /api/ and on API or raw paths, and the HTML error page elsewhere;
+// neither is authenticated nor checked for CSRF, since nothing runs.
+func (s *Server) fallback(routes []route) http.Handler {
+	// paths knows every path of the table without its method, so that
+	// the standard library matches wildcards exactly as mux does.
+	paths := http.NewServeMux()
+	info := map[string]*pathInfo{}
+	for _, rt := range routes {
+		method, path, ok := strings.Cut(rt.pattern, " ")
+		if !ok {
+			// A pattern without a method serves every method.
+			continue
+		}
+		pi := info[path]
+		if pi == nil {
+			pi = &pathInfo{kind: rt.kind}
+			info[path] = pi
+			paths.Handle(path, http.NotFoundHandler()) // only its pattern is used
+		}
+		pi.allow = append(pi.allow, method)
+		if method == http.MethodGet {
+			pi.allow = append(pi.allow, http.MethodHead)
+		}
+		if rt.kind == page {
+			pi.kind = page
+		}
 	}
-	return tocsin.Errorf(tocsin.ENOTFOUND, "No page at %s.", r.URL.Path)
+	for _, pi := range info {
+		slices.Sort(pi.allow)
+		pi.allow = slices.Compact(pi.allow)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rt := &route{pattern: "/", access: public, kind: page}
+		state(r).route = rt
+		_, path := paths.Handler(r)
+		pi := info[path]
+		switch {
+		case pi != nil:
+			rt.kind = pi.kind
+		case strings.HasPrefix(r.URL.Path, "/api/"):
+			rt.kind = raw
+		}
+		if rt.kind == page {
+			if err := s.identifyBrowser(w, r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		if pi != nil {
+			s.writeError(w, r, &methodError{method: r.Method, allow: pi.allow})
+			return
+		}
+		s.writeError(w, r, tocsin.Errorf(tocsin.ENOTFOUND, "No page at %s.", r.URL.Path))
+	})
+}
+
+// identifyBrowser is what an error page needs of authenticatePage: the
+// CSRF cookie (for the forms of the layout), the language and the session
+// (for the menu). There is no CSRF check: the fallback changes nothing.
+func (s *Server) identifyBrowser(w http.ResponseWriter, r *http.Request) error {
+	if err := s.ensureCSRFCookie(w, r); err != nil {
+		return err
+	}
+	state(r).lang = s.langFor(r, nil)
+	return s.loadSession(w, r)
 }
 
 // wrap applies the route's authentication and access check, then runs its
