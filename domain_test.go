@@ -174,3 +174,21 @@ func TestHashFieldsAreUnambiguous(t *testing.T) {
 		t.Error("moving bytes between fields must change the hash")
 	}
 }
+
+func TestThrottleNet(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"127.0.0.2", "127.0.0.2"},
+		{"::ffff:127.0.0.3", "127.0.0.3"},
+		{"2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:bbbb:cccc:dddd:eeee", "2001:db8:1:2::/64"},
+		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"not an ip", "not an ip"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := ThrottleNet(tt.in); got != tt.want {
+				t.Errorf("ThrottleNet(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -50,5 +50,7 @@ type OutboxService interface {
 	MarkRetry(ctx context.Context, id int64, errText string, next time.Time) error
 	MarkDead(ctx context.Context, id int64, errText string, at time.Time) error
 	OutboxStats(ctx context.Context) (OutboxStats, error)
+	// PruneMessages deletes messages sent or given up before before.
+	PruneMessages(ctx context.Context, before time.Time) (int, error)
 	Messages(ctx context.Context, limit int) ([]*Message, error)
 }

@@ -2,6 +2,7 @@ package tocsin
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -44,7 +45,8 @@ const (
 // SignInFilter selects sign-in attempts for counting.
 type SignInFilter struct {
 	UserID  int64  // 0: any
-	IP      string // "": any
+	Email   string // the address as typed, lower-cased; "": any
+	IP      string // same network as this address (see ThrottleNet); "": any
 	Device  string // "": any
 	Factor  string // "": any
 	Success *bool
@@ -60,7 +62,10 @@ type SessionService interface {
 	// TouchSession moves LastSeenAt forward (not audited: it is not a change
 	// a person makes).
 	TouchSession(ctx context.Context, id string, at time.Time) error
-	VerifySession(ctx context.Context, a Actor, id string) error
+	// VerifySession marks a session as past its second factor under a new
+	// ID (the cookie from before the second factor stops working: no
+	// session fixation) and records the successful sign-in in.
+	VerifySession(ctx context.Context, a Actor, id, newID string, in *SignIn) error
 	DeleteSession(ctx context.Context, a Actor, id string) error
 	// DeleteUserSessions signs a user out everywhere except keepID ("" for all).
 	DeleteUserSessions(ctx context.Context, a Actor, userID int64, keepID string) error
@@ -72,4 +77,25 @@ type SessionService interface {
 	CountSignIns(ctx context.Context, f SignInFilter) (int, error)
 	// LastSignIns returns the newest successful sign-ins of a user, newest first.
 	LastSignIns(ctx context.Context, userID int64, limit int) ([]*SignIn, error)
+	// PruneSignIns deletes sign-in attempts older than before.
+	PruneSignIns(ctx context.Context, before time.Time) (int, error)
+}
+
+// ThrottleNet is the network an address is counted in for throttling: the
+// address itself for IPv4, its /64 for IPv6, where one host commonly holds
+// a whole /64 and could otherwise change address at every attempt.
+func ThrottleNet(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }

@@ -35,8 +35,11 @@ type TokenService interface {
 	RevokeToken(ctx context.Context, a Actor, id int64, name string) error
 	TouchToken(ctx context.Context, id int64, at time.Time) error
 
-	// CreateSetupToken stores a setup token; ECONFLICT if an account exists.
+	// CreateSetupToken stores a setup token (audited: it grants the right to
+	// create the first admin); ECONFLICT if an account exists.
 	CreateSetupToken(ctx context.Context, t *SetupToken) error
+	// SetupToken returns the setup token with this hash; ENOTFOUND if none.
+	SetupToken(ctx context.Context, hash string) (*SetupToken, error)
 	// UseSetupToken consumes the token and creates u (the first admin) in one
 	// transaction: ECONFLICT if it was used, has expired, or an account exists;
 	// ENOTFOUND if there is no such token.

@@ -54,6 +54,20 @@ func ValidateLang(s string) error {
 	return Errorf(EINVALID, "unknown language %q: allowed are fr and en", s)
 }
 
+// PasswordChange is one change of an account's password.
+type PasswordChange struct {
+	Hash string
+	// Temporary marks a password chosen by someone else (an admin): its
+	// owner must choose their own at next sign-in.
+	Temporary bool
+	// EndSessions signs the account out everywhere but KeepSession, so that
+	// whoever knew the old password is out. A rehash (same password, new
+	// parameters) leaves sessions alone.
+	EndSessions bool
+	KeepSession string
+	Notices     []*Message // e-mails to the owner, sent with the change
+}
+
 // UserService stores accounts. Every mutation writes its audit entry in the
 // same transaction.
 type UserService interface {
@@ -64,11 +78,9 @@ type UserService interface {
 	Users(ctx context.Context) ([]*User, error)
 	CountUsers(ctx context.Context) (int, error)
 
-	// SetPassword replaces the password hash and enqueues msgs (such as a
-	// notice to the owner). temporary marks a password chosen by someone
-	// else: its owner must change it at next sign-in, and every session of
-	// the account ends.
-	SetPassword(ctx context.Context, a Actor, id int64, hash string, temporary bool, msgs []*Message) error
+	// SetPassword applies a password change in one transaction: the hash,
+	// the sessions it ends and the notices it sends.
+	SetPassword(ctx context.Context, a Actor, id int64, ch PasswordChange) error
 	SetRoles(ctx context.Context, a Actor, id int64, roles Roles) error
 	SetLang(ctx context.Context, a Actor, id int64, lang string) error
 	// DisableUser disables the account and deletes its sessions.
@@ -76,7 +88,8 @@ type UserService interface {
 	EnableUser(ctx context.Context, a Actor, id int64) error
 
 	// EnableTwoFactor stores a sealed TOTP secret, the step of the code that
-	// confirmed it, and the hashes of fresh recovery codes (replacing old ones).
+	// confirmed it, and the hashes of fresh recovery codes (replacing old
+	// ones); ECONFLICT if the user already has one (two enrolments raced).
 	EnableTwoFactor(ctx context.Context, a Actor, id int64, sealed []byte, step int64, recoveryHashes []string) error
 	// ResetTwoFactor removes the secret and recovery codes and deletes the
 	// user's sessions, so the next sign-in enrols again.

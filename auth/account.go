@@ -24,8 +24,7 @@ func NewUser(ctx context.Context, h *Hasher, email, name string, roles tocsin.Ro
 	if len(roles) == 0 {
 		return nil, tocsin.Errorf(tocsin.EINVALID, "at least one role is required")
 	}
-	local, _, _ := strings.Cut(email, "@")
-	if err := CheckPassword(password, email, local, name, "tocsin"); err != nil {
+	if err := CheckAccountPassword(password, email, name); err != nil {
 		return nil, err
 	}
 	hash, err := h.Hash(ctx, password)
@@ -33,6 +32,14 @@ func NewUser(ctx context.Context, h *Hasher, email, name string, roles tocsin.Ro
 		return nil, err
 	}
 	return &tocsin.User{Email: email, Name: name, Roles: roles, PasswordHash: hash}, nil
+}
+
+// CheckAccountPassword checks a password for the account with this e-mail
+// and name: the policy, plus nothing taken from the account itself. Every
+// place a password is chosen calls it, so the rules are the same everywhere.
+func CheckAccountPassword(password, email, name string) error {
+	local, _, _ := strings.Cut(email, "@")
+	return CheckPassword(password, email, local, name, "tocsin")
 }
 
 // NewAPIToken validates a token's name and roles and makes the token. It

@@ -98,31 +98,45 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	again := func(key string, args ...any) error {
 		return s.renderAccount(w, r, http.StatusBadRequest, map[string]any{"PasswordError": i18n.T(st.lang, key, args...)})
 	}
+	// A stolen session must not become a way to guess the password: wrong
+	// current passwords count as failed sign-ins, with their back-off.
+	if wait, err := s.throttledAny(r,
+		throttle{tocsin.SignInFilter{UserID: st.user.ID, Factor: tocsin.FactorPassword}, auth.AccountBackoff},
+		throttle{tocsin.SignInFilter{IP: st.ip}, auth.IPBackoff},
+	); err != nil {
+		return err
+	} else if wait > 0 {
+		return again("signin.throttled", minutes(wait))
+	}
 	ok, _, err := s.hasher.Verify(ctx, f.Get("current"), st.user.PasswordHash)
 	if err != nil {
 		return err
 	}
 	if !ok {
+		attempt := &tocsin.SignIn{UserID: st.user.ID, Email: st.user.Email, At: s.now(), IP: st.ip, UserAgent: r.UserAgent(), Device: s.deviceHash(r)}
+		if err := s.recordFailure(r, attempt, st.user); err != nil {
+			return err
+		}
 		return again("account.password_wrong")
 	}
 	if f.Get("password") != f.Get("password2") {
 		return again("form.password_mismatch")
 	}
-	if err := auth.CheckPassword(f.Get("password"), st.user.Email, "tocsin"); err != nil {
+	if err := auth.CheckAccountPassword(f.Get("password"), st.user.Email, st.user.Name); err != nil {
 		return again("form.password_weak", tocsin.ErrorMessage(err))
 	}
 	hash, err := s.hasher.Hash(ctx, f.Get("password"))
 	if err != nil {
 		return err
 	}
-	a := st.actor()
-	if err := s.store.SetPassword(ctx, a, st.user.ID, hash, false, []*tocsin.Message{s.passwordNotice(st.user, "mail.password", st.ip)}); err != nil {
+	err = s.store.SetPassword(ctx, st.actor(), st.user.ID, tocsin.PasswordChange{
+		Hash: hash, EndSessions: true, KeepSession: st.session.ID,
+		Notices: []*tocsin.Message{s.passwordNotice(st.user, "mail.password", st.ip)},
+	})
+	if err != nil {
 		return err
 	}
 	s.kick()
-	if err := s.store.DeleteUserSessions(ctx, a, st.user.ID, st.session.ID); err != nil {
-		return err
-	}
 	return s.renderAccount(w, r, http.StatusOK, map[string]any{"Flash": i18n.T(st.lang, "account.password_changed")})
 }
 

@@ -172,8 +172,7 @@ func (s *Server) setTemporaryPassword(w http.ResponseWriter, r *http.Request) er
 	if f.Get("password") != f.Get("password2") {
 		return again(i18n.T(st.lang, "form.password_mismatch"))
 	}
-	local, _, _ := strings.Cut(u.Email, "@")
-	if err := auth.CheckPassword(f.Get("password"), u.Email, local, u.Name, "tocsin"); err != nil {
+	if err := auth.CheckAccountPassword(f.Get("password"), u.Email, u.Name); err != nil {
 		return again(i18n.T(st.lang, "form.password_weak", tocsin.ErrorMessage(err)))
 	}
 	hash, err := s.hasher.Hash(r.Context(), f.Get("password"))
@@ -181,7 +180,7 @@ func (s *Server) setTemporaryPassword(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	notice := s.passwordNotice(u, "mail.password_reset", st.ip)
-	if err := s.store.SetPassword(r.Context(), st.actor(), id, hash, true, []*tocsin.Message{notice}); err != nil {
+	if err := s.store.SetPassword(r.Context(), st.actor(), id, tocsin.PasswordChange{Hash: hash, Temporary: true, EndSessions: true, Notices: []*tocsin.Message{notice}}); err != nil {
 		return err
 	}
 	s.kick()

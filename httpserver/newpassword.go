@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/tocsin-org/tocsin"
 	"github.com/tocsin-org/tocsin/auth"
@@ -43,8 +42,7 @@ func (s *Server) newPassword(w http.ResponseWriter, r *http.Request) error {
 	if f.Get("password") != f.Get("password2") {
 		return again("form.password_mismatch")
 	}
-	local, _, _ := strings.Cut(u.Email, "@")
-	if err := auth.CheckPassword(f.Get("password"), u.Email, local, u.Name, "tocsin"); err != nil {
+	if err := auth.CheckAccountPassword(f.Get("password"), u.Email, u.Name); err != nil {
 		return again("form.password_weak", tocsin.ErrorMessage(err))
 	}
 	if ok, _, err := s.hasher.Verify(r.Context(), f.Get("password"), u.PasswordHash); err != nil {
@@ -56,11 +54,8 @@ func (s *Server) newPassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a := st.actor()
-	if err := s.store.SetPassword(r.Context(), a, u.ID, hash, false, nil); err != nil {
-		return err
-	}
-	if err := s.store.DeleteUserSessions(r.Context(), a, u.ID, st.session.ID); err != nil {
+	err = s.store.SetPassword(r.Context(), st.actor(), u.ID, tocsin.PasswordChange{Hash: hash, EndSessions: true, KeepSession: st.session.ID})
+	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/console", http.StatusSeeOther)

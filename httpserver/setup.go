@@ -37,30 +37,47 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 		})
 		return nil
 	}
-	normalized, err := tocsin.NormalizeEmail(email)
-	if err != nil {
+	// The link is checked before any password is hashed: hashing is the
+	// expensive part, and without a valid link nobody gets to it.
+	if !s.setupLinkValid(r, token) {
+		return s.deadSetupLink(w, r, token)
+	}
+	if _, err := tocsin.NormalizeEmail(email); err != nil {
 		return again("form.email_invalid")
 	}
 	if f.Get("password") != f.Get("password2") {
 		return again("form.password_mismatch")
 	}
-	if err := auth.CheckPassword(f.Get("password"), normalized, "tocsin"); err != nil {
+	u, err := auth.NewUser(r.Context(), s.hasher, email, name, tocsin.Roles{tocsin.RoleAdmin}, f.Get("password"))
+	if tocsin.ErrorCode(err) == tocsin.EINVALID {
 		return again("form.password_weak", tocsin.ErrorMessage(err))
-	}
-	hash, err := s.hasher.Hash(r.Context(), f.Get("password"))
-	if err != nil {
+	} else if err != nil {
 		return err
 	}
-	u := &tocsin.User{Email: normalized, Name: name, Roles: tocsin.Roles{tocsin.RoleAdmin}, PasswordHash: hash, Lang: st.lang}
+	u.Lang = st.lang
 	err = s.store.UseSetupToken(r.Context(), st.actor(), auth.HashToken(token), s.now(), u)
 	switch tocsin.ErrorCode(err) {
 	case "":
 	case tocsin.ENOTFOUND, tocsin.ECONFLICT:
-		s.render(w, r, http.StatusConflict, "setup", map[string]any{"Token": token, "Error": i18n.T(st.lang, "setup.link_invalid"), "Dead": true})
-		return nil
+		return s.deadSetupLink(w, r, token)
 	default:
 		return err
 	}
 	attempt := &tocsin.SignIn{UserID: u.ID, Email: u.Email, At: s.now(), IP: st.ip, UserAgent: r.UserAgent()}
 	return s.startSession(w, r, u, attempt, "/console")
+}
+
+// setupLinkValid reports whether token is an unused, unexpired setup link
+// while no account exists.
+func (s *Server) setupLinkValid(r *http.Request, token string) bool {
+	if n, err := s.store.CountUsers(r.Context()); err != nil || n > 0 {
+		return false
+	}
+	t, err := s.store.SetupToken(r.Context(), auth.HashToken(token))
+	return err == nil && t.UsedAt == nil && s.now().Before(t.ExpiresAt)
+}
+
+func (s *Server) deadSetupLink(w http.ResponseWriter, r *http.Request, token string) error {
+	s.render(w, r, http.StatusConflict, "setup", map[string]any{"Token": token, "Error": i18n.T(state(r).lang, "setup.link_invalid"), "Dead": true})
+	return nil
 }

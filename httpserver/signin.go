@@ -33,30 +33,29 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	password := r.PostForm.Get("password")
 	next := safeNext(r.PostForm.Get("next"))
-	device := auth.HashToken(s.cookie(r, deviceCookie))
-	if s.cookie(r, deviceCookie) == "" {
-		device = ""
-	}
+	device := s.deviceHash(r)
 	fail := func(status int, key string, args ...any) error {
 		s.render(w, r, status, "signin", map[string]any{"Next": next, "Email": email, "Error": i18n.T(st.lang, key, args...)})
 		return nil
 	}
 
-	if wait, err := s.throttled(r, tocsin.SignInFilter{IP: st.ip}, auth.IPBackoff); err != nil {
-		return err
-	} else if wait > 0 {
-		return fail(http.StatusTooManyRequests, "signin.throttled", minutes(wait))
-	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && tocsin.ErrorCode(err) != tocsin.ENOTFOUND {
 		return err
 	}
-	if u != nil {
-		if wait, err := s.signInWait(r, u, st.ip, device, ""); err != nil {
-			return err
-		} else if wait > 0 {
-			return fail(http.StatusTooManyRequests, "signin.throttled", minutes(wait))
-		}
+	// Counted by the e-mail as typed, so that an address with no account is
+	// throttled exactly like one with an account: throttling tells nothing.
+	counters := []throttle{
+		{tocsin.SignInFilter{IP: st.ip}, auth.IPBackoff},
+		{tocsin.SignInFilter{Email: email, IP: st.ip}, auth.AccountIPBackoff},
+	}
+	if u == nil || !s.knownDevice(r, u, device) {
+		counters = append(counters, throttle{tocsin.SignInFilter{Email: email}, auth.AccountBackoff})
+	}
+	if wait, err := s.throttledAny(r, counters...); err != nil {
+		return err
+	} else if wait > 0 {
+		return fail(http.StatusTooManyRequests, "signin.throttled", minutes(wait))
 	}
 
 	attempt := &tocsin.SignIn{Email: email, At: s.now(), IP: st.ip, UserAgent: r.UserAgent(), Device: device}
@@ -85,7 +84,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 		// Parameters were raised since this hash was made: upgrade it now,
 		// while the password is at hand.
 		if h, err := s.hasher.Hash(ctx, password); err == nil {
-			_ = s.store.SetPassword(ctx, tocsin.Actor{UserID: u.ID, Label: u.Email, IP: st.ip}, u.ID, h, u.MustChangePassword, nil)
+			_ = s.store.SetPassword(ctx, tocsin.Actor{UserID: u.ID, Label: u.Email, IP: st.ip}, u.ID, tocsin.PasswordChange{Hash: h, Temporary: u.MustChangePassword})
 		}
 	}
 	return s.startSession(w, r, u, attempt, next)
@@ -160,27 +159,48 @@ func (s *Server) newPlace(r *http.Request, userID int64, in *tocsin.SignIn) (new
 	return n == 0, m == 0, nil
 }
 
-// signInWait applies the per-account counters to a sign-in step (factor ""
-// counts failures of every step): per account and IP always, per account
-// from anywhere unless the browser is a device that signed in before.
-func (s *Server) signInWait(r *http.Request, u *tocsin.User, ip, device, factor string) (time.Duration, error) {
-	wait, err := s.throttled(r, tocsin.SignInFilter{UserID: u.ID, IP: ip, Factor: factor}, auth.AccountIPBackoff)
-	if err != nil || wait > 0 || s.knownDevice(r, u.ID, device) {
-		return wait, err
-	}
-	return s.throttled(r, tocsin.SignInFilter{UserID: u.ID, Factor: factor}, auth.AccountBackoff)
-}
-
-// knownDevice reports whether the browser's device cookie has signed in to
-// this account before; such a browser skips the per-account back-off, so an
-// attacker hammering an account cannot lock its owner out.
-func (s *Server) knownDevice(r *http.Request, userID int64, device string) bool {
+// knownDevice reports whether the browser's device cookie completed a
+// sign-in to this account before, second factor included when the account
+// has one. Such a browser skips the per-account back-off, so an attacker
+// hammering an account cannot lock its owner out.
+func (s *Server) knownDevice(r *http.Request, u *tocsin.User, device string) bool {
 	if device == "" {
 		return false
 	}
 	yes := true
-	n, err := s.store.CountSignIns(r.Context(), tocsin.SignInFilter{UserID: userID, Device: device, Success: &yes})
+	f := tocsin.SignInFilter{UserID: u.ID, Device: device, Success: &yes}
+	if u.TwoFactorEnabled() {
+		f.Factor = tocsin.FactorTOTP
+	}
+	n, err := s.store.CountSignIns(r.Context(), f)
 	return err == nil && n > 0
+}
+
+// deviceHash is the hash of the browser's device cookie, "" without one.
+func (s *Server) deviceHash(r *http.Request) string {
+	if c := s.cookie(r, deviceCookie); c != "" {
+		return auth.HashToken(c)
+	}
+	return ""
+}
+
+// throttle is one failure counter and the back-off it imposes.
+type throttle struct {
+	f tocsin.SignInFilter
+	b auth.Backoff
+}
+
+// throttledAny returns the longest wait any of the counters imposes.
+func (s *Server) throttledAny(r *http.Request, counters ...throttle) (time.Duration, error) {
+	var longest time.Duration
+	for _, c := range counters {
+		wait, err := s.throttled(r, c.f, c.b)
+		if err != nil {
+			return 0, err
+		}
+		longest = max(longest, wait)
+	}
+	return longest, nil
 }
 
 // throttled returns how long the caller must still wait after the failures
@@ -240,10 +260,19 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site: a path, with no
+// scheme, host, backslash or control character (browsers drop tabs and
+// newlines, so "/\t/evil.example" would become "//evil.example").
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/console"
+	const home = "/console"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || r == '\\'
+	}) {
+		return home
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, "//") {
+		return home
 	}
 	return next
 }

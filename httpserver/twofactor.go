@@ -44,13 +44,15 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/signin/2fa/enrol", http.StatusSeeOther)
 		return nil
 	}
-	// Only second-factor failures count here: password guessers, who never
-	// reach this step, must not be able to keep the owner out of it.
-	device := ""
-	if c := s.cookie(r, deviceCookie); c != "" {
-		device = auth.HashToken(c)
-	}
-	if wait, err := s.signInWait(r, u, st.ip, device, tocsin.FactorTOTP); err != nil {
+	// Only second-factor failures of this account count here, so password
+	// guessers, who never reach this step, cannot keep its owner out; and no
+	// device is exempt, since whoever holds the password reaches this step
+	// from a device that has just passed the password. The source network
+	// is throttled on every failure.
+	if wait, err := s.throttledAny(r,
+		throttle{tocsin.SignInFilter{UserID: u.ID, Factor: tocsin.FactorTOTP}, auth.AccountBackoff},
+		throttle{tocsin.SignInFilter{IP: st.ip}, auth.IPBackoff},
+	); err != nil {
 		return err
 	} else if wait > 0 {
 		return fail(http.StatusTooManyRequests, "signin.throttled", minutes(wait))
@@ -81,16 +83,34 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if !ok {
-		attempt := &tocsin.SignIn{UserID: u.ID, Email: u.Email, At: s.now(), IP: st.ip, UserAgent: r.UserAgent(), Device: device, Factor: tocsin.FactorTOTP}
+		attempt := &tocsin.SignIn{UserID: u.ID, Email: u.Email, At: s.now(), IP: st.ip, UserAgent: r.UserAgent(), Device: s.deviceHash(r), Factor: tocsin.FactorTOTP}
 		if err := s.recordFailure(r, attempt, u); err != nil {
 			return err
 		}
 		return fail(http.StatusUnauthorized, "2fa.wrong")
 	}
-	if err := s.store.VerifySession(ctx, a, st.session.ID); err != nil {
+	if err := s.verifySession(w, r); err != nil {
 		return err
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// verifySession marks the browser's session as past its second factor
+// under a new ID and cookie, so that a session identifier planted or seen
+// before the second factor is worth nothing after it.
+func (s *Server) verifySession(w http.ResponseWriter, r *http.Request) error {
+	st := state(r)
+	value, hash, err := auth.NewToken(auth.PrefixSession)
+	if err != nil {
+		return err
+	}
+	in := &tocsin.SignIn{Email: st.user.Email, At: s.now(), IP: st.ip, UserAgent: r.UserAgent(), Device: s.deviceHash(r), Factor: tocsin.FactorTOTP}
+	if err := s.store.VerifySession(r.Context(), st.actor(), st.session.ID, hash, in); err != nil {
+		return err
+	}
+	s.setCookie(w, sessionCookie, value, st.session.ExpiresAt.Sub(s.now()))
+	st.session.ID, st.session.Verified = hash, true
 	return nil
 }
 
@@ -166,10 +186,9 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.EnableTwoFactor(r.Context(), a, u.ID, stored, step, hashes); err != nil {
 		return err
 	}
-	if err := s.store.VerifySession(r.Context(), a, st.session.ID); err != nil {
+	if err := s.verifySession(w, r); err != nil {
 		return err
 	}
-	st.session.Verified = true
 	st.user.TOTPSecret = stored
 	s.render(w, r, http.StatusOK, "recovery", map[string]any{"Codes": codes, "Next": next})
 	return nil

@@ -142,6 +142,20 @@ func (db *DB) MarkDead(ctx context.Context, id int64, errText string, at time.Ti
 }
 
 // OutboxStats counts messages by state.
+// PruneMessages deletes messages sent or given up before before.
+func (db *DB) PruneMessages(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.update(ctx, func(tx conn) error {
+		res, err := tx.exec(ctx, `DELETE FROM messages WHERE sent_at < ? OR dead_at < ?`, before, before)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 func (db *DB) OutboxStats(ctx context.Context) (tocsin.OutboxStats, error) {
 	var s tocsin.OutboxStats
 	err := db.read().queryRow(ctx, `SELECT

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -202,6 +203,48 @@ func TestOutboxConcurrentClaimers(t *testing.T) {
 			if n != 1 {
 				t.Errorf("message %d claimed %d times", id, n)
 			}
+		}
+	})
+}
+
+// Pruning deletes only messages delivered or given up before the cut-off;
+// pending ones stay whatever their age.
+func TestPruneMessages(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		t0 := now()
+		var msgs []*tocsin.Message
+		for _, k := range []string{"sent-old", "dead-old", "pending-old", "sent-new"} {
+			msgs = append(msgs, &tocsin.Message{Channel: tocsin.ChannelEmail, To: "x@example.org", Key: k})
+		}
+		if err := db.RecordFailedSignIn(ctx, &tocsin.SignIn{Email: "x@example.org", IP: "127.0.0.1"}, msgs); err != nil {
+			t.Fatal(err)
+		}
+		stored, _ := db.Messages(ctx, 10)
+		id := map[string]int64{}
+		for _, m := range stored {
+			id[m.Key] = m.ID
+		}
+		if err := db.MarkSent(ctx, id["sent-old"], t0.Add(-40*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.MarkDead(ctx, id["dead-old"], "gave up", t0.Add(-40*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.MarkSent(ctx, id["sent-new"], t0); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.PruneMessages(ctx, t0.Add(-30*24*time.Hour)); err != nil || n != 2 {
+			t.Fatalf("PruneMessages = %d, %v; want 2", n, err)
+		}
+		left, _ := db.Messages(ctx, 10)
+		var keys []string
+		for _, m := range left {
+			keys = append(keys, m.Key)
+		}
+		slices.Sort(keys)
+		if !slices.Equal(keys, []string{"pending-old", "sent-new"}) {
+			t.Errorf("left after pruning: %v", keys)
 		}
 	})
 }

@@ -103,17 +103,26 @@ func (db *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
 }
 
 // VerifySession marks the session as past its second factor.
-func (db *DB) VerifySession(ctx context.Context, a tocsin.Actor, id string) error {
+func (db *DB) VerifySession(ctx context.Context, a tocsin.Actor, id, newID string, in *tocsin.SignIn) error {
+	if newID == "" || newID == id {
+		return tocsin.Errorf(tocsin.EINVALID, "a verified session needs a new ID")
+	}
 	return db.update(ctx, func(tx conn) error {
 		s, err := tx.session(ctx, id)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE sessions SET verified = ? WHERE id = ?`, true, id); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE sessions SET id = ?, verified = ? WHERE id = ?`, newID, true, id); err != nil {
 			return err
 		}
+		if in != nil {
+			in.UserID, in.Success = s.UserID, true
+			if err := tx.insertSignIn(ctx, in, time.Now()); err != nil {
+				return err
+			}
+		}
 		return tx.audit(ctx, a, "session.verify", userTarget(s.UserID),
-			fmt.Sprintf("%s verified=%t", sessionRef(id), s.Verified), sessionRef(id)+" verified=true")
+			fmt.Sprintf("%s verified=%t", sessionRef(id), s.Verified), sessionRef(newID)+" verified=true")
 	})
 }
 
@@ -187,6 +196,20 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, idleBefore, now time.Ti
 
 const signInColumns = `id, user_id, email, at, ip, user_agent, device, factor, success`
 
+// PruneSignIns deletes sign-in attempts older than before.
+func (db *DB) PruneSignIns(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.update(ctx, func(tx conn) error {
+		res, err := tx.exec(ctx, `DELETE FROM sign_ins WHERE at < ?`, before)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 func (c conn) insertSignIn(ctx context.Context, in *tocsin.SignIn, now time.Time) error {
 	if in.At.IsZero() {
 		in.At = now
@@ -200,9 +223,9 @@ func (c conn) insertSignIn(ctx context.Context, in *tocsin.SignIn, now time.Time
 	if in.UserID != 0 {
 		userID = in.UserID
 	}
-	return c.queryRow(ctx, `INSERT INTO sign_ins (user_id, email, at, ip, user_agent, device, factor, success)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		userID, in.Email, in.At, in.IP, in.UserAgent, in.Device, in.Factor, in.Success).Scan(&in.ID)
+	return c.queryRow(ctx, `INSERT INTO sign_ins (user_id, email, at, ip, user_agent, device, factor, success, net)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		userID, in.Email, in.At, in.IP, in.UserAgent, in.Device, in.Factor, in.Success, tocsin.ThrottleNet(in.IP)).Scan(&in.ID)
 }
 
 // RecordFailedSignIn stores a failed attempt and enqueues msgs with it.
@@ -224,9 +247,13 @@ func (db *DB) CountSignIns(ctx context.Context, f tocsin.SignInFilter) (int, err
 		where = append(where, `user_id = ?`)
 		args = append(args, f.UserID)
 	}
+	if f.Email != "" {
+		where = append(where, `email = ?`)
+		args = append(args, strings.ToLower(strings.TrimSpace(f.Email)))
+	}
 	if f.IP != "" {
-		where = append(where, `ip = ?`)
-		args = append(args, f.IP)
+		where = append(where, `net = ?`)
+		args = append(args, tocsin.ThrottleNet(f.IP))
 	}
 	if f.Device != "" {
 		where = append(where, `device = ?`)

@@ -53,7 +53,8 @@ func TestSessions(t *testing.T) {
 			_, err = db.Session(ctx, "rolled-back")
 			wantCode(t, err, tocsin.ENOTFOUND)
 			wantCode(t, db.TouchSession(ctx, "nope", now()), tocsin.ENOTFOUND)
-			wantCode(t, db.VerifySession(ctx, admin, "nope"), tocsin.ENOTFOUND)
+			wantCode(t, db.VerifySession(ctx, admin, "nope", "nope2", nil), tocsin.ENOTFOUND)
+			wantCode(t, db.VerifySession(ctx, admin, sessA, sessA, nil), tocsin.EINVALID)
 			wantCode(t, db.DeleteSession(ctx, admin, "nope"), tocsin.ENOTFOUND)
 			wantCode(t, db.DeleteUserSessions(ctx, admin, 999, ""), tocsin.ENOTFOUND)
 		})
@@ -72,13 +73,23 @@ func TestSessions(t *testing.T) {
 			}
 		})
 
-		t.Run("verify", func(t *testing.T) {
-			e := audited(t, db, func() error { return db.VerifySession(ctx, admin, sessA) })
-			wantEntry(t, e, "session.verify", userTarget(u.ID), "session=aaaaaaaaaaaa verified=false", "session=aaaaaaaaaaaa verified=true")
-			got, _ := db.Session(ctx, sessA)
-			if !got.Verified {
-				t.Errorf("not verified")
+		t.Run("verify rotates the ID and records the second factor", func(t *testing.T) {
+			const rotated = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+			in := &tocsin.SignIn{Email: u.Email, IP: "127.0.0.9", Device: "dev", Factor: tocsin.FactorTOTP}
+			e := audited(t, db, func() error { return db.VerifySession(ctx, admin, sessA, rotated, in) })
+			wantEntry(t, e, "session.verify", userTarget(u.ID), "session=aaaaaaaaaaaa verified=false", "session=cccccccccccc verified=true")
+			_, err := db.Session(ctx, sessA)
+			wantCode(t, err, tocsin.ENOTFOUND) // the pre-2FA cookie no longer works
+			got, err := db.Session(ctx, rotated)
+			if err != nil || !got.Verified {
+				t.Fatalf("rotated session: %+v, %v", got, err)
 			}
+			yes := true
+			if n, _ := db.CountSignIns(ctx, tocsin.SignInFilter{UserID: u.ID, Device: "dev", Factor: tocsin.FactorTOTP, Success: &yes}); n != 1 {
+				t.Errorf("second-factor success recorded %d times, want 1", n)
+			}
+			// Back to the old ID for the subtests below.
+			raw(t, db, `UPDATE sessions SET id = ? WHERE id = ?`, sessA, rotated)
 		})
 
 		t.Run("delete", func(t *testing.T) {
@@ -190,6 +201,50 @@ func TestSignIns(t *testing.T) {
 		}
 		if msgs, _ := db.Messages(ctx, 10); len(msgs) != 1 || msgs[0].Subject != "Failed sign-ins" {
 			t.Errorf("outbox = %v", msgs)
+		}
+	})
+}
+
+// Sign-ins are counted by the typed e-mail (known account or not) and by
+// network, an IPv6 /64 counting as one source; old ones are pruned.
+func TestCountSignInsByEmailAndNetwork(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		t0 := now()
+		for i, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:3::1", "127.0.0.2"} {
+			in := &tocsin.SignIn{Email: "Nobody@Example.org", IP: ip, At: t0.Add(time.Duration(i) * time.Second)}
+			if err := db.RecordFailedSignIn(ctx, in, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		old := &tocsin.SignIn{Email: "nobody@example.org", IP: "127.0.0.2", At: t0.Add(-100 * 24 * time.Hour)}
+		if err := db.RecordFailedSignIn(ctx, old, nil); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name string
+			f    tocsin.SignInFilter
+			want int
+		}{
+			{"by e-mail, any case", tocsin.SignInFilter{Email: "NOBODY@example.org", Since: t0}, 4},
+			{"one /64", tocsin.SignInFilter{IP: "2001:db8:1:2:ffff::9", Since: t0}, 2},
+			{"another /64", tocsin.SignInFilter{IP: "2001:db8:1:3::77", Since: t0}, 1},
+			{"IPv4 exact", tocsin.SignInFilter{IP: "127.0.0.2", Since: t0}, 1},
+			{"e-mail and network", tocsin.SignInFilter{Email: "nobody@example.org", IP: "2001:db8:1:2::1", Since: t0}, 2},
+			{"everything ever", tocsin.SignInFilter{}, 5},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if n, err := db.CountSignIns(ctx, tt.f); err != nil || n != tt.want {
+					t.Errorf("CountSignIns = %d, %v; want %d", n, err, tt.want)
+				}
+			})
+		}
+		if n, err := db.PruneSignIns(ctx, t0.Add(-90*24*time.Hour)); err != nil || n != 1 {
+			t.Errorf("PruneSignIns = %d, %v; want the one old attempt", n, err)
+		}
+		if n, _ := db.CountSignIns(ctx, tocsin.SignInFilter{}); n != 4 {
+			t.Errorf("after pruning: %d attempts, want 4", n)
 		}
 	})
 }

@@ -139,8 +139,26 @@ func (db *DB) CreateSetupToken(ctx context.Context, t *tocsin.SetupToken) error 
 		}
 		_, err := tx.exec(ctx, `INSERT INTO setup_tokens (hash, created_at, expires_at, used_at) VALUES (?, ?, ?, ?)`,
 			t.Hash, t.CreatedAt, t.ExpiresAt, t.UsedAt)
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.audit(ctx, tocsin.System, "setup.create", "setup", "", "link valid until "+t.ExpiresAt.Format(time.RFC3339))
 	})
+}
+
+// SetupToken returns the setup token with this hash; ENOTFOUND if none.
+func (db *DB) SetupToken(ctx context.Context, hash string) (*tocsin.SetupToken, error) {
+	return db.read().setupToken(ctx, hash)
+}
+
+func (c conn) setupToken(ctx context.Context, hash string) (*tocsin.SetupToken, error) {
+	var st tocsin.SetupToken
+	err := c.queryRow(ctx, `SELECT hash, created_at, expires_at, used_at FROM setup_tokens WHERE hash = ?`, hash).
+		Scan(&st.Hash, timeScan{&st.CreatedAt}, timeScan{&st.ExpiresAt}, nullTimeScan{&st.UsedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, tocsin.Errorf(tocsin.ENOTFOUND, "this setup link is not valid")
+	}
+	return &st, wrapErr(err)
 }
 
 func (c conn) noUsers(ctx context.Context) error {
@@ -158,12 +176,7 @@ func (c conn) noUsers(ctx context.Context) error {
 // transaction with one audit entry (setup.use).
 func (db *DB) UseSetupToken(ctx context.Context, a tocsin.Actor, hash string, now time.Time, u *tocsin.User) error {
 	return db.update(ctx, func(tx conn) error {
-		var st tocsin.SetupToken
-		err := tx.queryRow(ctx, `SELECT hash, created_at, expires_at, used_at FROM setup_tokens WHERE hash = ?`, hash).
-			Scan(&st.Hash, timeScan{&st.CreatedAt}, timeScan{&st.ExpiresAt}, nullTimeScan{&st.UsedAt})
-		if errors.Is(err, sql.ErrNoRows) {
-			return tocsin.Errorf(tocsin.ENOTFOUND, "this setup link is not valid")
-		}
+		st, err := tx.setupToken(ctx, hash)
 		if err != nil {
 			return err
 		}
@@ -171,7 +184,7 @@ func (db *DB) UseSetupToken(ctx context.Context, a tocsin.Actor, hash string, no
 		case st.UsedAt != nil:
 			return tocsin.Errorf(tocsin.ECONFLICT, "this setup link was already used")
 		case !now.Before(st.ExpiresAt):
-			return tocsin.Errorf(tocsin.ECONFLICT, "this setup link expired on %s; run tocsin setup again for a new one", st.ExpiresAt.Format(time.RFC3339))
+			return tocsin.Errorf(tocsin.ECONFLICT, "this setup link expired on %s; restart tocsin on the empty database for a new one", st.ExpiresAt.Format(time.RFC3339))
 		}
 		if err := tx.noUsers(ctx); err != nil {
 			return err

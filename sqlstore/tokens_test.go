@@ -100,10 +100,16 @@ func TestSetupToken(t *testing.T) {
 			{Hash: "setup-old", CreatedAt: t0.Add(-2 * time.Hour), ExpiresAt: t0.Add(-time.Hour)},
 			{Hash: "setup-late", ExpiresAt: t0.Add(time.Hour)},
 		} {
-			if err := notAudited(t, db, func() error { return db.CreateSetupToken(ctx, st) }); err != nil {
-				t.Fatalf("CreateSetupToken: %v", err)
+			e := audited(t, db, func() error { return db.CreateSetupToken(ctx, st) })
+			if e.Action != "setup.create" || e.Actor != "system" || strings.Contains(e.After, st.Hash) {
+				t.Errorf("setup link creation audited as %s by %s: %q", e.Action, e.Actor, e.After)
 			}
 		}
+		if got, err := db.SetupToken(ctx, "setup-old"); err != nil || !got.ExpiresAt.Equal(t0.Add(-time.Hour)) {
+			t.Errorf("SetupToken = %+v, %v", got, err)
+		}
+		_, err := db.SetupToken(ctx, "nope")
+		wantCode(t, err, tocsin.ENOTFOUND)
 		wantCode(t, db.CreateSetupToken(ctx, &tocsin.SetupToken{Hash: "setup-ok", ExpiresAt: t0.Add(time.Hour)}), tocsin.ECONFLICT)
 		wantCode(t, db.CreateSetupToken(ctx, &tocsin.SetupToken{Hash: "no-expiry"}), tocsin.EINVALID)
 

@@ -125,25 +125,28 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 }
 
 // SetPassword replaces the password hash.
-func (db *DB) SetPassword(ctx context.Context, a tocsin.Actor, id int64, hash string, temporary bool, msgs []*tocsin.Message) error {
-	if hash == "" {
+func (db *DB) SetPassword(ctx context.Context, a tocsin.Actor, id int64, ch tocsin.PasswordChange) error {
+	if ch.Hash == "" {
 		return tocsin.Errorf(tocsin.EINVALID, "a password hash is required")
 	}
 	return db.update(ctx, func(tx conn) error {
 		err := tx.execOne(ctx, userNotFound(id), `UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ? WHERE id = ?`,
-			hash, temporary, time.Now(), id)
+			ch.Hash, ch.Temporary, time.Now(), id)
 		if err != nil {
 			return err
 		}
 		after := "password changed"
-		if temporary {
-			n, err := tx.deleteSessions(ctx, id, "")
+		if ch.Temporary {
+			after = "temporary password set, to change at next sign-in"
+		}
+		if ch.EndSessions {
+			n, err := tx.deleteSessions(ctx, id, ch.KeepSession)
 			if err != nil {
 				return err
 			}
-			after = fmt.Sprintf("temporary password set, to change at next sign-in; sessions_deleted=%d", n)
+			after += fmt.Sprintf("; sessions_deleted=%d", n)
 		}
-		if err := tx.enqueue(ctx, msgs); err != nil {
+		if err := tx.enqueue(ctx, ch.Notices); err != nil {
 			return err
 		}
 		return tx.audit(ctx, a, "user.password", userTarget(id), "", after)
@@ -231,8 +234,12 @@ func (db *DB) EnableTwoFactor(ctx context.Context, a tocsin.Actor, id int64, sea
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE users SET totp_secret = ?, totp_last_step = ?, updated_at = ? WHERE id = ?`,
-			sealed, step, time.Now(), id); err != nil {
+		// Only over no secret: of two enrolments racing, one wins and the
+		// other is told, rather than silently replacing the first.
+		err = tx.execOne(ctx, tocsin.Errorf(tocsin.ECONFLICT, "two-factor authentication is already set up for this account"),
+			`UPDATE users SET totp_secret = ?, totp_last_step = ?, updated_at = ? WHERE id = ? AND totp_secret IS NULL`,
+			sealed, step, time.Now(), id)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, id); err != nil {

@@ -66,7 +66,7 @@ func TestUsers(t *testing.T) {
 				t.Errorf("duplicate message = %q", tocsin.ErrorMessage(err))
 			}
 			for name, fn := range map[string]func() error{
-				"SetPassword":     func() error { return db.SetPassword(ctx, admin, 999, "h", false, nil) },
+				"SetPassword":     func() error { return db.SetPassword(ctx, admin, 999, tocsin.PasswordChange{Hash: "h"}) },
 				"SetRoles":        func() error { return db.SetRoles(ctx, admin, 999, tocsin.Roles{tocsin.RoleViewer}) },
 				"SetLang":         func() error { return db.SetLang(ctx, admin, 999, "en") },
 				"DisableUser":     func() error { return db.DisableUser(ctx, admin, 999) },
@@ -81,7 +81,7 @@ func TestUsers(t *testing.T) {
 			}
 			wantCode(t, db.SetRoles(ctx, admin, u.ID, nil), tocsin.EINVALID)
 			wantCode(t, db.SetLang(ctx, admin, u.ID, "xx"), tocsin.EINVALID)
-			wantCode(t, db.SetPassword(ctx, admin, u.ID, "", false, nil), tocsin.EINVALID)
+			wantCode(t, db.SetPassword(ctx, admin, u.ID, tocsin.PasswordChange{}), tocsin.EINVALID)
 		})
 
 		t.Run("mutations", func(t *testing.T) {
@@ -90,7 +90,9 @@ func TestUsers(t *testing.T) {
 				do                    func() error
 				action, before, after string
 			}{
-				{"password", func() error { return db.SetPassword(ctx, admin, u.ID, "$argon2id$new-secret-hash", false, nil) },
+				{"password", func() error {
+					return db.SetPassword(ctx, admin, u.ID, tocsin.PasswordChange{Hash: "$argon2id$new-secret-hash"})
+				},
 					"user.password", "", "password changed"},
 				{"roles", func() error {
 					return db.SetRoles(ctx, admin, u.ID, tocsin.Roles{tocsin.RoleAdmin, tocsin.RoleViewer, tocsin.RoleResponder})
@@ -192,8 +194,11 @@ func TestTwoFactor(t *testing.T) {
 		})
 
 		t.Run("re-enrol replaces codes", func(t *testing.T) {
+			// Enrolling over an existing secret is refused: two enrolments raced.
+			wantCode(t, db.EnableTwoFactor(ctx, admin, u.ID, secret, 2000, []string{"new-1"}), tocsin.ECONFLICT)
+			raw(t, db, `UPDATE users SET totp_secret = NULL WHERE id = ?`, u.ID) // as ResetTwoFactor leaves it
 			e := audited(t, db, func() error { return db.EnableTwoFactor(ctx, admin, u.ID, secret, 2000, []string{"new-1"}) })
-			wantEntry(t, e, "user.2fa.enable", userTarget(u.ID), "2fa=on", "2fa=on recovery_codes=1")
+			wantEntry(t, e, "user.2fa.enable", userTarget(u.ID), "2fa=off", "2fa=on recovery_codes=1")
 			wantCode(t, db.UseRecoveryCode(ctx, admin, u.ID, "rc-hash-1"), tocsin.ENOTFOUND)
 			if n, _ := db.RemainingRecoveryCodes(ctx, u.ID); n != 1 {
 				t.Errorf("RemainingRecoveryCodes = %d", n)
@@ -267,7 +272,7 @@ func TestTemporaryPassword(t *testing.T) {
 		}
 		notice := &tocsin.Message{Channel: tocsin.ChannelEmail, To: u.Email, Subject: "reset", Key: "pw-reset-1"}
 		e := audited(t, db, func() error {
-			return db.SetPassword(ctx, admin, u.ID, "$argon2id$temporary", true, []*tocsin.Message{notice})
+			return db.SetPassword(ctx, admin, u.ID, tocsin.PasswordChange{Hash: "$argon2id$temporary", Temporary: true, EndSessions: true, Notices: []*tocsin.Message{notice}})
 		})
 		wantEntry(t, e, "user.password", userTarget(u.ID), "", "temporary password set, to change at next sign-in; sessions_deleted=1")
 		got, _ := db.User(ctx, u.ID)
@@ -281,14 +286,14 @@ func TestTemporaryPassword(t *testing.T) {
 			t.Errorf("notice not enqueued with the change: %+v", msgs)
 		}
 
-		if err := db.SetPassword(ctx, admin, u.ID, "$argon2id$own", false, nil); err != nil {
+		if err := db.SetPassword(ctx, admin, u.ID, tocsin.PasswordChange{Hash: "$argon2id$own"}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := db.User(ctx, u.ID); got.MustChangePassword {
 			t.Error("the owner's own password must clear the flag")
 		}
 		// A failed change writes nothing: no notice, no flag.
-		wantCode(t, db.SetPassword(ctx, admin, 999, "$argon2id$x", true, []*tocsin.Message{{Channel: tocsin.ChannelEmail, To: "x@example.org", Key: "pw-reset-2"}}), tocsin.ENOTFOUND)
+		wantCode(t, db.SetPassword(ctx, admin, 999, tocsin.PasswordChange{Hash: "$argon2id$x", Temporary: true, Notices: []*tocsin.Message{{Channel: tocsin.ChannelEmail, To: "x@example.org", Key: "pw-reset-2"}}}), tocsin.ENOTFOUND)
 		if msgs, _ := db.Messages(ctx, 10); len(msgs) != 1 {
 			t.Errorf("a failed change enqueued a message: %d messages", len(msgs))
 		}

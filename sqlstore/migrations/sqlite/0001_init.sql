@@ -45,10 +45,12 @@ CREATE TABLE sign_ins (
 	user_agent TEXT    NOT NULL DEFAULT '',
 	device     TEXT    NOT NULL DEFAULT '',
 	factor     TEXT    NOT NULL DEFAULT 'password',
+	net        TEXT    NOT NULL DEFAULT '',
 	success    INTEGER NOT NULL
 );
 CREATE INDEX sign_ins_user_id_at ON sign_ins (user_id, success, at);
-CREATE INDEX sign_ins_ip_at ON sign_ins (ip, success, at);
+CREATE INDEX sign_ins_net_at ON sign_ins (net, success, at);
+CREATE INDEX sign_ins_email_at ON sign_ins (email, success, at);
 CREATE INDEX sign_ins_device_at ON sign_ins (device, success, at);
 CREATE INDEX sign_ins_at ON sign_ins (at);
 
