@@ -105,7 +105,7 @@ func TestInvalidConfigStopsStartup(t *testing.T) {
 		{name: "lang in file", yaml: "lang: de\n", want: []string{"lang", `"de"`, "fr or en"}},
 		{name: "listen in file", yaml: "listen: nowhere\n", want: []string{"listen", `"nowhere"`, "host:port"}},
 		{name: "unknown key in file", yaml: "colour: red\n", want: []string{"config.yaml", "colour", "not found"}},
-		{name: "wrong type in file", yaml: "listen: [1, 2]\n", want: []string{"config.yaml", "line 1", "cannot unmarshal"}},
+		{name: "wrong type in file", yaml: "listen: [1, 2]\n", want: []string{"config.yaml", "listen (line 1)", "must be text"}},
 		{name: "lang from env", env: []string{"TOCSIN_LANG", "klingon"}, want: []string{"lang", `"klingon"`, "fr or en"}},
 		{name: "port not a number", env: []string{"TOCSIN_SMTP_PORT", "abc"}, want: []string{"smtp.port", "TOCSIN_SMTP_PORT", `"abc"`, "whole number"}},
 		{name: "duration", env: []string{"TOCSIN_SESSION_IDLE_TIMEOUT", "8"}, want: []string{"session.idle_timeout", `"8"`, "30s, 15m, 8h"}},
