@@ -63,6 +63,22 @@ func statusOf(code string) int {
 // console. Internal errors are logged and shown without detail.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	st := state(r)
+	k := raw
+	if st.route != nil {
+		k = st.route.kind
+	}
+	// The console's own redirects are not failures: handled before the
+	// code is read, since they carry none and would count as internal.
+	if k == page {
+		switch {
+		case errors.Is(err, errSecondFactor):
+			http.Redirect(w, r, "/signin/2fa", http.StatusSeeOther)
+			return
+		case errors.Is(err, errPasswordChange):
+			http.Redirect(w, r, "/signin/password", http.StatusSeeOther)
+			return
+		}
+	}
 	code := tocsin.ErrorCode(err)
 	status := statusOf(code)
 	message := tocsin.ErrorMessage(err)
@@ -74,19 +90,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == tocsin.EINTERNAL {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	k := raw
-	if st.route != nil {
-		k = st.route.kind
-	}
 	if k == page {
-		switch {
-		case errors.Is(err, errSecondFactor):
-			http.Redirect(w, r, "/signin/2fa", http.StatusSeeOther)
-			return
-		case errors.Is(err, errPasswordChange):
-			http.Redirect(w, r, "/signin/password", http.StatusSeeOther)
-			return
-		case code == tocsin.EUNAUTHORIZED && r.Method == http.MethodGet:
+		if code == tocsin.EUNAUTHORIZED && r.Method == http.MethodGet {
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
