@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -328,11 +329,22 @@ func (w *Worker) record(log *slog.Logger, outcome string, mark func(ctx context.
 		"outcome", outcome, "error", err)
 }
 
-// errText is what the outbox keeps of an error, for the console.
+// maxErrText is how many bytes of an error the outbox keeps.
+const maxErrText = 1000
+
+// errText is what the outbox keeps of an error, for the console: valid
+// UTF-8 without NUL (a server's reply may carry anything, and PostgreSQL
+// refuses to store either, which would leave the message to be sent again
+// at every lease expiry), cut on a rune boundary.
 func errText(err error) string {
-	s := err.Error()
-	if len(s) > 1000 {
-		s = s[:1000] + "…"
+	s := strings.ToValidUTF8(err.Error(), "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if len(s) > maxErrText {
+		i := maxErrText
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i] + "…"
 	}
 	return s
 }
@@ -347,24 +359,52 @@ func recipientDomain(addr string) string {
 }
 
 // redact removes the recipient's address from an error text that may
-// quote it (servers often echo the RCPT), keeping only its domain.
+// quote it (servers often echo the RCPT), in any case, keeping only its
+// domain. The text may be anything a server replied, invalid UTF-8
+// included.
 func redact(err error, addr string) string {
 	s := err.Error()
 	if addr == "" {
 		return s
 	}
-	lower := strings.ToLower(s)
-	needle := strings.ToLower(addr)
 	repl := "…@" + recipientDomain(addr)
 	var b strings.Builder
-	for {
-		i := strings.Index(lower, needle)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
+	last := 0
+	for i := 0; i < len(s); {
+		if n, ok := hasPrefixFold(s[i:], addr); ok {
+			b.WriteString(s[last:i])
+			b.WriteString(repl)
+			i += n
+			last = i
+			continue
 		}
-		b.WriteString(s[:i])
-		b.WriteString(repl)
-		s, lower = s[i+len(needle):], lower[i+len(needle):]
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// hasPrefixFold reports whether s begins with prefix under simple Unicode
+// case folding, and how many bytes of s the match takes (case variants
+// may differ in length). A byte that is not UTF-8 only matches itself.
+func hasPrefixFold(s, prefix string) (int, bool) {
+	n := 0
+	for prefix != "" {
+		if s == "" {
+			return 0, false
+		}
+		r1, n1 := utf8.DecodeRuneInString(s)
+		r2, n2 := utf8.DecodeRuneInString(prefix)
+		switch {
+		case r1 == utf8.RuneError && n1 == 1 || r2 == utf8.RuneError && n2 == 1:
+			if n1 != n2 || s[0] != prefix[0] {
+				return 0, false
+			}
+		case r1 != r2 && !strings.EqualFold(s[:n1], prefix[:n2]):
+			return 0, false
+		}
+		s, prefix, n = s[n1:], prefix[n2:], n+n1
+	}
+	return n, true
 }
