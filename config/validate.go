@@ -9,6 +9,18 @@ import (
 	"time"
 )
 
+// The argon2id limits of auth.PasswordParams.Validate (auth/password.go),
+// copied here since config does not import auth: a value accepted here must
+// not make auth.NewHasher refuse it at start-up. Zero takes auth's default.
+// cmd/tocsin's tests check that both agree.
+const (
+	minPasswordMemoryKiB  = 7 * 1024    // auth's minMemoryKiB
+	maxPasswordMemoryKiB  = 1024 * 1024 // auth's maxMemoryKiB
+	maxPasswordTime       = 16          // auth's maxTime
+	maxPasswordThreads    = 16          // auth's maxThreads
+	maxPasswordConcurrent = 256         // auth's maxMaxConcurrent
+)
+
 // Validate checks every value and returns the first problem, naming the
 // key, the value and what is allowed.
 func (c *Config) Validate() error {
@@ -45,14 +57,17 @@ func (c *Config) Validate() error {
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return bad("tls", c.TLS.Cert+c.TLS.Key, "set both tls.cert and tls.key, or neither")
 	}
-	if c.Password.MaxConcurrent < 0 || c.Password.MaxConcurrent > 1024 {
-		return bad("password.max_concurrent", c.Password.MaxConcurrent, "0 (one per CPU) to 1024")
+	if c.Password.MaxConcurrent < 0 || c.Password.MaxConcurrent > maxPasswordConcurrent {
+		return bad("password.max_concurrent", c.Password.MaxConcurrent, fmt.Sprintf("0 (one per CPU) to %d", maxPasswordConcurrent))
 	}
-	if c.Password.MemoryKiB != 0 && (c.Password.MemoryKiB < 8*1024 || c.Password.MemoryKiB > 4*1024*1024) {
-		return bad("password.memory_kib", c.Password.MemoryKiB, "0 (default) or 8192 to 4194304 KiB")
+	if c.Password.MemoryKiB != 0 && (c.Password.MemoryKiB < minPasswordMemoryKiB || c.Password.MemoryKiB > maxPasswordMemoryKiB) {
+		return bad("password.memory_kib", c.Password.MemoryKiB, fmt.Sprintf("0 (default) or %d to %d KiB (7 MiB to 1 GiB)", minPasswordMemoryKiB, maxPasswordMemoryKiB))
 	}
-	if c.Password.Time > 100 {
-		return bad("password.time", c.Password.Time, "0 (default) or 1 to 100 passes")
+	if c.Password.Time > maxPasswordTime {
+		return bad("password.time", c.Password.Time, fmt.Sprintf("0 (default) or 1 to %d passes", maxPasswordTime))
+	}
+	if c.Password.Threads > maxPasswordThreads {
+		return bad("password.threads", c.Password.Threads, fmt.Sprintf("0 (default) or 1 to %d", maxPasswordThreads))
 	}
 	if c.Session.IdleTimeout < time.Minute || c.Session.IdleTimeout > 30*24*time.Hour {
 		return bad("session.idle_timeout", c.Session.IdleTimeout, "from 1m to 720h")

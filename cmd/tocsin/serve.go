@@ -36,6 +36,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	hasher, err := newHasher(c)
+	if err != nil {
+		return err
+	}
 	log := newLogger(e, c)
 
 	db, err := openStore(ctx, e, c)
@@ -75,7 +79,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv, err := httpserver.New(httpserver.Options{
-		Config: c, Store: db, Hasher: newHasher(c), Box: box, Logger: log,
+		Config: c, Store: db, Hasher: hasher, Box: box, Logger: log,
 		Version: version, KickOutbox: worker.kick,
 	})
 	if err != nil {
@@ -121,8 +125,10 @@ func newLogger(e *env, c config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
-// newHasher applies the configured argon2id cost over auth's defaults.
-func newHasher(c config.Config) *auth.Hasher {
+// newHasher applies the configured argon2id cost over auth's defaults. It
+// refuses parameters auth does not accept (auth.NewHasher would panic), in
+// case config.Validate and auth.PasswordParams.Validate ever disagree.
+func newHasher(c config.Config) (*auth.Hasher, error) {
 	p := auth.DefaultPasswordParams
 	if c.Password.MemoryKiB != 0 {
 		p.MemoryKiB = c.Password.MemoryKiB
@@ -136,7 +142,10 @@ func newHasher(c config.Config) *auth.Hasher {
 	if c.Password.MaxConcurrent != 0 {
 		p.MaxConcurrent = c.Password.MaxConcurrent
 	}
-	return auth.NewHasher(p)
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("config: password: %s", tocsin.ErrorMessage(err))
+	}
+	return auth.NewHasher(p), nil
 }
 
 // printSetupLink prints, on an empty database, the one-time link that

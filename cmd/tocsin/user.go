@@ -51,7 +51,11 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	u, err := auth.NewUser(ctx, newHasher(c), *email, *name, roles, password)
+	hasher, err := newHasher(c)
+	if err != nil {
+		return err
+	}
+	u, err := auth.NewUser(ctx, hasher, *email, *name, roles, password)
 	if err != nil {
 		return err
 	}
