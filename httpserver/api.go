@@ -3,6 +3,7 @@ package httpserver
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
@@ -61,15 +62,10 @@ func roleStrings(rs tocsin.Roles) []string {
 	return out
 }
 
-func parseRoleList(list []string) (tocsin.Roles, error) {
-	s := ""
-	for i, r := range list {
-		if i > 0 {
-			s += ","
-		}
-		s += r
-	}
-	return tocsin.ParseRoles(s)
+// rolesFrom reads a list of role names, from a JSON body or a form's
+// checkboxes: the one way the API and the console parse roles.
+func rolesFrom(list []string) (tocsin.Roles, error) {
+	return tocsin.ParseRoles(strings.Join(list, ","))
 }
 
 func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
@@ -112,7 +108,7 @@ func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	roles, err := parseRoleList(req.Roles)
+	roles, err := rolesFrom(req.Roles)
 	if err != nil {
 		return err
 	}
@@ -161,7 +157,7 @@ func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	roles, err := parseRoleList(req.Roles)
+	roles, err := rolesFrom(req.Roles)
 	if err != nil {
 		return err
 	}
