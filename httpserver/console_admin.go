@@ -4,7 +4,6 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
@@ -30,7 +29,7 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 
 // formRoles reads the role checkboxes of a form.
 func formRoles(r *http.Request) (tocsin.Roles, error) {
-	return tocsin.ParseRoles(strings.Join(r.PostForm["roles"], ","))
+	return rolesFrom(r.PostForm["roles"])
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {

@@ -95,9 +95,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		if me == nil {
-			message = s.errorText(r, code, err)
-		}
+		message = s.errorText(r, code, err)
 		s.render(w, r, status, "error", map[string]any{
 			"Status":  status,
 			"Message": message,
@@ -132,6 +130,8 @@ func (s *Server) errorText(r *http.Request, code string, err error) string {
 		return i18n.T(lang, "error.not_found")
 	case tocsin.EUNAUTHORIZED:
 		return i18n.T(lang, "error.unauthorized")
+	case codeMethodNotAllowed:
+		return i18n.T(lang, "error.method_not_allowed")
 	}
 	return tocsin.ErrorMessage(err)
 }

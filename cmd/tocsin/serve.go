@@ -92,7 +92,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 
 	var wg sync.WaitGroup
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
-	wg.Go(func() { sweepSessions(janitorCtx, db, c, log) })
+	wg.Go(func() { sweep(janitorCtx, db, c, log) })
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -208,16 +208,34 @@ func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, log *slo
 	return outbox{w}, nil
 }
 
-// sweepSessions deletes expired sessions every hour.
-func sweepSessions(ctx context.Context, db *sqlstore.DB, c config.Config, log *slog.Logger) {
+// History kept before the janitor deletes it: sign-in attempts (for
+// throttling, new-device alerts and the account page) and delivered or
+// abandoned messages (for the console and investigations).
+const (
+	keepSignIns  = 90 * 24 * time.Hour
+	keepMessages = 30 * 24 * time.Hour
+)
+
+// sweep deletes, every hour, expired sessions and history past its keep,
+// so that no table grows without bound.
+func sweep(ctx context.Context, db *sqlstore.DB, c config.Config, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		now := time.Now()
-		if n, err := db.DeleteExpiredSessions(ctx, now.Add(-c.Session.IdleTimeout), now); err != nil && ctx.Err() == nil {
-			log.Warn("sweeping expired sessions", "err", err)
-		} else if n > 0 {
-			log.Info("swept expired sessions", "count", n)
+		for _, job := range []struct {
+			what string
+			run  func() (int, error)
+		}{
+			{"expired sessions", func() (int, error) { return db.DeleteExpiredSessions(ctx, now.Add(-c.Session.IdleTimeout), now) }},
+			{"old sign-in attempts", func() (int, error) { return db.PruneSignIns(ctx, now.Add(-keepSignIns)) }},
+			{"old delivered messages", func() (int, error) { return db.PruneMessages(ctx, now.Add(-keepMessages)) }},
+		} {
+			if n, err := job.run(); err != nil && ctx.Err() == nil {
+				log.Warn("sweeping "+job.what, "err", err)
+			} else if n > 0 {
+				log.Info("swept "+job.what, "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():
