@@ -23,7 +23,17 @@ const (
 // caller, in the caller's language when httpserver translates it.
 type Error struct {
 	Code    string
-	Message string
+	Message string // English: the API, the command line and the logs show it
+	// Key and Args name the same message in the i18n catalogues, so that the
+	// console shows it in the reader's language; "" when it has none.
+	Key  string
+	Args []any
+}
+
+// WithKey names the message's i18n key and arguments.
+func (e *Error) WithKey(key string, args ...any) *Error {
+	e.Key, e.Args = key, args
+	return e
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("tocsin: %s: %s", e.Code, e.Message) }

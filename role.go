@@ -25,7 +25,8 @@ func ParseRole(s string) (Role, error) {
 	if slices.Contains(AllRoles, r) {
 		return r, nil
 	}
-	return "", Errorf(EINVALID, "unknown role %q: allowed roles are viewer, responder, communicator, approver, admin", s)
+	return "", Errorf(EINVALID, "unknown role %q: allowed roles are viewer, responder, communicator, approver, admin", s).
+		WithKey("users.role_unknown", s)
 }
 
 // Roles is the set of roles a user or token holds.
@@ -48,7 +49,8 @@ func ParseRoles(s string) (Roles, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, Errorf(EINVALID, "at least one role is required: viewer, responder, communicator, approver or admin")
+		return nil, Errorf(EINVALID, "at least one role is required: viewer, responder, communicator, approver or admin").
+			WithKey("users.roles_required")
 	}
 	slices.SortFunc(out, func(a, b Role) int { return slices.Index(AllRoles, a) - slices.Index(AllRoles, b) })
 	return out, nil

@@ -40,7 +40,7 @@ func NormalizeEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s, "@") || len(s) > 254 {
-		return "", Errorf(EINVALID, "%q is not an e-mail address (expected name@example.org)", s)
+		return "", Errorf(EINVALID, "%q is not an e-mail address (expected name@example.org)", s).WithKey("form.email_invalid")
 	}
 	return strings.ToLower(s), nil
 }

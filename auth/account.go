@@ -19,10 +19,10 @@ func NewUser(ctx context.Context, h *Hasher, email, name string, roles tocsin.Ro
 	}
 	name = strings.TrimSpace(name)
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 200 {
-		return nil, tocsin.Errorf(tocsin.EINVALID, "the name must be valid text of at most 200 characters")
+		return nil, tocsin.Errorf(tocsin.EINVALID, "the name must be valid text of at most 200 characters").WithKey("account.name_invalid")
 	}
 	if len(roles) == 0 {
-		return nil, tocsin.Errorf(tocsin.EINVALID, "at least one role is required")
+		return nil, tocsin.Errorf(tocsin.EINVALID, "at least one role is required").WithKey("users.roles_required")
 	}
 	if err := CheckAccountPassword(password, email, name); err != nil {
 		return nil, err
@@ -49,10 +49,11 @@ func NewAPIToken(name string, roles tocsin.Roles, createdBy string, now time.Tim
 	if name == "" || len(name) > 64 || strings.ContainsFunc(name, func(r rune) bool {
 		return !(r == '-' || r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 	}) {
-		return "", nil, tocsin.Errorf(tocsin.EINVALID, "token name %q: use 1 to 64 letters, digits, '.', '-' or '_' (such as ci or prometheus)", name)
+		return "", nil, tocsin.Errorf(tocsin.EINVALID, "token name %q: use 1 to 64 letters, digits, '.', '-' or '_' (such as ci or prometheus)", name).
+			WithKey("tokens.name_invalid", name)
 	}
 	if len(roles) == 0 {
-		return "", nil, tocsin.Errorf(tocsin.EINVALID, "at least one role is required")
+		return "", nil, tocsin.Errorf(tocsin.EINVALID, "at least one role is required").WithKey("users.roles_required")
 	}
 	plain, hash, err := NewToken(PrefixAPIToken)
 	if err != nil {

@@ -44,22 +44,24 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 // case. Context strings shorter than 3 characters are ignored.
 func CheckPassword(password string, context ...string) error {
 	if !utf8.ValidString(password) {
-		return tocsin.Errorf(tocsin.EINVALID, "The password contains bytes that are not text (invalid UTF-8).")
+		return tocsin.Errorf(tocsin.EINVALID, "The password contains bytes that are not text (invalid UTF-8).").WithKey("policy.not_utf8")
 	}
 	if len(password) > MaxPasswordBytes {
-		return tocsin.Errorf(tocsin.EINVALID, "The password is too long: at most %d bytes are accepted.", MaxPasswordBytes)
+		return tocsin.Errorf(tocsin.EINVALID, "The password is too long: at most %d bytes are accepted.", MaxPasswordBytes).WithKey("policy.too_long", MaxPasswordBytes)
 	}
 	if n := utf8.RuneCountInString(password); n < MinPasswordRunes {
-		return tocsin.Errorf(tocsin.EINVALID, "The password must have at least %d characters (this one has %d). A few unrelated words make a good one.", MinPasswordRunes, n)
+		return tocsin.Errorf(tocsin.EINVALID, "The password must have at least %d characters (this one has %d). A few unrelated words make a good one.", MinPasswordRunes, n).
+			WithKey("policy.too_short", MinPasswordRunes, n)
 	}
 	lower := strings.ToLower(password)
 	for _, c := range contextWords(context) {
 		if strings.Contains(lower, c) {
-			return tocsin.Errorf(tocsin.EINVALID, "The password must not contain %q: choose something unrelated to your name, your e-mail address or this site.", c)
+			return tocsin.Errorf(tocsin.EINVALID, "The password must not contain %q: choose something unrelated to your name, your e-mail address or this site.", c).
+				WithKey("policy.contains", c)
 		}
 	}
 	if isCommon(lower) {
-		return tocsin.Errorf(tocsin.EINVALID, "This password is one of the most common ones, which attackers try first. Choose another.")
+		return tocsin.Errorf(tocsin.EINVALID, "This password is one of the most common ones, which attackers try first. Choose another.").WithKey("policy.common")
 	}
 	core := strings.TrimFunc(lower, isDecoration)
 	for _, s := range []string{lower, core} {
@@ -67,13 +69,16 @@ func CheckPassword(password string, context ...string) error {
 			continue
 		}
 		if isSequence(s) {
-			return tocsin.Errorf(tocsin.EINVALID, "The password is a run of letters, digits or keys in order, which attackers try first. Choose another.")
+			return tocsin.Errorf(tocsin.EINVALID, "The password is a run of letters, digits or keys in order, which attackers try first. Choose another.").
+				WithKey("policy.sequence")
 		}
 		if unit := repeatedUnit(s); unit != s {
-			return tocsin.Errorf(tocsin.EINVALID, "The password repeats the same characters over and over, which attackers try first. Choose another.")
+			return tocsin.Errorf(tocsin.EINVALID, "The password repeats the same characters over and over, which attackers try first. Choose another.").
+				WithKey("policy.repeated")
 		}
 		if isCommon(s) || isCommon(unleet(s, 'i')) || isCommon(unleet(s, 'l')) {
-			return tocsin.Errorf(tocsin.EINVALID, "The password is a common one with a few changes (case, digits or symbols), which attackers try first. Choose another.")
+			return tocsin.Errorf(tocsin.EINVALID, "The password is a common one with a few changes (case, digits or symbols), which attackers try first. Choose another.").
+				WithKey("policy.decorated")
 		}
 	}
 	return nil

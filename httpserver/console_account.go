@@ -123,7 +123,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return again("form.password_mismatch")
 	}
 	if err := auth.CheckAccountPassword(f.Get("password"), st.user.Email, st.user.Name); err != nil {
-		return again("form.password_weak", tocsin.ErrorMessage(err))
+		return again("form.password_weak", s.localized(r, err))
 	}
 	hash, err := s.hasher.Hash(ctx, f.Get("password"))
 	if err != nil {

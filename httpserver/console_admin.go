@@ -53,7 +53,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		if tocsin.ErrorCode(err) == tocsin.EINVALID {
-			return again(tocsin.ErrorMessage(err))
+			return again(s.localized(r, err))
 		}
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *Server) setTemporaryPassword(w http.ResponseWriter, r *http.Request) er
 		return again(i18n.T(st.lang, "form.password_mismatch"))
 	}
 	if err := auth.CheckAccountPassword(f.Get("password"), u.Email, u.Name); err != nil {
-		return again(i18n.T(st.lang, "form.password_weak", tocsin.ErrorMessage(err)))
+		return again(i18n.T(st.lang, "form.password_weak", s.localized(r, err)))
 	}
 	hash, err := s.hasher.Hash(r.Context(), f.Get("password"))
 	if err != nil {
@@ -210,11 +210,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	plain, t, err := auth.NewAPIToken(r.PostForm.Get("name"), roles, st.actor().Label, s.now())
 	if err != nil {
-		return s.renderTokens(w, r, http.StatusBadRequest, map[string]any{"Error": tocsin.ErrorMessage(err)})
+		return s.renderTokens(w, r, http.StatusBadRequest, map[string]any{"Error": s.localized(r, err)})
 	}
 	if err := s.store.CreateToken(r.Context(), st.actor(), t); err != nil {
 		if tocsin.ErrorCode(err) == tocsin.ECONFLICT {
-			return s.renderTokens(w, r, http.StatusConflict, map[string]any{"Error": tocsin.ErrorMessage(err)})
+			return s.renderTokens(w, r, http.StatusConflict, map[string]any{"Error": s.localized(r, err)})
 		}
 		return err
 	}

@@ -133,5 +133,15 @@ func (s *Server) errorText(r *http.Request, code string, err error) string {
 	case codeMethodNotAllowed:
 		return i18n.T(lang, "error.method_not_allowed")
 	}
+	return s.localized(r, err)
+}
+
+// localized is err's message in the reader's language when the error names
+// an i18n key, and its English message otherwise.
+func (s *Server) localized(r *http.Request, err error) string {
+	var te *tocsin.Error
+	if errors.As(err, &te) && te.Key != "" {
+		return i18n.T(state(r).lang, te.Key, te.Args...)
+	}
 	return tocsin.ErrorMessage(err)
 }

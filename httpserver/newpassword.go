@@ -43,7 +43,7 @@ func (s *Server) newPassword(w http.ResponseWriter, r *http.Request) error {
 		return again("form.password_mismatch")
 	}
 	if err := auth.CheckAccountPassword(f.Get("password"), u.Email, u.Name); err != nil {
-		return again("form.password_weak", tocsin.ErrorMessage(err))
+		return again("form.password_weak", s.localized(r, err))
 	}
 	if ok, _, err := s.hasher.Verify(r.Context(), f.Get("password"), u.PasswordHash); err != nil {
 		return err

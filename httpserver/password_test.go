@@ -150,3 +150,27 @@ func TestSecurityChangesNotifyTheOwner(t *testing.T) {
 		t.Error("the outbox worker was never woken after enqueueing notices")
 	}
 }
+
+// Password rules are explained in the reader's language, not only in the
+// English of the API.
+func TestPasswordRulesInFrench(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("owner@example.org", tocsin.RoleResponder)
+	b := e.signedIn(u, "127.0.0.8")
+	if r := b.post("/lang", url.Values{"lang": {"fr"}, "next": {"/console/account"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("switch to French: %d", r.Status)
+	}
+	tests := []struct{ pw, want string }{
+		{"court", "au moins 12 caractères (celui-ci en a 5)"},
+		{"password1234", "que les attaquants essaient en premier"},
+		{"owner-owner-owner-1", "ne doit pas contenir"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pw, func(t *testing.T) {
+			r := b.post("/console/account/password", url.Values{"current": {u.Password}, "password": {tt.pw}, "password2": {tt.pw}})
+			if r.Status != http.StatusBadRequest || !strings.Contains(r.Text, tt.want) || strings.Contains(r.Text, "The password") {
+				t.Errorf("%d: want French %q in:\n%.600s", r.Status, tt.want, r.Text)
+			}
+		})
+	}
+}

@@ -50,7 +50,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, err := auth.NewUser(r.Context(), s.hasher, email, name, tocsin.Roles{tocsin.RoleAdmin}, f.Get("password"))
 	if tocsin.ErrorCode(err) == tocsin.EINVALID {
-		return again("form.password_weak", tocsin.ErrorMessage(err))
+		return again("form.password_weak", s.localized(r, err))
 	} else if err != nil {
 		return err
 	}
