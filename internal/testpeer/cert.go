@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-// selfSigned returns a fresh self-signed certificate for 127.0.0.1 and
-// localhost, and a pool that trusts it.
-func selfSigned() (tls.Certificate, *x509.CertPool, error) {
+// selfSigned returns a fresh self-signed certificate for 127.0.0.1,
+// localhost and any other addresses given, and a pool that trusts it.
+func selfSigned(ips ...net.IP) (tls.Certificate, *x509.CertPool, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, err
@@ -34,7 +34,7 @@ func selfSigned() (tls.Certificate, *x509.CertPool, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses:           append([]net.IP{net.IPv4(127, 0, 0, 1)}, ips...),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

@@ -46,7 +46,9 @@ import (
 // (OpenSMTPD offers AUTH only over TLS): Debian 12's OpenSMTPD 6.8.0p2 fails
 // every server-side TLS handshake under OpenSSL 3 ("missing private key",
 // "EVP lib", OpenSMTPD issues #1171 and #1239), with RSA and ECDSA keys
-// alike. TLSFront puts a TLS listener in front of it for implicit TLS.
+// alike. TLSFront puts a TLS listener in front of it for implicit TLS, and
+// StartSubmission adds Dovecot's submission service, with STARTTLS and
+// AUTH, in front of it (see submission.go).
 
 // Recipient domains the SMTP peer refuses at RCPT TO, so that tests can see
 // a real server's refusals.
@@ -60,8 +62,9 @@ type SMTPPeer struct {
 	Addr string // 127.0.0.1:port, plain SMTP
 	Dir  string // the peer's temporary directory
 
-	maildirs string
-	procs    []*process
+	maildirs   string
+	submission string // SubmissionIP:port of Dovecot's submission service, if started
+	procs      []*process
 }
 
 // ReceivedMail is one message as stored for one recipient.
@@ -79,6 +82,12 @@ type ReceivedMail struct {
 // it when TOCSIN_REQUIRE_PEERS is set.
 func StartSMTP(t testing.TB) *SMTPPeer {
 	t.Helper()
+	return runSMTP(t, "SMTP peer", smtpPrograms(t), nil)
+}
+
+// smtpPrograms finds the programs of the SMTP peer, or ends the test.
+func smtpPrograms(t testing.TB) map[string]string {
+	t.Helper()
 	progs := map[string]string{}
 	for _, name := range []string{"smtpd", "dovecot", "unshare", "mount"} {
 		p, err := findProgram(name)
@@ -93,33 +102,39 @@ func StartSMTP(t testing.TB) *SMTPPeer {
 	if os.Geteuid() != 0 {
 		unavailable(t, "SMTP peer needs root, to run OpenSMTPD in its own mount namespace")
 	}
+	return progs
+}
 
+// runSMTP starts the peer, with Dovecot's submission service too when sub
+// is not nil, and stops it when the test ends.
+func runSMTP(t testing.TB, what string, progs map[string]string, sub *submissionConf) *SMTPPeer {
+	t.Helper()
 	var lastErr error
 	for range 3 { // a port picked may be taken before the daemon binds it
-		p, err := startSMTP(t.TempDir(), progs)
+		p, err := startSMTP(t.TempDir(), progs, sub)
 		if err == nil {
 			t.Cleanup(func() {
 				if err := p.stop(); err != nil {
-					t.Errorf("testpeer: stopping SMTP peer: %v", err)
+					t.Errorf("testpeer: stopping %s: %v", what, err)
 				}
 				if t.Failed() {
-					t.Logf("testpeer: SMTP peer log:\n%s", p.Log())
+					t.Logf("testpeer: %s log:\n%s", what, p.Log())
 				}
 			})
 			return p
 		}
 		lastErr = err
 	}
-	t.Fatalf("testpeer: SMTP peer did not start: %v", lastErr)
+	t.Fatalf("testpeer: %s did not start: %v", what, lastErr)
 	return nil
 }
 
-func startSMTP(dir string, progs map[string]string) (*SMTPPeer, error) {
-	ports, err := freePorts(2)
+func startSMTP(dir string, progs map[string]string, sub *submissionConf) (*SMTPPeer, error) {
+	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
 	}
-	smtpPort, lmtpPort := ports[0], ports[1]
+	smtpPort, lmtpPort, submissionPort := ports[0], ports[1], ports[2]
 	p := &SMTPPeer{
 		Addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(smtpPort)),
 		Dir:      dir,
@@ -143,12 +158,22 @@ func startSMTP(dir string, progs map[string]string) (*SMTPPeer, error) {
 		return nil, err
 	}
 
+	conf := fmt.Sprintf(dovecotConfig, "lmtp", lmtpPort) + dovecotNoAuth
+	ready := []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(lmtpPort)), p.Addr}
+	if sub != nil {
+		conf, err = sub.setUp(run, lmtpPort, smtpPort, submissionPort)
+		if err != nil {
+			return nil, err
+		}
+		p.submission = net.JoinHostPort(SubmissionIP, strconv.Itoa(submissionPort))
+		ready = append(ready, p.submission)
+	}
 	dovecotConf := filepath.Join(dir, "dovecot.conf")
-	if err := os.WriteFile(dovecotConf, fmt.Appendf(nil, dovecotConfig, lmtpPort), 0o644); err != nil {
+	if err := os.WriteFile(dovecotConf, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
 	smtpdConf := filepath.Join(dir, "smtpd.conf")
-	conf := fmt.Sprintf(smtpdConfig, RejectDomain, TempFailDomain, smtpPort, lmtpPort)
+	conf = fmt.Sprintf(smtpdConfig, RejectDomain, TempFailDomain, smtpPort, lmtpPort)
 	if err := os.WriteFile(smtpdConf, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
@@ -175,7 +200,7 @@ func startSMTP(dir string, progs map[string]string) (*SMTPPeer, error) {
 	}
 	p.procs = append(p.procs, smtpd)
 
-	if err := p.waitReady(10*time.Second, lmtpPort, smtpPort); err != nil {
+	if err := p.waitReady(10*time.Second, ready...); err != nil {
 		p.stop()
 		return nil, fmt.Errorf("%w\n%s", err, p.Log())
 	}
@@ -183,28 +208,34 @@ func startSMTP(dir string, progs map[string]string) (*SMTPPeer, error) {
 }
 
 // The LMTP server stores into /var/spool/maildirs/ADDRESS, the test's
-// spool/maildirs/ADDRESS seen from outside the namespace.
+// spool/maildirs/ADDRESS seen from outside the namespace. The arguments
+// are the protocols and the LMTP port; dovecotNoAuth or the submission
+// settings (see submission.go) follow it.
 const dovecotConfig = `base_dir = /run/dovecot
 state_dir = /run/dovecot-state
 log_path = /dev/stderr
-protocols = lmtp
+protocols = %s
 listen = 127.0.0.1
-ssl = no
 recipient_delimiter =
 mail_location = maildir:/var/spool/maildirs/%%u
 userdb {
   driver = static
-  args = uid=nobody gid=nogroup home=/var/spool/maildirs/%%u
-}
-passdb {
-  driver = static
-  args = nopassword=y
+  args = uid=nobody gid=nogroup home=/var/spool/maildirs/%%u allow_all_users=yes
 }
 service lmtp {
   inet_listener lmtp {
     address = 127.0.0.1
     port = %d
   }
+}
+`
+
+// dovecotNoAuth completes dovecotConfig for LMTP alone: no TLS, and the
+// passdb Dovecot insists on, which LMTP never asks.
+const dovecotNoAuth = `ssl = no
+passdb {
+  driver = static
+  args = nopassword=y
 }
 `
 
@@ -234,11 +265,10 @@ func nobody() (uid, gid int) {
 	return uid, gid
 }
 
-// waitReady waits until every port greets with a 220 line.
-func (p *SMTPPeer) waitReady(timeout time.Duration, ports ...int) error {
+// waitReady waits until every address greets with a 220 line.
+func (p *SMTPPeer) waitReady(timeout time.Duration, addrs ...string) error {
 	deadline := time.Now().Add(timeout)
-	for _, port := range ports {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for _, addr := range addrs {
 		for {
 			for _, proc := range p.procs {
 				if proc.exited() {
