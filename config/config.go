@@ -22,12 +22,34 @@ type Config struct {
 	TimeZone       string   `yaml:"time_zone"`
 	TrustedProxies []string `yaml:"trusted_proxies"` // CIDRs whose X-Forwarded-For is believed
 
+	Page     Page      `yaml:"page"`
+	Services []Service `yaml:"services"` // config-managed services, created/updated at start
+
 	TLS      TLS      `yaml:"tls"`
 	Password Password `yaml:"password"`
 	Session  Session  `yaml:"session"`
 	SMTP     SMTP     `yaml:"smtp"`
 	Outbox   Outbox   `yaml:"outbox"`
 	Log      Log      `yaml:"log"`
+}
+
+// Page describes the public status page.
+type Page struct {
+	Title string `yaml:"title"`
+	// URL is the public address of the status page, for links in feeds and
+	// e-mails; it may differ from base_url (the console's address).
+	URL string `yaml:"url"`
+	// Contact is where "report a problem" points: an e-mail address or an
+	// http(s) URL of a form.
+	Contact string `yaml:"contact"`
+}
+
+// Service is a service declared in the file.
+type Service struct {
+	Name        string `yaml:"name"`
+	Group       string `yaml:"group"`
+	Description string `yaml:"description"`
+	Link        string `yaml:"link"`
 }
 
 // TLS serves HTTPS directly when both files are set.
@@ -81,6 +103,7 @@ type Log struct {
 func Default() Config {
 	return Config{
 		DataDir:  "./tocsin-data",
+		Page:     Page{Title: "Status"},
 		Listen:   "127.0.0.1:8080",
 		Lang:     "en",
 		TimeZone: "Europe/Paris",

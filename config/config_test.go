@@ -159,3 +159,44 @@ func FuzzParse(f *testing.F) {
 		_ = c.Validate()
 	})
 }
+
+func TestPageAndServices(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tocsin.yaml")
+	yaml := `page: {title: "Example Host status", url: "https://status.example.org", contact: "support@example.org"}
+services:
+  - {name: Mastodon, group: Social, description: "Our Mastodon instance"}
+  - {name: Mail, group: Communication}
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(file, envFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Page.Title != "Example Host status" || c.Page.URL != "https://status.example.org" || len(c.Services) != 2 ||
+		c.Services[0].Group != "Social" || c.Services[1].Name != "Mail" {
+		t.Errorf("page and services not read: %+v %+v", c.Page, c.Services)
+	}
+	bad := []struct{ yaml, want string }{
+		{"services: [{name: A}, {name: a}]\n", "services[1].name"},
+		{"services: [{group: X}]\n", "services[0].name"},
+		{"services: [{name: A, link: ftp://x}]\n", "services[0].link"},
+		{"page: {title: \"\"}\n", "page.title"},
+		{"page: {url: status.example.org}\n", "page.url"},
+		{"page: {contact: nobody}\n", "page.contact"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.want, func(t *testing.T) {
+			if err := os.WriteFile(file, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Load(file, envFrom(nil)); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one naming %s", err, tt.want)
+			}
+		})
+	}
+	if _, err := Load(file, envFrom(map[string]string{"TOCSIN_SERVICES": "x"})); err == nil || !strings.Contains(err.Error(), "configuration file") {
+		t.Errorf("a list of entries from the environment: %v", err)
+	}
+}

@@ -147,6 +147,9 @@ func setFromString(v reflect.Value, s string) error {
 		}
 		v.SetBool(b)
 	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.String {
+			return errors.New("is a list of entries: set it in the configuration file")
+		}
 		var items []string
 		for _, p := range strings.Split(s, ",") {
 			if p = strings.TrimSpace(p); p != "" {

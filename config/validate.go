@@ -54,6 +54,33 @@ func (c *Config) Validate() error {
 			return bad("trusted_proxies", p, "an IP address or CIDR range, such as 127.0.0.1 or 10.0.0.0/8")
 		}
 	}
+	if strings.TrimSpace(c.Page.Title) == "" || len(c.Page.Title) > 200 {
+		return bad("page.title", c.Page.Title, "a title of 1 to 200 characters, such as \"Example Host status\"")
+	}
+	if c.Page.URL != "" {
+		u, err := url.Parse(c.Page.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("page.url", c.Page.URL, "an absolute http:// or https:// URL, such as https://status.example.org")
+		}
+	}
+	if ct := c.Page.Contact; ct != "" && !strings.HasPrefix(ct, "https://") && !strings.HasPrefix(ct, "http://") && !strings.Contains(ct, "@") {
+		return bad("page.contact", ct, "an e-mail address or the http(s) URL of a form")
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Services {
+		key := fmt.Sprintf("services[%d]", i)
+		name := strings.TrimSpace(s.Name)
+		if name == "" || len(name) > 100 {
+			return bad(key+".name", s.Name, "a name of 1 to 100 characters")
+		}
+		if seen[strings.ToLower(name)] {
+			return bad(key+".name", s.Name, "a name used once: another service has it")
+		}
+		seen[strings.ToLower(name)] = true
+		if s.Link != "" && !strings.HasPrefix(s.Link, "https://") && !strings.HasPrefix(s.Link, "http://") {
+			return bad(key+".link", s.Link, "an http:// or https:// address")
+		}
+	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return bad("tls", c.TLS.Cert+c.TLS.Key, "set both tls.cert and tls.key, or neither")
 	}
