@@ -1,0 +1,173 @@
+// Package public builds what the public sees — the status page in French
+// and English, the Statuspage-compatible JSON and the assets — from a
+// snapshot of the data, as bytes held in memory. Building is a pure
+// function: the server serves its result without touching the database, and
+// `tocsin export` writes the same bytes as a static site.
+package public
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/i18n"
+)
+
+// Snapshot is everything the public site shows, read once per change.
+type Snapshot struct {
+	Title    string
+	URL      string // public address of the page, "" if unknown
+	Contact  string // e-mail address or form URL for "report a problem"
+	Lang     string // default language
+	Location *time.Location
+	Now      time.Time
+	Services []*tocsin.Service
+	History  []tocsin.StatusChange // since Now minus UptimeDays, as StatusHistory returns it
+}
+
+// UptimeDays is the length of the uptime bars.
+const UptimeDays = 90
+
+// Resource is one public URL's response, ready to send.
+type Resource struct {
+	Body         []byte
+	Gzip         []byte // nil when compression does not pay
+	ContentType  string
+	ETag         string
+	ModTime      time.Time
+	CacheControl string
+	// Public read-only data that widgets on other sites may read.
+	CORS bool
+}
+
+// Site is the public site: URL path → resource, with "/" negotiated by
+// language between "/en/" and "/fr/".
+type Site struct {
+	Resources map[string]*Resource
+}
+
+// Build renders the whole public site from s.
+func Build(s Snapshot) (*Site, error) {
+	site := &Site{Resources: map[string]*Resource{}}
+	for path, a := range assets.files {
+		site.add(path, a.body, a.contentType, "public, max-age=31536000, immutable", false, s.Now)
+	}
+	v := newView(s)
+	for _, lang := range i18n.Langs {
+		body, err := renderPage("index", lang, v)
+		if err != nil {
+			return nil, err
+		}
+		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
+	}
+	for path, body := range statuspageJSON(s, v) {
+		site.add(path, body, "application/json; charset=utf-8", pageCache, true, s.Now)
+	}
+	return site, nil
+}
+
+// pageCache lets a CDN or browser keep pages briefly: during an incident
+// readers reload often, and a minute-old page is still useful.
+const pageCache = "public, max-age=30, stale-while-revalidate=30, stale-if-error=86400"
+
+func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time) {
+	sum := sha256.Sum256(body)
+	r := &Resource{
+		Body: body, ContentType: contentType, CacheControl: cache, CORS: cors,
+		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ModTime: mod.UTC().Truncate(time.Second),
+	}
+	if len(body) > 512 && !strings.HasPrefix(contentType, "image/png") {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(body)
+		zw.Close()
+		if buf.Len() < len(body) {
+			r.Gzip = buf.Bytes()
+		}
+	}
+	site.Resources[path] = r
+}
+
+// Lookup returns the resource for a request path; "/" and "/index.html"
+// follow the reader's language.
+func (site *Site) Lookup(path, acceptLanguage, fallback string) (*Resource, bool) {
+	if path == "/" || path == "/index.html" {
+		lang := i18n.Negotiate(acceptLanguage)
+		if lang == "" {
+			lang = fallback
+		}
+		path = "/" + lang + "/"
+	}
+	path = strings.TrimSuffix(path, "index.html")
+	r, ok := site.Resources[path]
+	return r, ok
+}
+
+// Serve writes r, answering conditional requests and compressing for
+// clients that accept gzip. It never touches anything but memory.
+func (r *Resource) Serve(w http.ResponseWriter, req *http.Request, varyLanguage bool) {
+	h := w.Header()
+	h.Set("Content-Type", r.ContentType)
+	h.Set("Cache-Control", r.CacheControl)
+	h.Set("ETag", r.ETag)
+	h.Set("Last-Modified", r.ModTime.Format(http.TimeFormat))
+	vary := "Accept-Encoding"
+	if varyLanguage {
+		vary += ", Accept-Language"
+	}
+	h.Set("Vary", vary)
+	if r.CORS {
+		h.Set("Access-Control-Allow-Origin", "*")
+	}
+	if match := req.Header.Get("If-None-Match"); match != "" {
+		if etagMatches(match, r.ETag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	} else if since, err := http.ParseTime(req.Header.Get("If-Modified-Since")); err == nil && !r.ModTime.After(since) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := r.Body
+	if r.Gzip != nil && acceptsGzip(req.Header.Get("Accept-Encoding")) {
+		h.Set("Content-Encoding", "gzip")
+		body = r.Gzip
+	}
+	if req.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Write(body)
+}
+
+func etagMatches(header, etag string) bool {
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimPrefix(strings.TrimSpace(part), "W/")
+		if part == etag || part == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q, ok := strings.CutPrefix(strings.TrimSpace(params), "q=")
+		if !ok {
+			return true
+		}
+		v, err := strconv.ParseFloat(q, 64)
+		return err == nil && v > 0
+	}
+	return false
+}

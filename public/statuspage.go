@@ -1,0 +1,150 @@
+package public
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+)
+
+// The JSON below follows Atlassian Statuspage's public API v2 (field names,
+// types and status values), so that aggregators and widgets written for it
+// read tocsin unchanged. Groups are components with "group": true.
+
+type spPage struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	URL       string    `json:"url"`
+	TimeZone  string    `json:"time_zone"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type spStatus struct {
+	Indicator   string `json:"indicator"` // none, minor, major, critical
+	Description string `json:"description"`
+}
+
+type spComponent struct {
+	ID                 string    `json:"id"`
+	Name               string    `json:"name"`
+	Status             string    `json:"status"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
+	Position           int       `json:"position"`
+	Description        *string   `json:"description"`
+	Showcase           bool      `json:"showcase"`
+	StartDate          *string   `json:"start_date"`
+	GroupID            *string   `json:"group_id"`
+	PageID             string    `json:"page_id"`
+	Group              bool      `json:"group"`
+	OnlyShowIfDegraded bool      `json:"only_show_if_degraded"`
+	Components         []string  `json:"components,omitempty"`
+}
+
+// pageID is stable for a page: tocsin serves one page per instance.
+const pageID = "tocsin"
+
+func componentID(id int64) string { return fmt.Sprintf("svc%d", id) }
+func groupID(i int) string        { return fmt.Sprintf("grp%d", i+1) }
+
+// indicator maps the worst current status to Statuspage's overall
+// indicator and its English description.
+func indicator(worst tocsin.ServiceStatus) spStatus {
+	switch worst {
+	case tocsin.StatusMajorOutage:
+		return spStatus{"critical", "Major System Outage"}
+	case tocsin.StatusPartialOutage:
+		return spStatus{"major", "Partial System Outage"}
+	case tocsin.StatusDegraded:
+		return spStatus{"minor", "Minor Service Outage"}
+	case tocsin.StatusMaintenance:
+		return spStatus{"maintenance", "Service Under Maintenance"}
+	}
+	return spStatus{"none", "All Systems Operational"}
+}
+
+// statuspageJSON renders the /api/v2 documents.
+func statuspageJSON(s Snapshot, v *view) map[string][]byte {
+	page := spPage{ID: pageID, Name: s.Title, URL: s.URL, TimeZone: s.Location.String(), UpdatedAt: s.Now.UTC()}
+	var components []spComponent
+	pos := 0
+	for i, g := range v.Groups {
+		var gid *string
+		group := -1 // index of the group's component, whose list grows below
+		if g.Name != "" {
+			id := groupID(i)
+			gid = &id
+			pos++
+			components = append(components, spComponent{
+				ID: id, Name: g.Name, Status: string(worstOf(g.Services)), Position: pos, PageID: pageID, Group: true,
+				CreatedAt: earliest(g.Services), UpdatedAt: latest(g.Services),
+			})
+			group = len(components) - 1
+		}
+		for _, svc := range g.Services {
+			pos++
+			c := spComponent{
+				ID: componentID(svc.ID), Name: svc.Name, Status: string(svc.Status),
+				CreatedAt: svc.CreatedAt.UTC(), UpdatedAt: svc.UpdatedAt.UTC(), Position: pos,
+				Showcase: true, GroupID: gid, PageID: pageID,
+			}
+			if svc.Description != "" {
+				d := svc.Description
+				c.Description = &d
+			}
+			components = append(components, c)
+			if group >= 0 {
+				components[group].Components = append(components[group].Components, c.ID)
+			}
+		}
+	}
+	if components == nil {
+		components = []spComponent{}
+	}
+	status := indicator(v.Overall)
+	docs := map[string]any{
+		"/api/v2/status.json":     map[string]any{"page": page, "status": status},
+		"/api/v2/components.json": map[string]any{"page": page, "components": components},
+		"/api/v2/summary.json": map[string]any{
+			"page": page, "components": components, "status": status,
+			"incidents": []any{}, "scheduled_maintenances": []any{},
+		},
+	}
+	out := map[string][]byte{}
+	for path, doc := range docs {
+		b, err := json.Marshal(doc)
+		if err != nil {
+			panic(err) // plain structs and maps: cannot fail
+		}
+		out[path] = b
+	}
+	return out
+}
+
+func worstOf(svcs []serviceView) tocsin.ServiceStatus {
+	w := tocsin.StatusOperational
+	for _, s := range svcs {
+		if severity[s.Status] > severity[w] {
+			w = s.Status
+		}
+	}
+	return w
+}
+
+func earliest(svcs []serviceView) time.Time {
+	ts := make([]time.Time, 0, len(svcs))
+	for _, s := range svcs {
+		ts = append(ts, s.CreatedAt.UTC())
+	}
+	return slices.MinFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+}
+
+func latest(svcs []serviceView) time.Time {
+	ts := make([]time.Time, 0, len(svcs))
+	for _, s := range svcs {
+		ts = append(ts, s.UpdatedAt.UTC())
+	}
+	return slices.MaxFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+}

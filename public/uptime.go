@@ -1,0 +1,105 @@
+package public
+
+import (
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+)
+
+// Day is one bar of a service's uptime: the share of the day the service
+// was up, and the worst status it had.
+type Day struct {
+	Date   time.Time // midnight, in the page's zone
+	Uptime float64   // 0..1 of the part of the day the service existed
+	Worst  tocsin.ServiceStatus
+	Known  bool // false before the service existed
+}
+
+// severity orders statuses for "worst of the day"; maintenance is shown but
+// not counted as downtime, since it was announced.
+var severity = map[tocsin.ServiceStatus]int{
+	tocsin.StatusOperational: 0, tocsin.StatusMaintenance: 1, tocsin.StatusDegraded: 2,
+	tocsin.StatusPartialOutage: 3, tocsin.StatusMajorOutage: 4,
+}
+
+// down reports whether a status counts against uptime. A degraded service
+// still serves; partial and major outages do not.
+func down(s tocsin.ServiceStatus) bool {
+	return s == tocsin.StatusPartialOutage || s == tocsin.StatusMajorOutage
+}
+
+// DailyUptime computes the last n days (today last) of one service from its
+// status changes, oldest first, as StatusHistory returns them.
+func DailyUptime(changes []tocsin.StatusChange, serviceID int64, n int, now time.Time, loc *time.Location) []Day {
+	var mine []tocsin.StatusChange
+	for _, c := range changes {
+		if c.ServiceID == serviceID {
+			mine = append(mine, c)
+		}
+	}
+	today := midnight(now, loc)
+	days := make([]Day, n)
+	for i := range days {
+		start := today.AddDate(0, 0, i-n+1)
+		end := start.AddDate(0, 0, 1)
+		if end.After(now) {
+			end = now
+		}
+		days[i] = dayOf(mine, start, end)
+	}
+	return days
+}
+
+func dayOf(changes []tocsin.StatusChange, start, end time.Time) Day {
+	d := Day{Date: start, Worst: tocsin.StatusOperational}
+	var total, bad time.Duration
+	for i, c := range changes {
+		from := c.At
+		to := end
+		if i+1 < len(changes) {
+			to = changes[i+1].At
+		}
+		if from.Before(start) {
+			from = start
+		}
+		if to.After(end) {
+			to = end
+		}
+		if !to.After(from) {
+			continue
+		}
+		d.Known = true
+		total += to.Sub(from)
+		if down(c.Status) {
+			bad += to.Sub(from)
+		}
+		if severity[c.Status] > severity[d.Worst] {
+			d.Worst = c.Status
+		}
+	}
+	if total > 0 {
+		d.Uptime = 1 - float64(bad)/float64(total)
+	}
+	return d
+}
+
+func midnight(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}
+
+// Uptime is the share of the days' known time the service was up.
+func Uptime(days []Day) (float64, bool) {
+	var sum float64
+	var n int
+	for _, d := range days {
+		if d.Known {
+			sum += d.Uptime
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return sum / float64(n), true
+}

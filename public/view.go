@@ -1,0 +1,141 @@
+package public
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/i18n"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// assets are the public stylesheet and friends under content-hashed names.
+var assets = loadAssets()
+
+type asset struct {
+	body        []byte
+	contentType string
+}
+
+type assetSet struct {
+	files  map[string]asset  // URL path → asset
+	hashed map[string]string // file name → URL path
+}
+
+func loadAssets() assetSet {
+	set := assetSet{files: map[string]asset{}, hashed: map[string]string{}}
+	types := map[string]string{".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+	err := fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := staticFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		base := path.Base(name)
+		ext := path.Ext(base)
+		url := "/assets/" + strings.TrimSuffix(base, ext) + "." + hex.EncodeToString(sum[:6]) + ext
+		set.files[url] = asset{body, types[ext]}
+		set.hashed[base] = url
+		return nil
+	})
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return set
+}
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"t":     i18n.T,
+	"asset": func(name string) string { return assets.hashed[name] },
+	"pct": func(v float64) string {
+		return fmt.Sprintf("%.2f", v*100)
+	},
+	"statusKey": func(s tocsin.ServiceStatus) string { return "status." + string(s) },
+	"date":      func(lang string, t time.Time) string { return formatDate(lang, t) },
+	"hasAt":     func(s string) bool { return strings.Contains(s, "@") },
+	"time":      func(lang string, t time.Time) string { return formatDateTime(lang, t) },
+}).ParseFS(templateFS, "templates/*.html"))
+
+// view is the data of the public pages, computed once for both languages.
+type view struct {
+	Title    string
+	URL      string
+	Contact  string
+	Zone     string
+	Updated  time.Time
+	Overall  tocsin.ServiceStatus // worst current status
+	Groups   []groupView
+	Lang     string // set per rendering
+	LangPath string
+}
+
+type groupView struct {
+	Name     string
+	Services []serviceView
+}
+
+type serviceView struct {
+	*tocsin.Service
+	Days      []Day
+	Uptime    float64
+	HasUptime bool
+}
+
+func newView(s Snapshot) *view {
+	v := &view{Title: s.Title, URL: s.URL, Contact: s.Contact, Zone: s.Location.String(), Updated: s.Now.In(s.Location), Overall: tocsin.StatusOperational}
+	for _, svc := range s.Services {
+		if len(v.Groups) == 0 || v.Groups[len(v.Groups)-1].Name != svc.Group {
+			v.Groups = append(v.Groups, groupView{Name: svc.Group})
+		}
+		days := DailyUptime(s.History, svc.ID, UptimeDays, s.Now, s.Location)
+		up, ok := Uptime(days)
+		g := &v.Groups[len(v.Groups)-1]
+		g.Services = append(g.Services, serviceView{Service: svc, Days: days, Uptime: up, HasUptime: ok})
+		if severity[svc.Status] > severity[v.Overall] {
+			v.Overall = svc.Status
+		}
+	}
+	return v
+}
+
+func renderPage(name, lang string, v *view) ([]byte, error) {
+	c := *v
+	c.Lang = lang
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name+".html", &c); err != nil {
+		return nil, fmt.Errorf("public: render %s (%s): %w", name, lang, err)
+	}
+	return buf.Bytes(), nil
+}
+
+var monthsFR = []string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+
+func formatDate(lang string, t time.Time) string {
+	if lang == "fr" {
+		return fmt.Sprintf("%d %s %d", t.Day(), monthsFR[t.Month()-1], t.Year())
+	}
+	return t.Format("2 January 2006")
+}
+
+func formatDateTime(lang string, t time.Time) string {
+	if lang == "fr" {
+		return formatDate(lang, t) + t.Format(" à 15:04 MST")
+	}
+	return t.Format("2 January 2006, 15:04 MST")
+}
