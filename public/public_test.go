@@ -79,13 +79,13 @@ func TestStatuspageJSON(t *testing.T) {
 			ID, Name, URL string
 			TimeZone      string `json:"time_zone"`
 		}
-		Status struct{ Indicator, Description string }
+		Status     struct{ Indicator, Description string }
 		Components []struct {
 			ID, Name, Status string
-			Group           bool
-			GroupID         *string `json:"group_id"`
-			Components      []string
-			Position        int
+			Group            bool
+			GroupID          *string `json:"group_id"`
+			Components       []string
+			Position         int
 		}
 		Incidents             []any `json:"incidents"`
 		ScheduledMaintenances []any `json:"scheduled_maintenances"`
@@ -176,9 +176,9 @@ func TestDailyUptime(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2026, 11, 24+d, 0, 0, 0, 0, time.UTC) }
 	changes := []tocsin.StatusChange{
 		{ServiceID: 1, Status: tocsin.StatusOperational, At: day(-3)},
-		{ServiceID: 1, Status: tocsin.StatusMajorOutage, At: day(-2).Add(18 * time.Hour)},   // 6 h down on day -2
-		{ServiceID: 1, Status: tocsin.StatusOperational, At: day(-1)},                       // back at midnight
-		{ServiceID: 1, Status: tocsin.StatusMaintenance, At: day(-1).Add(2 * time.Hour)},    // maintenance is not downtime
+		{ServiceID: 1, Status: tocsin.StatusMajorOutage, At: day(-2).Add(18 * time.Hour)}, // 6 h down on day -2
+		{ServiceID: 1, Status: tocsin.StatusOperational, At: day(-1)},                     // back at midnight
+		{ServiceID: 1, Status: tocsin.StatusMaintenance, At: day(-1).Add(2 * time.Hour)},  // maintenance is not downtime
 		{ServiceID: 1, Status: tocsin.StatusOperational, At: day(-1).Add(3 * time.Hour)},
 		{ServiceID: 2, Status: tocsin.StatusMajorOutage, At: day(-10)}, // another service
 	}
