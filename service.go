@@ -41,7 +41,7 @@ type Service struct {
 	Name        string
 	Description string
 	Link        string // optional URL of the service itself
-	Group       string // "" for none; groups are made and ordered by name
+	Group       string // "" for none; a group exists while a service names it
 	Position    int    // order within its group
 	Status      ServiceStatus
 	// ConfigManaged services come from the configuration file, which wins
@@ -88,8 +88,9 @@ type StatusChange struct {
 
 // ServiceService stores services and their status history.
 type ServiceService interface {
-	// Services returns every service, ordered by group (groups in the order
-	// of their first service's position, then name) and position.
+	// Services returns every service, ordered by group (services without a
+	// group first, then groups in the order of their first service's
+	// position, then name) and position, then name.
 	Services(ctx context.Context) ([]*Service, error)
 	Service(ctx context.Context, id int64) (*Service, error)
 	// CreateService inserts s; ECONFLICT if a service has the same name.

@@ -10,6 +10,7 @@ type Store interface {
 	TokenService
 	AuditService
 	OutboxService
+	ServiceService
 	Ping(ctx context.Context) error
 	Close() error
 }
