@@ -67,6 +67,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if st.route != nil {
 		k = st.route.kind
 	}
+	if k == site { // people read the public pages; programs read /api/v2
+		k = page
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			k = raw
+		}
+		st.lang = s.langFor(r, nil)
+	}
 	// The console's own redirects are not failures: handled before the
 	// code is read, since they carry none and would count as internal.
 	if k == page {

@@ -29,17 +29,3 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	_, err := w.Write([]byte("ready\n"))
 	return err
 }
-
-// home sends visitors to the console until the public status page exists.
-func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
-	n, err := s.store.CountUsers(r.Context())
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		s.render(w, r, http.StatusOK, "welcome", nil)
-		return nil
-	}
-	http.Redirect(w, r, "/console", http.StatusSeeOther)
-	return nil
-}

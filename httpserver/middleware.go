@@ -56,7 +56,7 @@ func (s *Server) fallback(routes []route) http.Handler {
 		if method == http.MethodGet {
 			pi.allow = append(pi.allow, http.MethodHead)
 		}
-		if rt.kind == page {
+		if rt.kind == page || rt.kind == site && !strings.HasPrefix(path, "/api/") {
 			pi.kind = page
 		}
 	}

@@ -29,6 +29,7 @@ const (
 	page kind = iota // browser: session cookie, CSRF token on POST, HTML errors
 	api              // script: bearer token, JSON body and errors
 	raw              // plain text, no authentication beyond access (health, assets)
+	site             // the public site from memory: no cookies, errors as pages except under /api/
 )
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -52,7 +53,17 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /readyz", access: public, kind: raw, handle: s.readyz},
 		{pattern: "GET /metrics", access: viewer, kind: api, handle: s.serveMetrics, summary: "Prometheus metrics"},
 		{pattern: "GET /static/{file}", access: public, kind: raw, handle: s.static},
-		{pattern: "GET /{$}", access: public, kind: page, handle: s.home},
+
+		// The public status page and its machine-readable twins, served from
+		// memory (public.go); JSON carries Access-Control-Allow-Origin: *.
+		{pattern: "GET /{$}", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /index.html", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/{$}", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/{$}", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /assets/{file}", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/status.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/components.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/summary.json", access: public, kind: site, handle: s.servePublic},
 
 		// First admin, sign-in and second factor.
 		{pattern: "GET /setup", access: public, kind: page, handle: s.setupForm},

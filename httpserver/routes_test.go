@@ -22,6 +22,13 @@ var intendedAccess = map[string]access{
 	"GET /metrics":                         viewer,
 	"GET /static/{file}":                   public,
 	"GET /{$}":                             public,
+	"GET /index.html":                      public,
+	"GET /en/{$}":                          public,
+	"GET /fr/{$}":                          public,
+	"GET /assets/{file}":                   public,
+	"GET /api/v2/status.json":              public,
+	"GET /api/v2/components.json":          public,
+	"GET /api/v2/summary.json":             public,
 	"GET /setup":                           public,
 	"POST /setup":                          public,
 	"GET /signin":                          public,
@@ -169,7 +176,7 @@ func (f *walkFixture) walkOne(t *testing.T, rt route, p *principal, want bool) s
 	target := f.path(t, rt.pattern)
 	var resp *response
 	switch rt.kind {
-	case api, raw:
+	case api, raw, site:
 		body := ""
 		if method == http.MethodPost {
 			body = f.json(rt.pattern, p)
@@ -208,10 +215,14 @@ func (f *walkFixture) walkOne(t *testing.T, rt route, p *principal, want bool) s
 		f.ensureSignedIn(p)
 	}
 
-	// Every response, allowed or not, carries the security headers and no
-	// CORS grant.
-	if v := resp.Header.Get("Access-Control-Allow-Origin"); v != "" {
-		t.Errorf("%s as %s: Access-Control-Allow-Origin %q", rt.pattern, p.name, v)
+	// Every response, allowed or not, carries the security headers; only the
+	// public read-only Statuspage JSON grants CORS, to anyone.
+	wantCORS := ""
+	if strings.HasPrefix(rt.pattern, "GET /api/v2/") {
+		wantCORS = "*"
+	}
+	if v := resp.Header.Get("Access-Control-Allow-Origin"); v != wantCORS {
+		t.Errorf("%s as %s: Access-Control-Allow-Origin %q, want %q", rt.pattern, p.name, v, wantCORS)
 	}
 	if resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("%s as %s: security headers missing", rt.pattern, p.name)

@@ -6,16 +6,19 @@ package httpserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
 	"github.com/tocsin-org/tocsin/auth"
 	"github.com/tocsin-org/tocsin/config"
+	publicsite "github.com/tocsin-org/tocsin/public"
 )
 
 // Options is what the server needs from the program that runs it.
@@ -54,6 +57,9 @@ type Server struct {
 
 	openAPIOnce sync.Once
 	openAPIJSON []byte
+
+	site    atomic.Pointer[publicsite.Site] // the public site, rebuilt on change
+	buildMu sync.Mutex
 }
 
 // New builds the server and its route table.
@@ -94,6 +100,9 @@ func New(o Options) (*Server, error) {
 	}
 	s.routes = s.routeTable()
 	s.handler = s.buildHandler()
+	if err := s.RefreshPublic(context.Background()); err != nil {
+		return nil, fmt.Errorf("build the public site: %w", err)
+	}
 	return s, nil
 }
 

@@ -20,7 +20,12 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/console", http.StatusSeeOther)
 		return nil
 	}
-	s.render(w, r, http.StatusOK, "signin", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))})
+	// Before the first account exists, say how to create the first admin.
+	n, err := s.store.CountUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "signin", map[string]any{"Next": safeNext(r.URL.Query().Get("next")), "NoAccounts": n == 0})
 	return nil
 }
 

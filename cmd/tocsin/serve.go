@@ -51,6 +51,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := syncServices(ctx, db, c); err != nil {
+		return err
+	}
 
 	// Bind before the worker starts: a start that fails here (the port is
 	// taken, perhaps by another tocsin on the same data) must not have

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/config"
+	"github.com/tocsin-org/tocsin/httpserver"
+	"github.com/tocsin-org/tocsin/public"
+)
+
+func cmdExport(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "export", "export --out DIR [flags]",
+		"Write the public site — the status page in each language, the Statuspage JSON and the\n"+
+			"assets — as static files that any web server or object store serves at the same URLs,\n"+
+			"so that a copy on another host stays up when this one is down.")
+	out := f.String("out", "", "output `directory` (created if missing; files in it are replaced)")
+	if err := f.parse(args); err != nil {
+		return helpOK(err)
+	}
+	if *out == "" {
+		return fmt.Errorf("export needs --out DIR (see tocsin export -h)")
+	}
+	db, c, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := syncServices(ctx, db, c); err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return err
+	}
+	snap, err := public.Read(ctx, db, httpserver.PageOf(c, loc), time.Now())
+	if err != nil {
+		return err
+	}
+	site, err := public.Build(snap)
+	if err != nil {
+		return err
+	}
+	n, err := site.WriteDir(*out, c.Lang)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "exported %d files to %s\n", n, *out)
+	return nil
+}
+
+// syncServices makes the services declared in the configuration file exist
+// as written there.
+func syncServices(ctx context.Context, db tocsin.ServiceService, c config.Config) error {
+	specs := make([]*tocsin.Service, 0, len(c.Services))
+	for i, s := range c.Services {
+		specs = append(specs, &tocsin.Service{Name: s.Name, Group: s.Group, Description: s.Description, Link: s.Link, Position: i})
+	}
+	if err := db.SyncConfigServices(ctx, tocsin.System, specs); err != nil {
+		return fmt.Errorf("services from the configuration file: %w", err)
+	}
+	return nil
+}
