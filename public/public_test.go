@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -202,5 +203,49 @@ func TestDailyUptime(t *testing.T) {
 	}
 	if up, ok := Uptime(days); !ok || up != (1+0.75+1+1)/4 {
 		t.Errorf("Uptime = %v %v", up, ok)
+	}
+}
+
+func TestBadges(t *testing.T) {
+	site := build(t)
+	tests := []struct {
+		path string
+		want []string
+	}{
+		{"/badges/1.svg", []string{"Mastodon", "Opérationnel", "#1f7a34"}},
+		{"/badges/mastodon.svg", []string{"Mastodon"}},
+		{"/badges/2.svg", []string{"Peertube &lt;script&gt;", "Panne partielle", "#a34a00"}},
+		{"/badges/peertube-script-alert-1-script.svg", []string{"Peertube"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := site.Resources[tt.path]
+			if r == nil {
+				t.Fatalf("no badge at %s", tt.path)
+			}
+			if r.ContentType != "image/svg+xml" || !r.CORS {
+				t.Errorf("content type %q, CORS %v", r.ContentType, r.CORS)
+			}
+			// Well-formed XML, whatever the service is called.
+			dec := xml.NewDecoder(bytes.NewReader(r.Body))
+			for {
+				if _, err := dec.Token(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("badge is not well-formed XML: %v\n%s", err, r.Body)
+				}
+			}
+			for _, w := range tt.want {
+				if !bytes.Contains(r.Body, []byte(w)) {
+					t.Errorf("%s lacks %q:\n%s", tt.path, w, r.Body)
+				}
+			}
+			if bytes.Contains(r.Body, []byte("<script")) {
+				t.Error("markup from a service name reached the SVG")
+			}
+		})
+	}
+	if got := slug("Mail & IMAP"); got != "mail-imap" {
+		t.Errorf("slug = %q", got)
 	}
 }

@@ -66,6 +66,12 @@ func Build(s Snapshot) (*Site, error) {
 		}
 		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
 	}
+	for svc, paths := range badgePaths(s.Services) {
+		body := badgeSVG(svc, s.Lang)
+		for _, p := range paths {
+			site.add(p, body, "image/svg+xml", pageCache, true, s.Now)
+		}
+	}
 	for path, body := range statuspageJSON(s, v) {
 		site.add(path, body, "application/json; charset=utf-8", pageCache, true, s.Now)
 	}
