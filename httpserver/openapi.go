@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+
+	"github.com/tocsin-org/tocsin"
 )
 
 var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
@@ -122,12 +124,14 @@ func object(required []string, props map[string]any) map[string]any {
 }
 
 var (
-	str      = map[string]any{"type": "string"}
-	integer  = map[string]any{"type": "integer"}
-	boolean  = map[string]any{"type": "boolean"}
-	dateTime = map[string]any{"type": "string", "format": "date-time"}
-	nullable = map[string]any{"type": "string", "format": "date-time", "nullable": true}
-	roleList = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string", "enum": []string{"viewer", "responder", "communicator", "approver", "admin"}}}
+	str             = map[string]any{"type": "string"}
+	integer         = map[string]any{"type": "integer"}
+	boolean         = map[string]any{"type": "boolean"}
+	dateTime        = map[string]any{"type": "string", "format": "date-time"}
+	nullable        = map[string]any{"type": "string", "format": "date-time", "nullable": true}
+	serviceStatus   = map[string]any{"type": "string", "enum": tocsin.ServiceStatuses}
+	servicePosition = map[string]any{"type": "integer", "minimum": 0, "maximum": 10000, "description": "Order within the group, smaller first."}
+	roleList        = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string", "enum": []string{"viewer", "responder", "communicator", "approver", "admin"}}}
 
 	schemas = map[string]any{
 		"Error": object([]string{"error"}, map[string]any{"error": object([]string{"code", "message"}, map[string]any{"code": str, "message": str})}),
@@ -139,6 +143,10 @@ var (
 			"id": integer, "name": str, "roles": roleList, "created_by": str,
 			"created_at": dateTime, "last_used_at": nullable, "revoked_at": nullable,
 		}),
+		"Service": object([]string{"id", "name", "description", "link", "group", "position", "status", "config_managed", "created_at", "updated_at"}, map[string]any{
+			"id": integer, "name": str, "description": str, "link": str, "group": str, "position": integer, "status": serviceStatus,
+			"config_managed": boolean, "created_at": dateTime, "updated_at": dateTime,
+		}),
 		"AuditEntry": object([]string{"seq", "at", "action"}, map[string]any{
 			"seq": integer, "at": dateTime, "actor": str, "ip": str, "action": str, "target": str,
 			"before": str, "after": str, "prev_hash": str, "hash": str,
@@ -146,15 +154,20 @@ var (
 	}
 
 	successBodies = map[string]map[string]any{
-		"GET /api/v1/me":                  ref("Token"),
-		"GET /api/v1/users":               object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
-		"POST /api/v1/users":              ref("User"),
-		"GET /api/v1/users/{id}":          ref("User"),
-		"POST /api/v1/users/{id}/disable": ref("User"),
-		"GET /api/v1/tokens":              object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
-		"POST /api/v1/tokens":             object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
-		"GET /api/v1/audit":               object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
-		"GET /api/v1/audit/verify":        object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
+		"GET /api/v1/me":                    ref("Token"),
+		"GET /api/v1/users":                 object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
+		"POST /api/v1/users":                ref("User"),
+		"GET /api/v1/users/{id}":            ref("User"),
+		"POST /api/v1/users/{id}/disable":   ref("User"),
+		"GET /api/v1/tokens":                object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
+		"POST /api/v1/tokens":               object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
+		"GET /api/v1/services":              object([]string{"services"}, map[string]any{"services": map[string]any{"type": "array", "items": ref("Service")}}),
+		"POST /api/v1/services":             ref("Service"),
+		"GET /api/v1/services/{id}":         ref("Service"),
+		"PUT /api/v1/services/{id}":         ref("Service"),
+		"POST /api/v1/services/{id}/status": ref("Service"),
+		"GET /api/v1/audit":                 object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
+		"GET /api/v1/audit/verify":          object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 	}
 
 	// queryParams documents the query strings operations read.
@@ -174,6 +187,19 @@ var (
 		"POST /api/v1/users": object([]string{"email", "roles", "password"}, map[string]any{
 			"email": str, "name": str, "roles": roleList, "password": map[string]any{"type": "string", "minLength": 12},
 		}),
-		"POST /api/v1/tokens": object([]string{"name", "roles"}, map[string]any{"name": str, "roles": roleList}),
+		"POST /api/v1/tokens":               object([]string{"name", "roles"}, map[string]any{"name": str, "roles": roleList}),
+		"POST /api/v1/services":             serviceBody,
+		"PUT /api/v1/services/{id}":         serviceBody,
+		"POST /api/v1/services/{id}/status": object([]string{"status"}, map[string]any{"status": serviceStatus}),
 	}
+
+	// serviceBody creates a service or replaces its fields; the status has
+	// a route of its own.
+	serviceBody = object([]string{"name"}, map[string]any{
+		"name":        map[string]any{"type": "string", "minLength": 1, "maxLength": 100},
+		"description": map[string]any{"type": "string", "maxLength": 1000},
+		"link":        map[string]any{"type": "string", "description": "An http:// or https:// address, or empty."},
+		"group":       map[string]any{"type": "string", "maxLength": 100, "description": "Empty for none; a group exists while a service names it."},
+		"position":    servicePosition,
+	})
 )

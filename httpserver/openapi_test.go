@@ -69,11 +69,26 @@ func TestOpenAPIDocument(t *testing.T) {
 	})
 
 	e.createUser("admin@example.org", tocsin.RoleAdmin) // accounts may be disabled only while an admin remains
-	admin, _ := e.createToken("openapi-admin", tocsin.RoleAdmin)
+	// The token of the successful calls holds every role an operation
+	// needs: admin, and communicator for service statuses.
+	admin, _ := e.createToken("openapi-admin", tocsin.RoleAdmin, tocsin.RoleCommunicator)
 	viewerTok, _ := e.createToken("openapi-viewer", tocsin.RoleViewer)
 	target := e.createUser("target@example.org", tocsin.RoleResponder)
 	_, victimTok := e.createToken("openapi-victim", tocsin.RoleResponder)
 	user := fmt.Sprintf("/api/v1/users/%d", target.ID)
+	svc := func(name string, configured bool) string {
+		s := &tocsin.Service{Name: name}
+		err := e.store.CreateService(e.ctx, tocsin.CLI, s)
+		if configured {
+			err = e.store.SyncConfigServices(e.ctx, tocsin.System, []*tocsin.Service{s})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/services/%d", s.ID)
+	}
+	// Deletion comes first in the walk: it gets a service of its own.
+	service, doomed, configured := svc("Mail", false), svc("Wiki", false), svc("Mastodon", true)
 	newUser := fmt.Sprintf(`{"email":"new@example.org","name":"New","roles":["responder"],"password":%q}`, testPassword)
 
 	// Every documented operation gets at least a successful call with an
@@ -118,6 +133,42 @@ func TestOpenAPIDocument(t *testing.T) {
 		"DELETE /api/v1/tokens/{id}": {
 			{name: "ok", path: fmt.Sprintf("/api/v1/tokens/%d", victimTok.ID), token: admin, wantStatus: 204},
 			{name: "missing", path: "/api/v1/tokens/999999", token: admin, wantStatus: 404},
+		},
+		"GET /api/v1/services": {
+			{name: "ok", path: "/api/v1/services", token: admin, wantStatus: 200},
+			{name: "viewer", path: "/api/v1/services", token: viewerTok, wantStatus: 200},
+			{name: "no token", path: "/api/v1/services", wantStatus: 401},
+		},
+		"POST /api/v1/services": {
+			{name: "ok", path: "/api/v1/services", token: admin, body: `{"name":"Forum","group":"Social","description":"Discourse","link":"https://forum.example.org","position":2}`, wantStatus: 201},
+			{name: "name only", path: "/api/v1/services", token: admin, body: `{"name":"Chat"}`, wantStatus: 201},
+			{name: "taken", path: "/api/v1/services", token: admin, body: `{"name":"forum"}`, wantStatus: 409},
+			{name: "bad link", path: "/api/v1/services", token: admin, body: `{"name":"Blog","link":"ftp://x"}`, wantStatus: 400},
+			{name: "viewer", path: "/api/v1/services", token: viewerTok, body: `{"name":"Blog"}`, wantStatus: 403},
+			{name: "text body", path: "/api/v1/services", token: admin, body: "name=x", ctype: "text/plain", wantStatus: 415},
+		},
+		"GET /api/v1/services/{id}": {
+			{name: "ok", path: service, token: admin, wantStatus: 200},
+			{name: "configured", path: configured, token: viewerTok, wantStatus: 200},
+			{name: "missing", path: "/api/v1/services/999999", token: admin, wantStatus: 404},
+		},
+		"PUT /api/v1/services/{id}": {
+			{name: "ok", path: service, token: admin, body: `{"name":"Mail","group":"Communication","position":1}`, wantStatus: 200},
+			{name: "configured", path: configured, token: admin, body: `{"name":"Mastodon","group":"Social"}`, wantStatus: 409},
+			{name: "bad position", path: service, token: admin, body: `{"name":"Mail","position":-1}`, wantStatus: 400},
+			{name: "missing", path: "/api/v1/services/999999", token: admin, body: `{"name":"Ghost"}`, wantStatus: 404},
+		},
+		"DELETE /api/v1/services/{id}": {
+			{name: "ok", path: doomed, token: admin, wantStatus: 204},
+			{name: "configured", path: configured, token: admin, wantStatus: 409},
+			{name: "missing", path: doomed, token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/services/{id}/status": {
+			{name: "ok", path: service + "/status", token: admin, body: `{"status":"major_outage"}`, wantStatus: 200},
+			{name: "configured", path: configured + "/status", token: admin, body: `{"status":"under_maintenance"}`, wantStatus: 200},
+			{name: "bad status", path: service + "/status", token: admin, body: `{"status":"down"}`, wantStatus: 400},
+			{name: "missing", path: "/api/v1/services/999999/status", token: admin, body: `{"status":"operational"}`, wantStatus: 404},
+			{name: "viewer", path: service + "/status", token: viewerTok, body: `{"status":"operational"}`, wantStatus: 403},
 		},
 		"GET /api/v1/audit": {
 			{name: "ok", path: "/api/v1/audit", token: admin, wantStatus: 200},

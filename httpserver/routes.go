@@ -18,8 +18,9 @@ const (
 func roleAccess(r tocsin.Role) access { return access(r) }
 
 var (
-	viewer = roleAccess(tocsin.RoleViewer)
-	admin  = roleAccess(tocsin.RoleAdmin)
+	viewer       = roleAccess(tocsin.RoleViewer)
+	communicator = roleAccess(tocsin.RoleCommunicator)
+	admin        = roleAccess(tocsin.RoleAdmin)
 )
 
 // kind says how a route authenticates and how its errors are written.
@@ -87,6 +88,16 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/sessions/{id}/revoke", access: viewer, kind: page, handle: s.revokeSession},
 		{pattern: "POST /console/sessions/revoke-others", access: viewer, kind: page, handle: s.revokeOtherSessions},
 
+		// The console: services. Every role reads them. Which services exist,
+		// their names, groups and order are configuration, like accounts and
+		// tokens: admin. Their status is what the public reads during an
+		// incident, so setting it is publishing a public update: communicator.
+		{pattern: "GET /console/services", access: viewer, kind: page, handle: s.services},
+		{pattern: "POST /console/services", access: admin, kind: page, handle: s.createService},
+		{pattern: "POST /console/services/{id}/edit", access: admin, kind: page, handle: s.editService},
+		{pattern: "POST /console/services/{id}/delete", access: admin, kind: page, handle: s.deleteService},
+		{pattern: "POST /console/services/{id}/status", access: communicator, kind: page, handle: s.setServiceStatus},
+
 		// The console: administration.
 		{pattern: "GET /console/users", access: admin, kind: page, handle: s.users},
 		{pattern: "POST /console/users", access: admin, kind: page, handle: s.createUser},
@@ -110,6 +121,12 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/tokens", access: admin, kind: api, handle: s.apiTokens, summary: "List API tokens"},
 		{pattern: "POST /api/v1/tokens", access: admin, kind: api, handle: s.apiCreateToken, summary: "Create an API token (shown once)"},
 		{pattern: "DELETE /api/v1/tokens/{id}", access: admin, kind: api, handle: s.apiRevokeToken, summary: "Revoke an API token"},
+		{pattern: "GET /api/v1/services", access: viewer, kind: api, handle: s.apiServices, summary: "List services, ordered as the public page shows them"},
+		{pattern: "POST /api/v1/services", access: admin, kind: api, handle: s.apiCreateService, summary: "Create a service (operational until a communicator sets its status)"},
+		{pattern: "GET /api/v1/services/{id}", access: viewer, kind: api, handle: s.apiService, summary: "One service"},
+		{pattern: "PUT /api/v1/services/{id}", access: admin, kind: api, handle: s.apiUpdateService, summary: "Replace a service's name, description, link, group and position (fields left out are emptied); 409 for one declared in the configuration file"},
+		{pattern: "DELETE /api/v1/services/{id}", access: admin, kind: api, handle: s.apiDeleteService, summary: "Delete a service and its status history; 409 for one declared in the configuration file"},
+		{pattern: "POST /api/v1/services/{id}/status", access: communicator, kind: api, handle: s.apiSetServiceStatus, summary: "Set a service's status; the public page changes at once"},
 		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
 		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},
 	}

@@ -47,6 +47,11 @@ var intendedAccess = map[string]access{
 	"POST /console/account/password":       viewer,
 	"POST /console/sessions/{id}/revoke":   viewer,
 	"POST /console/sessions/revoke-others": viewer,
+	"GET /console/services":                viewer,
+	"POST /console/services":               admin,
+	"POST /console/services/{id}/edit":     admin,
+	"POST /console/services/{id}/delete":   admin,
+	"POST /console/services/{id}/status":   communicator,
 	"GET /console/users":                   admin,
 	"POST /console/users":                  admin,
 	"POST /console/users/{id}/roles":       admin,
@@ -67,6 +72,12 @@ var intendedAccess = map[string]access{
 	"GET /api/v1/tokens":                   admin,
 	"POST /api/v1/tokens":                  admin,
 	"DELETE /api/v1/tokens/{id}":           admin,
+	"GET /api/v1/services":                 viewer,
+	"POST /api/v1/services":                admin,
+	"GET /api/v1/services/{id}":            viewer,
+	"PUT /api/v1/services/{id}":            admin,
+	"DELETE /api/v1/services/{id}":         admin,
+	"POST /api/v1/services/{id}/status":    communicator,
 	"GET /api/v1/audit":                    admin,
 	"GET /api/v1/audit/verify":             admin,
 }
@@ -101,6 +112,8 @@ type walkFixture struct {
 	victim     *testUser // target of /users/{id} routes
 	victimSess string    // a session ID of victim's
 	victimTok  int64     // target of /tokens/{id} routes
+	service    int64     // target of /services/{id} routes
+	doomed     [2]int64  // targets of the console's and the API's service deletion
 }
 
 func (f *walkFixture) path(t *testing.T, pattern string) string {
@@ -117,6 +130,15 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = fmt.Sprint(f.victim.ID)
 		case part == "{id}" && i > 0 && parts[i-1] == "tokens":
 			parts[i] = fmt.Sprint(f.victimTok)
+		case part == "{id}" && i > 0 && parts[i-1] == "services":
+			switch { // deletions get services of their own; the other routes keep theirs
+			case strings.HasSuffix(pattern, "/delete"):
+				parts[i] = fmt.Sprint(f.doomed[0])
+			case strings.HasPrefix(pattern, "DELETE "):
+				parts[i] = fmt.Sprint(f.doomed[1])
+			default:
+				parts[i] = fmt.Sprint(f.service)
+			}
 		case strings.HasPrefix(part, "{"):
 			t.Fatalf("route %s: the walk has no value for %s; add one", pattern, part)
 		}
@@ -143,17 +165,29 @@ func (f *walkFixture) form(pattern string, p *principal) url.Values {
 		return url.Values{"roles": {"viewer"}}
 	case "POST /console/tokens":
 		return url.Values{"name": {"console-" + p.name}, "roles": {"viewer"}}
+	case "POST /console/services":
+		return url.Values{"name": {"console-" + p.name}}
+	case "POST /console/services/{id}/edit":
+		return url.Values{"name": {"walk-" + p.name}}
+	case "POST /console/services/{id}/status":
+		return url.Values{"status": {"major_outage"}}
 	}
 	return url.Values{}
 }
 
-// json is the body of an API POST.
+// json is the body of an API POST or PUT.
 func (f *walkFixture) json(pattern string, p *principal) string {
 	switch pattern {
 	case "POST /api/v1/users":
 		return fmt.Sprintf(`{"email":"api-%s@example.org","roles":["viewer"],"password":%q}`, p.name, testPassword)
 	case "POST /api/v1/tokens":
 		return fmt.Sprintf(`{"name":"api-%s","roles":["viewer"]}`, p.name)
+	case "POST /api/v1/services":
+		return fmt.Sprintf(`{"name":"api-%s"}`, p.name)
+	case "PUT /api/v1/services/{id}":
+		return fmt.Sprintf(`{"name":"walk-api-%s"}`, p.name)
+	case "POST /api/v1/services/{id}/status":
+		return `{"status":"partial_outage"}`
 	}
 	return ""
 }
@@ -178,7 +212,7 @@ func (f *walkFixture) walkOne(t *testing.T, rt route, p *principal, want bool) s
 	switch rt.kind {
 	case api, raw, site:
 		body := ""
-		if method == http.MethodPost {
+		if method == http.MethodPost || method == http.MethodPut {
 			body = f.json(rt.pattern, p)
 		}
 		var rd io.Reader
@@ -288,6 +322,16 @@ func newWalk(t *testing.T, e *testEnv) (*walkFixture, []*principal) {
 	f.victimSess = auth.HashToken(vb.cookie(sessionCookie))
 	_, vt := e.createToken("victim", tocsin.RoleViewer)
 	f.victimTok = vt.ID
+	for _, svc := range []struct {
+		name string
+		id   *int64
+	}{{"Walked", &f.service}, {"Doomed", &f.doomed[0]}, {"Doomed API", &f.doomed[1]}} {
+		s := &tocsin.Service{Name: svc.name}
+		if err := e.store.CreateService(e.ctx, tocsin.CLI, s); err != nil {
+			t.Fatal(err)
+		}
+		*svc.id = s.ID
+	}
 
 	ps := []*principal{{name: "anonymous"}}
 	for _, r := range tocsin.AllRoles {
