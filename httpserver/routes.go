@@ -62,6 +62,7 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /en/{$}", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /fr/{$}", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /assets/{file}", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /badges/{file}", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /api/v2/status.json", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /api/v2/components.json", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /api/v2/summary.json", access: public, kind: site, handle: s.servePublic},

@@ -26,6 +26,7 @@ var intendedAccess = map[string]access{
 	"GET /en/{$}":                          public,
 	"GET /fr/{$}":                          public,
 	"GET /assets/{file}":                   public,
+	"GET /badges/{file}":                   public,
 	"GET /api/v2/status.json":              public,
 	"GET /api/v2/components.json":          public,
 	"GET /api/v2/summary.json":             public,

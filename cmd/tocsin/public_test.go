@@ -71,6 +71,14 @@ func TestPublicPageAndExport(t *testing.T) {
 			summary.Page.Name != "Example Host status" || len(summary.Components) != 4 {
 			t.Errorf("summary.json: %v, CORS %q, %+v", err, res.Header.Get("Access-Control-Allow-Origin"), summary)
 		}
+		res, err = http.Get(base + "/badges/mastodon.svg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if badge := readAll(t, res); res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/svg+xml" ||
+			res.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(badge, "Mastodon") {
+			t.Errorf("badge: %d %v\n%s", res.StatusCode, res.Header, badge)
+		}
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
@@ -90,6 +98,7 @@ func TestPublicPageAndExport(t *testing.T) {
 			"/api/v2/summary.json":    `"name":"Example Host status"`,
 			"/api/v2/components.json": `"name":"Mail"`,
 			"/api/v2/status.json":     `"indicator":"none"`,
+			"/badges/mail.svg":        "Opérationnel",
 		} {
 			res, err := http.Get(static.URL + path)
 			if err != nil {
