@@ -192,3 +192,73 @@ func TestThrottleNet(t *testing.T) {
 		})
 	}
 }
+
+func TestIncidentAndUpdateValidation(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	incidents := []struct {
+		name string
+		inc  Incident
+		key  string // "" when valid
+	}{
+		{"valid, default impact", Incident{Title: "  Mail delays  "}, ""},
+		{"empty title", Incident{Title: "   "}, "incidents.title_invalid"},
+		{"long title", Incident{Title: strings.Repeat("é", 201)}, "incidents.title_invalid"},
+		{"bad impact", Incident{Title: "x", Impact: "apocalyptic"}, "incidents.impact_unknown"},
+		{"service twice", Incident{Title: "x", Services: []ServiceImpact{{1, StatusMajorOutage}, {1, StatusDegraded}}}, "incidents.service_twice"},
+		{"bad service status", Incident{Title: "x", Services: []ServiceImpact{{1, "broken"}}}, "services.status_unknown"},
+	}
+	for _, tt := range incidents {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.inc.Validate()
+			var te *Error
+			switch {
+			case tt.key == "" && err != nil:
+				t.Fatalf("valid incident refused: %v", err)
+			case tt.key == "":
+				if tt.inc.Title != "Mail delays" || tt.inc.Impact != ImpactMinor {
+					t.Errorf("not normalized: %+v", tt.inc)
+				}
+			case !errors.As(err, &te) || te.Code != EINVALID || te.Key != tt.key:
+				t.Errorf("error %v, want EINVALID with key %s", err, tt.key)
+			}
+		})
+	}
+	updates := []struct {
+		name string
+		u    Update
+		key  string
+	}{
+		{"valid, dated now", Update{Status: IncidentInvestigating, Body: "Looking into it."}, ""},
+		{"backdated", Update{Status: IncidentIdentified, Body: "x", DisplayAt: now.Add(-2 * time.Hour)}, ""},
+		{"future", Update{Status: IncidentIdentified, Body: "x", DisplayAt: now.Add(time.Hour)}, "incidents.future"},
+		{"empty body", Update{Status: IncidentIdentified, Body: " \n "}, "incidents.body_empty"},
+		{"huge body", Update{Status: IncidentIdentified, Body: strings.Repeat("a", MaxUpdateBytes+1)}, "markdown.too_long"},
+		{"bad status", Update{Status: "fixed", Body: "x"}, "incidents.status_unknown"},
+	}
+	for _, tt := range updates {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.u.Validate(now)
+			var te *Error
+			switch {
+			case tt.key == "" && err != nil:
+				t.Fatalf("valid update refused: %v", err)
+			case tt.key == "":
+				if tt.u.DisplayAt.IsZero() {
+					t.Error("DisplayAt not defaulted to now")
+				}
+			case !errors.As(err, &te) || te.Key != tt.key:
+				t.Errorf("error %v, want key %s", err, tt.key)
+			}
+		})
+	}
+	u := Update{CreatedAt: now, DisplayAt: now.Add(-time.Hour)}
+	if !u.Backdated() {
+		t.Error("an update dated an hour before it was written is backdated")
+	}
+	if (&Update{CreatedAt: now, DisplayAt: now.Add(-10 * time.Second)}).Backdated() {
+		t.Error("seconds of typing are not backdating")
+	}
+	if !IncidentResolved.Closed() || !IncidentPostmortem.Closed() || IncidentMonitoring.Closed() {
+		t.Error("Closed() is wrong")
+	}
+}
