@@ -249,3 +249,30 @@ func TestBadges(t *testing.T) {
 		t.Errorf("slug = %q", got)
 	}
 }
+
+func TestSpans(t *testing.T) {
+	d := func(i int, known bool, up float64, w tocsin.ServiceStatus) Day {
+		return Day{Date: time.Date(2026, 11, 1+i, 0, 0, 0, 0, time.UTC), Known: known, Uptime: up, Worst: w}
+	}
+	days := []Day{
+		d(0, false, 0, tocsin.StatusOperational), d(1, false, 0, tocsin.StatusOperational),
+		d(2, true, 1, tocsin.StatusOperational), d(3, true, 1, tocsin.StatusOperational), d(4, true, 1, tocsin.StatusOperational),
+		d(5, true, 0.75, tocsin.StatusMajorOutage),
+		d(6, true, 1, tocsin.StatusOperational),
+	}
+	spans := Spans(days)
+	want := []struct{ start, days int }{{0, 2}, {2, 3}, {5, 1}, {6, 1}}
+	if len(spans) != len(want) {
+		t.Fatalf("spans = %+v", spans)
+	}
+	total := 0
+	for i, w := range want {
+		if spans[i].Start != w.start || spans[i].Days != w.days {
+			t.Errorf("span %d = start %d, %d days; want %+v", i, spans[i].Start, spans[i].Days, w)
+		}
+		total += spans[i].Days
+	}
+	if total != len(days) || !spans[1].To.Equal(days[4].Date) {
+		t.Errorf("spans do not cover the days exactly: %+v", spans)
+	}
+}

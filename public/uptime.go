@@ -88,6 +88,33 @@ func midnight(t time.Time, loc *time.Location) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
+// Span is a run of consecutive days that look the same on the bar (same
+// worst status, same uptime), drawn as one rectangle: a quiet service is
+// one rectangle, not ninety.
+type Span struct {
+	From, To time.Time // first and last day
+	Start    int       // index of the first day
+	Days     int
+	Day               // what every day of the run looks like
+}
+
+// Spans groups days into runs.
+func Spans(days []Day) []Span {
+	var out []Span
+	for i, d := range days {
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if last.Known == d.Known && last.Worst == d.Worst && last.Uptime == d.Uptime {
+				last.To = d.Date
+				last.Days++
+				continue
+			}
+		}
+		out = append(out, Span{From: d.Date, To: d.Date, Start: i, Days: 1, Day: d})
+	}
+	return out
+}
+
 // Uptime is the share of the days' known time the service was up.
 func Uptime(days []Day) (float64, bool) {
 	var sum float64

@@ -93,6 +93,7 @@ type groupView struct {
 type serviceView struct {
 	*tocsin.Service
 	Days      []Day
+	Spans     []Span
 	Uptime    float64
 	HasUptime bool
 }
@@ -106,7 +107,7 @@ func newView(s Snapshot) *view {
 		days := DailyUptime(s.History, svc.ID, UptimeDays, s.Now, s.Location)
 		up, ok := Uptime(days)
 		g := &v.Groups[len(v.Groups)-1]
-		g.Services = append(g.Services, serviceView{Service: svc, Days: days, Uptime: up, HasUptime: ok})
+		g.Services = append(g.Services, serviceView{Service: svc, Days: days, Spans: Spans(days), Uptime: up, HasUptime: ok})
 		if severity[svc.Status] > severity[v.Overall] {
 			v.Overall = svc.Status
 		}
