@@ -95,7 +95,7 @@ type Span struct {
 	From, To time.Time // first and last day
 	Start    int       // index of the first day
 	Days     int
-	Day               // what every day of the run looks like
+	Day      // what every day of the run looks like
 }
 
 // Spans groups days into runs.
