@@ -11,6 +11,7 @@ type Store interface {
 	AuditService
 	OutboxService
 	ServiceService
+	IncidentService
 	Ping(ctx context.Context) error
 	Close() error
 }
