@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
@@ -37,13 +38,34 @@ const UptimeDays = 90
 // Resource is one public URL's response, ready to send.
 type Resource struct {
 	Body         []byte
-	Gzip         []byte // nil when compression does not pay
 	ContentType  string
 	ETag         string
 	ModTime      time.Time
 	CacheControl string
 	// Public read-only data that widgets on other sites may read.
 	CORS bool
+
+	// The gzip variant is made on first request, not at build time: a
+	// rebuild during an incident then costs only what readers ask for.
+	gzipOnce sync.Once
+	gzip     []byte // nil when compression does not pay
+}
+
+// Gzip returns the compressed body, or nil when compression does not pay.
+func (r *Resource) Gzip() []byte {
+	r.gzipOnce.Do(func() {
+		if len(r.Body) < 512 {
+			return
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(r.Body)
+		zw.Close()
+		if buf.Len() < len(r.Body) {
+			r.gzip = buf.Bytes()
+		}
+	})
+	return r.gzip
 }
 
 // Site is the public site: URL path → resource, with "/" negotiated by
@@ -87,15 +109,6 @@ func (site *Site) add(path string, body []byte, contentType, cache string, cors 
 	r := &Resource{
 		Body: body, ContentType: contentType, CacheControl: cache, CORS: cors,
 		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ModTime: mod.UTC().Truncate(time.Second),
-	}
-	if len(body) > 512 && !strings.HasPrefix(contentType, "image/png") {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		zw.Write(body)
-		zw.Close()
-		if buf.Len() < len(body) {
-			r.Gzip = buf.Bytes()
-		}
 	}
 	site.Resources[path] = r
 }
@@ -141,9 +154,11 @@ func (r *Resource) Serve(w http.ResponseWriter, req *http.Request, varyLanguage 
 		return
 	}
 	body := r.Body
-	if r.Gzip != nil && acceptsGzip(req.Header.Get("Accept-Encoding")) {
-		h.Set("Content-Encoding", "gzip")
-		body = r.Gzip
+	if acceptsGzip(req.Header.Get("Accept-Encoding")) {
+		if z := r.Gzip(); z != nil {
+			h.Set("Content-Encoding", "gzip")
+			body = z
+		}
 	}
 	if req.Method == http.MethodHead {
 		w.WriteHeader(http.StatusOK)

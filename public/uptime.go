@@ -31,12 +31,19 @@ func down(s tocsin.ServiceStatus) bool {
 // DailyUptime computes the last n days (today last) of one service from its
 // status changes, oldest first, as StatusHistory returns them.
 func DailyUptime(changes []tocsin.StatusChange, serviceID int64, n int, now time.Time, loc *time.Location) []Day {
-	var mine []tocsin.StatusChange
+	return dailyUptime(byService(changes)[serviceID], n, now, loc)
+}
+
+// byService splits changes by service, keeping their order.
+func byService(changes []tocsin.StatusChange) map[int64][]tocsin.StatusChange {
+	out := map[int64][]tocsin.StatusChange{}
 	for _, c := range changes {
-		if c.ServiceID == serviceID {
-			mine = append(mine, c)
-		}
+		out[c.ServiceID] = append(out[c.ServiceID], c)
 	}
+	return out
+}
+
+func dailyUptime(mine []tocsin.StatusChange, n int, now time.Time, loc *time.Location) []Day {
 	today := midnight(now, loc)
 	days := make([]Day, n)
 	for i := range days {
