@@ -372,7 +372,7 @@ func (db *DB) AddUpdate(ctx context.Context, a tocsin.Actor, incidentID int64, u
 			return err
 		}
 		if old.Closed() && u.Status != tocsin.IncidentPostmortem {
-			return tocsin.Errorf(tocsin.ECONFLICT, "This incident is resolved: add a post-mortem note, or reopen it first.").WithKey("incidents.closed")
+			return tocsin.Errorf(tocsin.ECONFLICT, "This incident is resolved: add a post-mortem note, or declare a new incident.").WithKey("incidents.closed")
 		}
 		if err := tx.insertUpdate(ctx, a, incidentID, u, now); err != nil {
 			return err
