@@ -16,7 +16,7 @@ import (
 func (s *Server) RefreshPublic(ctx context.Context) error {
 	s.buildMu.Lock() // one build at a time; the last one wins with the newest data
 	defer s.buildMu.Unlock()
-	snap, err := publicsite.Read(ctx, s.store, PageOf(s.cfg, s.loc), s.now())
+	snap, err := publicsite.Read(ctx, s.store, s.store, PageOf(s.cfg, s.loc), s.now())
 	if err != nil {
 		return err
 	}
@@ -53,6 +53,6 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return tocsin.Errorf(tocsin.ENOTFOUND, "No page at %s.", r.URL.Path)
 	}
-	res.Serve(w, r, r.URL.Path == "/" || r.URL.Path == "/index.html")
+	res.Serve(w, r, publicsite.Negotiated(r.URL.Path))
 	return nil
 }

@@ -9,7 +9,9 @@ import (
 )
 
 // bigSnapshot is the size the targets name: 200 services in 20
-// groups, with a status change every few days over the 90-day window.
+// groups, with a status change every few days over the 90-day window, and
+// 2,000 published incidents spread over those 90 days (three updates each,
+// two services affected; the newest one still open).
 func bigSnapshot() Snapshot {
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	start := now.AddDate(0, 0, -100)
@@ -27,7 +29,29 @@ func bigSnapshot() Snapshot {
 				tocsin.StatusChange{ServiceID: s.ID, Status: tocsin.StatusOperational, At: at.Add(40 * time.Minute)})
 		}
 	}
-	return Snapshot{Title: "Example Host status", Location: paris, Lang: "fr", Now: now, Services: svcs, History: history}
+	var incidents []*tocsin.Incident
+	for i := range 2000 {
+		created := now.Add(-time.Duration(i) * 90 * 24 * time.Hour / 2000).Add(-time.Hour)
+		id := int64(i + 1)
+		inc := &tocsin.Incident{
+			ID: id, Title: fmt.Sprintf("Incident %d: uploads fail", id), Status: tocsin.IncidentResolved, Impact: tocsin.ImpactMinor,
+			Services: []tocsin.ServiceImpact{{ServiceID: int64(i%200 + 1), Status: tocsin.StatusPartialOutage},
+				{ServiceID: int64((i+7)%200 + 1), Status: tocsin.StatusDegraded}},
+			PublishedAt: &created, CreatedAt: created, UpdatedAt: created.Add(time.Hour),
+		}
+		for j, st := range []tocsin.IncidentStatus{tocsin.IncidentResolved, tocsin.IncidentIdentified, tocsin.IncidentInvestigating} {
+			at := created.Add(time.Duration(2-j) * 30 * time.Minute)
+			inc.Updates = append(inc.Updates, &tocsin.Update{ID: id*10 + int64(j), IncidentID: id, Status: st, DisplayAt: at, CreatedAt: at,
+				Body: "We are **looking** into slow uploads on [the instance](https://example.org).\nMore in a moment."})
+		}
+		if i == 0 {
+			inc.Status, inc.Updates = tocsin.IncidentIdentified, inc.Updates[1:]
+		} else {
+			inc.ResolvedAt = &inc.Updates[0].DisplayAt
+		}
+		incidents = append(incidents, inc)
+	}
+	return Snapshot{Title: "Example Host status", Location: paris, Lang: "fr", Now: now, Services: svcs, History: history, Incidents: incidents}
 }
 
 // BenchmarkBuild is the time to re-render the whole public site after a

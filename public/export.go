@@ -17,8 +17,13 @@ type Page struct {
 	Location                  *time.Location
 }
 
-// Read takes the snapshot the public site is built from.
-func Read(ctx context.Context, src tocsin.ServiceService, p Page, now time.Time) (Snapshot, error) {
+// IncidentDays is how far back the public site lists closed incidents; open
+// ones are listed whatever their age.
+const IncidentDays = 90
+
+// Read takes the snapshot the public site is built from. Only published
+// incidents are read: drafts never reach the public site.
+func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentService, p Page, now time.Time) (Snapshot, error) {
 	services, err := src.Services(ctx)
 	if err != nil {
 		return Snapshot{}, err
@@ -27,10 +32,36 @@ func Read(ctx context.Context, src tocsin.ServiceService, p Page, now time.Time)
 	if err != nil {
 		return Snapshot{}, err
 	}
+	yes := true
+	open, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Open: &yes, Limit: 1000})
+	if err != nil {
+		return Snapshot{}, err
+	}
+	recent, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Since: now.AddDate(0, 0, -IncidentDays), Limit: 1000})
+	if err != nil {
+		return Snapshot{}, err
+	}
 	return Snapshot{
 		Title: p.Title, URL: p.URL, Contact: p.Contact, Lang: p.Lang, Location: p.Location,
-		Now: now, Services: services, History: history,
+		Now: now, Services: services, History: history, Incidents: mergeIncidents(open, recent),
 	}, nil
+}
+
+// mergeIncidents joins two lists of incidents, each newest first, into one
+// without duplicates, newest first by creation.
+func mergeIncidents(a, b []*tocsin.Incident) []*tocsin.Incident {
+	seen := map[int64]bool{}
+	var out []*tocsin.Incident
+	for _, list := range [][]*tocsin.Incident{a, b} {
+		for _, inc := range list {
+			if !seen[inc.ID] {
+				seen[inc.ID] = true
+				out = append(out, inc)
+			}
+		}
+	}
+	sortIncidents(out)
+	return out
 }
 
 // WriteDir writes the site as static files under dir, at the same URLs:
@@ -62,9 +93,14 @@ func (site *Site) WriteDir(dir, lang string) (int, error) {
 			return n, err
 		}
 	}
-	if r, ok := site.Resources["/"+lang+"/"]; ok {
-		if err := write("/", r.Body); err != nil {
-			return n, err
+	// The negotiated URLs (/, /incidents/N/, /feed.atom) are written in
+	// the default language.
+	prefix := "/" + lang + "/"
+	for urlPath, r := range site.Resources {
+		if rest, ok := strings.CutPrefix(urlPath, prefix); ok {
+			if err := write("/"+rest, r.Body); err != nil {
+				return n, err
+			}
 		}
 	}
 	return n, nil

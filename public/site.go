@@ -30,6 +30,9 @@ type Snapshot struct {
 	Now      time.Time
 	Services []*tocsin.Service
 	History  []tocsin.StatusChange // since Now minus UptimeDays, as StatusHistory returns it
+	// Incidents are the published incidents to show, newest first: the
+	// open ones and those of the last IncidentDays. Drafts are skipped.
+	Incidents []*tocsin.Incident
 }
 
 // UptimeDays is the length of the uptime bars.
@@ -87,6 +90,14 @@ func Build(s Snapshot) (*Site, error) {
 			return nil, err
 		}
 		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
+		for _, inc := range v.Incidents {
+			body, err := renderIncident(lang, v, inc)
+			if err != nil {
+				return nil, err
+			}
+			site.add(incidentPath(lang, inc.ID), body, "text/html; charset=utf-8", pageCache, false, s.Now)
+		}
+		site.add("/"+lang+"/feed.atom", renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
 	}
 	for svc, paths := range badgePaths(s.Services) {
 		body := badgeSVG(svc, s.Lang)
@@ -113,15 +124,21 @@ func (site *Site) add(path string, body []byte, contentType, cache string, cors 
 	site.Resources[path] = r
 }
 
-// Lookup returns the resource for a request path; "/" and "/index.html"
+// Negotiated reports whether a request path is served in the reader's
+// language: "/", "/index.html", "/feed.atom" and "/incidents/…".
+func Negotiated(path string) bool {
+	return path == "/" || path == "/index.html" || path == "/feed.atom" || strings.HasPrefix(path, "/incidents/")
+}
+
+// Lookup returns the resource for a request path; the Negotiated paths
 // follow the reader's language.
 func (site *Site) Lookup(path, acceptLanguage, fallback string) (*Resource, bool) {
-	if path == "/" || path == "/index.html" {
+	if Negotiated(path) {
 		lang := i18n.Negotiate(acceptLanguage)
 		if lang == "" {
 			lang = fallback
 		}
-		path = "/" + lang + "/"
+		path = "/" + lang + path
 	}
 	path = strings.TrimSuffix(path, "index.html")
 	r, ok := site.Resources[path]

@@ -43,6 +43,86 @@ type spComponent struct {
 	Components         []string  `json:"components,omitempty"`
 }
 
+type spIncident struct {
+	ID              string             `json:"id"`
+	Name            string             `json:"name"`
+	Status          string             `json:"status"`
+	Impact          string             `json:"impact"`
+	CreatedAt       time.Time          `json:"created_at"`
+	UpdatedAt       time.Time          `json:"updated_at"`
+	MonitoringAt    *time.Time         `json:"monitoring_at"`
+	ResolvedAt      *time.Time         `json:"resolved_at"`
+	Shortlink       string             `json:"shortlink"`
+	StartedAt       time.Time          `json:"started_at"`
+	PageID          string             `json:"page_id"`
+	IncidentUpdates []spIncidentUpdate `json:"incident_updates"`
+	Components      []spComponent      `json:"components"`
+}
+
+type spIncidentUpdate struct {
+	ID                   string    `json:"id"`
+	Status               string    `json:"status"`
+	Body                 string    `json:"body"`
+	IncidentID           string    `json:"incident_id"`
+	CreatedAt            time.Time `json:"created_at"`
+	UpdatedAt            time.Time `json:"updated_at"`
+	DisplayAt            time.Time `json:"display_at"`
+	AffectedComponents   []any     `json:"affected_components"` // always null
+	DeliverNotifications bool      `json:"deliver_notifications"`
+	CustomTweet          *string   `json:"custom_tweet"`
+	TweetID              *string   `json:"tweet_id"`
+}
+
+// IncidentsJSON is how many incidents /api/v2/incidents.json lists, as
+// Statuspage does.
+const IncidentsJSON = 50
+
+func incidentID(id int64) string { return fmt.Sprintf("inc%d", id) }
+func updateID(id int64) string   { return fmt.Sprintf("upd%d", id) }
+
+// spIncidentOf is one incident in Statuspage's shape; components are the
+// affected services as components.json shows them.
+func spIncidentOf(s Snapshot, inc *incidentView, components map[string]spComponent) spIncident {
+	out := spIncident{
+		ID: incidentID(inc.ID), Name: inc.Title, Status: string(inc.Status), Impact: string(inc.Impact),
+		CreatedAt: inc.CreatedAt.UTC(), UpdatedAt: inc.UpdatedAt.UTC(), StartedAt: inc.CreatedAt.UTC(),
+		Shortlink: absolute(s.URL, incidentPath("", inc.ID)), PageID: pageID,
+		IncidentUpdates: []spIncidentUpdate{}, Components: []spComponent{},
+	}
+	if inc.ResolvedAt != nil {
+		t := inc.ResolvedAt.UTC()
+		out.ResolvedAt = &t
+	}
+	for _, u := range inc.Updates { // newest first
+		edited := u.CreatedAt
+		for _, r := range u.Revisions {
+			if r.EditedAt.After(edited) {
+				edited = r.EditedAt
+			}
+		}
+		out.IncidentUpdates = append(out.IncidentUpdates, spIncidentUpdate{
+			ID: updateID(u.ID), Status: string(u.Status), Body: u.Body, IncidentID: out.ID,
+			CreatedAt: u.CreatedAt.UTC(), UpdatedAt: edited.UTC(), DisplayAt: u.DisplayAt.UTC(),
+			DeliverNotifications: true,
+		})
+		// The incident started when its first update says; monitoring
+		// began with the first update in that status.
+		if d := u.DisplayAt.UTC(); d.Before(out.StartedAt) {
+			out.StartedAt = d
+		}
+		if u.Status == tocsin.IncidentMonitoring {
+			t := u.DisplayAt.UTC()
+			out.MonitoringAt = &t
+		}
+	}
+	for _, a := range inc.Affected {
+		if c, ok := components[componentID(a.ID)]; ok {
+			out.Components = append(out.Components, c)
+		}
+	}
+	return out
+}
+
 // pageID is stable for a page: tocsin serves one page per instance.
 const pageID = "tocsin"
 
@@ -103,13 +183,28 @@ func statuspageJSON(s Snapshot, v *view) map[string][]byte {
 	if components == nil {
 		components = []spComponent{}
 	}
+	byID := make(map[string]spComponent, len(components))
+	for _, c := range components {
+		byID[c.ID] = c
+	}
+	all, unresolved := []spIncident{}, []spIncident{}
+	for _, inc := range v.Incidents {
+		if inc.Open {
+			unresolved = append(unresolved, spIncidentOf(s, inc, byID))
+		}
+		if len(all) < IncidentsJSON {
+			all = append(all, spIncidentOf(s, inc, byID))
+		}
+	}
 	status := indicator(v.Overall)
 	docs := map[string]any{
-		"/api/v2/status.json":     map[string]any{"page": page, "status": status},
-		"/api/v2/components.json": map[string]any{"page": page, "components": components},
+		"/api/v2/incidents.json":            map[string]any{"page": page, "incidents": all},
+		"/api/v2/incidents/unresolved.json": map[string]any{"page": page, "incidents": unresolved},
+		"/api/v2/status.json":               map[string]any{"page": page, "status": status},
+		"/api/v2/components.json":           map[string]any{"page": page, "components": components},
 		"/api/v2/summary.json": map[string]any{
 			"page": page, "components": components, "status": status,
-			"incidents": []any{}, "scheduled_maintenances": []any{},
+			"incidents": unresolved, "scheduled_maintenances": []any{},
 		},
 	}
 	out := map[string][]byte{}

@@ -67,23 +67,38 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"pct": func(v float64) string {
 		return fmt.Sprintf("%.2f", v*100)
 	},
-	"statusKey": func(s tocsin.ServiceStatus) string { return "status." + string(s) },
-	"date":      func(lang string, t time.Time) string { return formatDate(lang, t) },
-	"hasAt":     func(s string) bool { return strings.Contains(s, "@") },
-	"time":      func(lang string, t time.Time) string { return formatDateTime(lang, t) },
+	"statusKey":         func(s tocsin.ServiceStatus) string { return "status." + string(s) },
+	"date":              func(lang string, t time.Time) string { return formatDate(lang, t) },
+	"hasAt":             func(s string) bool { return strings.Contains(s, "@") },
+	"time":              func(lang string, t time.Time) string { return formatDateTime(lang, t) },
+	"incidentStatusKey": func(s tocsin.IncidentStatus) string { return "public.incident_status." + string(s) },
+	"impactKey":         func(i tocsin.Impact) string { return "public.impact." + string(i) },
+	"incidentPath":      incidentPath,
+	"updateArgs":        func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
 }).ParseFS(templateFS, "templates/*.html"))
+
+// updateArgs is what the "update" template shows: an update, in a language.
+type updateArgs struct {
+	Lang string
+	U    *updateView
+}
 
 // view is the data of the public pages, computed once for both languages.
 type view struct {
-	Title    string
-	URL      string
-	Contact  string
-	Zone     string
-	Updated  time.Time
-	Overall  tocsin.ServiceStatus // worst current status
-	Groups   []groupView
-	Lang     string // set per rendering
-	LangPath string
+	Title   string
+	URL     string
+	Contact string
+	Zone    string
+	Updated time.Time
+	Overall tocsin.ServiceStatus // worst current status
+	Groups  []groupView
+	// Incidents are the published incidents, newest first; Active the open
+	// ones among them.
+	Incidents []*incidentView
+	Active    []*incidentView
+	Lang      string        // set per rendering
+	Incident  *incidentView // set when rendering an incident's page
+	LangPath  string
 }
 
 type groupView struct {
@@ -98,11 +113,28 @@ type serviceView struct {
 	Bars      map[string]template.HTML // the uptime bar's SVG, per language
 	Uptime    float64
 	HasUptime bool
+	// AffectedBy are the open incidents that name the service.
+	AffectedBy []*incidentView
 }
 
 func newView(s Snapshot) *view {
 	v := &view{Title: s.Title, URL: s.URL, Contact: s.Contact, Zone: s.Location.String(), Updated: s.Now.In(s.Location), Overall: tocsin.StatusOperational}
 	history := byService(s.History)
+	services := make(map[int64]*tocsin.Service, len(s.Services))
+	for _, svc := range s.Services {
+		services[svc.ID] = svc
+	}
+	v.Incidents = incidentViews(s, services)
+	affected := map[int64][]*incidentView{}
+	for _, inc := range v.Incidents {
+		if !inc.Open {
+			continue
+		}
+		v.Active = append(v.Active, inc)
+		for _, a := range inc.Affected {
+			affected[a.ID] = append(affected[a.ID], inc)
+		}
+	}
 	for _, svc := range s.Services {
 		if len(v.Groups) == 0 || v.Groups[len(v.Groups)-1].Name != svc.Group {
 			v.Groups = append(v.Groups, groupView{Name: svc.Group})
@@ -115,7 +147,7 @@ func newView(s Snapshot) *view {
 		for _, lang := range i18n.Langs {
 			bars[lang] = barSVG(spans, lang)
 		}
-		g.Services = append(g.Services, serviceView{Service: svc, Days: days, Spans: spans, Bars: bars, Uptime: up, HasUptime: ok})
+		g.Services = append(g.Services, serviceView{Service: svc, Days: days, Spans: spans, Bars: bars, Uptime: up, HasUptime: ok, AffectedBy: affected[svc.ID]})
 		if severity[svc.Status] > severity[v.Overall] {
 			v.Overall = svc.Status
 		}
@@ -126,9 +158,13 @@ func newView(s Snapshot) *view {
 func renderPage(name, lang string, v *view) ([]byte, error) {
 	c := *v
 	c.Lang = lang
+	return execute(name, &c)
+}
+
+func execute(name string, c *view) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name+".html", &c); err != nil {
-		return nil, fmt.Errorf("public: render %s (%s): %w", name, lang, err)
+	if err := pages.ExecuteTemplate(&buf, name+".html", c); err != nil {
+		return nil, fmt.Errorf("public: render %s (%s): %w", name, c.Lang, err)
 	}
 	return buf.Bytes(), nil
 }

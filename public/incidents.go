@@ -1,0 +1,124 @@
+package public
+
+import (
+	"cmp"
+	"fmt"
+	"html"
+	"html/template"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/markdown"
+)
+
+// incidentView is a published incident as the pages, the feed and the JSON
+// show it. Its updates' Markdown is rendered once, for every language.
+type incidentView struct {
+	*tocsin.Incident
+	Open     bool
+	Affected []affectedView
+	Updates  []*updateView // newest first
+}
+
+// Latest is the update shown on top, nil for an incident without updates.
+func (i *incidentView) Latest() *updateView {
+	if len(i.Updates) == 0 {
+		return nil
+	}
+	return i.Updates[0]
+}
+
+// affectedView is one service an incident affects.
+type affectedView struct {
+	ID     int64
+	Name   string
+	Status tocsin.ServiceStatus // the service's own
+	Impact tocsin.ServiceStatus // what the incident says of it
+}
+
+type updateView struct {
+	*tocsin.Update
+	At      time.Time // DisplayAt in the page's zone
+	Written time.Time // CreatedAt in the page's zone
+	HTML    template.HTML
+}
+
+// sortIncidents orders incidents newest first by creation, as the store does.
+func sortIncidents(incs []*tocsin.Incident) {
+	slices.SortStableFunc(incs, func(a, b *tocsin.Incident) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+}
+
+// incidentViews keeps the published incidents of s, newest first, and links
+// the services they affect.
+func incidentViews(s Snapshot, services map[int64]*tocsin.Service) []*incidentView {
+	incs := make([]*tocsin.Incident, 0, len(s.Incidents))
+	for _, inc := range s.Incidents {
+		if inc.Published() { // drafts never reach the public site
+			incs = append(incs, inc)
+		}
+	}
+	sortIncidents(incs)
+	out := make([]*incidentView, 0, len(incs))
+	for _, inc := range incs {
+		iv := &incidentView{Incident: inc, Open: !inc.Status.Closed()}
+		for _, si := range inc.Services {
+			svc := services[si.ServiceID]
+			if svc == nil {
+				continue // deleted since
+			}
+			iv.Affected = append(iv.Affected, affectedView{ID: svc.ID, Name: svc.Name, Status: svc.Status, Impact: si.Status})
+		}
+		ups := slices.Clone(inc.Updates)
+		slices.SortStableFunc(ups, func(a, b *tocsin.Update) int {
+			if c := b.DisplayAt.Compare(a.DisplayAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.ID, a.ID)
+		})
+		for _, u := range ups {
+			iv.Updates = append(iv.Updates, &updateView{
+				Update: u, At: u.DisplayAt.In(s.Location), Written: u.CreatedAt.In(s.Location), HTML: renderBody(u.Body),
+			})
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+// renderBody renders an update's Markdown; a body the renderer refuses is
+// shown as typed, escaped.
+func renderBody(body string) template.HTML {
+	h, err := markdown.Render(body)
+	if err != nil {
+		return template.HTML(`<p class="plain">` + html.EscapeString(body) + `</p>`)
+	}
+	return h
+}
+
+// incidentPath is the URL path of an incident's page in lang; "" for the
+// negotiated one.
+func incidentPath(lang string, id int64) string {
+	if lang == "" {
+		return fmt.Sprintf("/incidents/%d/", id)
+	}
+	return fmt.Sprintf("/%s/incidents/%d/", lang, id)
+}
+
+// absolute makes a site path absolute with the page's URL, when known.
+func absolute(base, path string) string {
+	return strings.TrimSuffix(base, "/") + path
+}
+
+func renderIncident(lang string, v *view, inc *incidentView) ([]byte, error) {
+	c := *v
+	c.Lang = lang
+	c.Incident = inc
+	return execute("incident", &c)
+}
