@@ -66,6 +66,16 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v2/status.json", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /api/v2/components.json", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /api/v2/summary.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/incidents.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/incidents/unresolved.json", access: public, kind: site, handle: s.servePublic},
+		// Incident pages (…/index.html too, for exported copies' links) and
+		// the Atom feed; without a language prefix, negotiated like /.
+		{pattern: "GET /incidents/{id}/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /feed.atom", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/feed.atom", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/feed.atom", access: public, kind: site, handle: s.servePublic},
 
 		// First admin, sign-in and second factor.
 		{pattern: "GET /setup", access: public, kind: page, handle: s.setupForm},
