@@ -84,7 +84,7 @@ func incidentViews(s Snapshot, services map[int64]*tocsin.Service) []*incidentVi
 		})
 		for _, u := range ups {
 			iv.Updates = append(iv.Updates, &updateView{
-				Update: u, At: u.DisplayAt.In(s.Location), Written: u.CreatedAt.In(s.Location), HTML: renderBody(u.Body),
+				Update: u, At: u.DisplayAt.In(s.Location), Written: u.CreatedAt.In(s.Location), HTML: renderUpdate(u),
 			})
 		}
 		out = append(out, iv)
@@ -92,14 +92,21 @@ func incidentViews(s Snapshot, services map[int64]*tocsin.Service) []*incidentVi
 	return out
 }
 
-// renderBody renders an update's Markdown; a body the renderer refuses is
-// shown as typed, escaped.
-func renderBody(body string) template.HTML {
-	h, err := markdown.Render(body)
-	if err != nil {
-		return template.HTML(`<p class="plain">` + html.EscapeString(body) + `</p>`)
-	}
-	return h
+// renderUpdate renders an update's body, once per version of it: a body
+// changes only by an edit, which adds a revision.
+func renderUpdate(u *tocsin.Update) template.HTML {
+	return renderBodyKey(digest("update", u.ID, len(u.Revisions), len(u.Body)), u.Body)
+}
+
+func renderBodyKey(key, body string) template.HTML {
+	b, _ := cachedRender(key, func() ([]byte, error) {
+		h, err := markdown.Render(body)
+		if err != nil {
+			return []byte(`<p class="plain">` + html.EscapeString(body) + `</p>`), nil
+		}
+		return []byte(h), nil
+	})
+	return template.HTML(b)
 }
 
 // incidentPath is the URL path of an incident's page in lang; "" for the
@@ -116,9 +123,26 @@ func absolute(base, path string) string {
 	return strings.TrimSuffix(base, "/") + path
 }
 
-func renderIncident(lang string, v *view, inc *incidentView) ([]byte, error) {
-	c := *v
-	c.Lang = lang
-	c.Incident = inc
-	return execute("incident", &c)
+// renderIncident renders an incident's page, or takes it from the cache
+// when nothing that goes into it changed. The page says when the incident
+// last changed, not when the site was rebuilt, so that it can be reused.
+func renderIncident(lang string, v *view, inc *incidentView) (body []byte, key string, err error) {
+	parts := []any{lang, v.Title, v.URL, v.Contact, v.Zone, inc.ID, inc.Title, string(inc.Status), string(inc.Impact),
+		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates)}
+	for _, a := range inc.Affected {
+		parts = append(parts, a.ID, a.Name, string(a.Status), string(a.Impact))
+	}
+	for _, u := range inc.Updates {
+		// An update's body changes only by an edit, which adds a revision.
+		parts = append(parts, u.ID, string(u.Status), u.DisplayAt.UnixNano(), u.CreatedAt.UnixNano(), len(u.Revisions))
+	}
+	key = digest("incident", parts...)
+	body, err = cachedRender(key, func() ([]byte, error) {
+		c := *v
+		c.Lang = lang
+		c.Incident = inc
+		c.Updated = inc.UpdatedAt.In(v.Updated.Location())
+		return execute("incident", &c)
+	})
+	return body, key, err
 }

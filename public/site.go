@@ -91,11 +91,13 @@ func Build(s Snapshot) (*Site, error) {
 		}
 		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
 		for _, inc := range v.Incidents {
-			body, err := renderIncident(lang, v, inc)
+			body, key, err := renderIncident(lang, v, inc)
 			if err != nil {
 				return nil, err
 			}
-			site.add(incidentPath(lang, inc.ID), body, "text/html; charset=utf-8", pageCache, false, s.Now)
+			// The page's cache key digests all that is in it: it serves as
+			// the ETag, which spares hashing thousands of unchanged pages.
+			site.add(incidentPath(lang, inc.ID), body, "text/html; charset=utf-8", pageCache, false, inc.UpdatedAt, key)
 		}
 		site.add("/"+lang+"/feed.atom", renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
 	}
@@ -115,13 +117,22 @@ func Build(s Snapshot) (*Site, error) {
 // readers reload often, and a minute-old page is still useful.
 const pageCache = "public, max-age=30, stale-while-revalidate=30, stale-if-error=86400"
 
-func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time) {
-	sum := sha256.Sum256(body)
+// add stores a resource; its ETag is tag when given (a digest of the
+// inputs), else a hash of the body.
+func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time, tag ...string) *Resource {
+	etag := ""
+	if len(tag) > 0 && len(tag[0]) > 24 {
+		etag = `"` + tag[0][len(tag[0])-24:] + `"`
+	} else {
+		sum := sha256.Sum256(body)
+		etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	}
 	r := &Resource{
 		Body: body, ContentType: contentType, CacheControl: cache, CORS: cors,
-		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ModTime: mod.UTC().Truncate(time.Second),
+		ETag: etag, ModTime: mod.UTC().Truncate(time.Second),
 	}
 	site.Resources[path] = r
+	return r
 }
 
 // Negotiated reports whether a request path is served in the reader's
