@@ -91,7 +91,7 @@ func responsesFor(method, path string, hasQuery bool) map[string]any {
 	out := map[string]any{"401": errResp, "403": errResp}
 	ok, found := successBodies[method+" "+path]
 	switch {
-	case method == "DELETE":
+	case method == "DELETE" || noContent[method+" "+path]:
 		out["204"] = map[string]any{"description": "Done"}
 	case !found:
 		out["200"] = map[string]any{"description": "OK", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
@@ -147,6 +147,20 @@ var (
 			"id": integer, "name": str, "description": str, "link": str, "group": str, "position": integer, "status": serviceStatus,
 			"config_managed": boolean, "created_at": dateTime, "updated_at": dateTime,
 		}),
+		"Incident": object([]string{"id", "title", "status", "impact", "services", "show_on_sites", "published", "published_at", "resolved_at", "created_by", "created_at", "updated_at", "updates"}, map[string]any{
+			"id": integer, "title": str, "status": incidentStatus, "impact": impact,
+			"services":      map[string]any{"type": "array", "items": incidentService},
+			"show_on_sites": boolean, "published": boolean, "published_at": nullable, "resolved_at": nullable,
+			"created_by": str, "created_at": dateTime, "updated_at": dateTime,
+			"updates": map[string]any{"type": "array", "items": ref("Update"), "description": "Newest first by display time."},
+		}),
+		"Update": object([]string{"id", "status", "body", "display_at", "created_at", "backdated", "author", "revisions"}, map[string]any{
+			"id": integer, "status": incidentStatus, "body": map[string]any{"type": "string", "description": "Markdown."},
+			"display_at": dateTime, "created_at": dateTime, "backdated": boolean, "author": str,
+			"revisions": map[string]any{"type": "array", "description": "Earlier bodies, oldest first.", "items": object([]string{"body", "edited_at", "edited_by"}, map[string]any{
+				"body": str, "edited_at": dateTime, "edited_by": str,
+			})},
+		}),
 		"AuditEntry": object([]string{"seq", "at", "action"}, map[string]any{
 			"seq": integer, "at": dateTime, "actor": str, "ip": str, "action": str, "target": str,
 			"before": str, "after": str, "prev_hash": str, "hash": str,
@@ -154,24 +168,33 @@ var (
 	}
 
 	successBodies = map[string]map[string]any{
-		"GET /api/v1/me":                    ref("Token"),
-		"GET /api/v1/users":                 object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
-		"POST /api/v1/users":                ref("User"),
-		"GET /api/v1/users/{id}":            ref("User"),
-		"POST /api/v1/users/{id}/disable":   ref("User"),
-		"GET /api/v1/tokens":                object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
-		"POST /api/v1/tokens":               object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
-		"GET /api/v1/services":              object([]string{"services"}, map[string]any{"services": map[string]any{"type": "array", "items": ref("Service")}}),
-		"POST /api/v1/services":             ref("Service"),
-		"GET /api/v1/services/{id}":         ref("Service"),
-		"PUT /api/v1/services/{id}":         ref("Service"),
-		"POST /api/v1/services/{id}/status": ref("Service"),
-		"GET /api/v1/audit":                 object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
-		"GET /api/v1/audit/verify":          object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
+		"GET /api/v1/me":                      ref("Token"),
+		"GET /api/v1/users":                   object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
+		"POST /api/v1/users":                  ref("User"),
+		"GET /api/v1/users/{id}":              ref("User"),
+		"POST /api/v1/users/{id}/disable":     ref("User"),
+		"GET /api/v1/tokens":                  object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
+		"POST /api/v1/tokens":                 object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
+		"GET /api/v1/services":                object([]string{"services"}, map[string]any{"services": map[string]any{"type": "array", "items": ref("Service")}}),
+		"POST /api/v1/services":               ref("Service"),
+		"GET /api/v1/services/{id}":           ref("Service"),
+		"PUT /api/v1/services/{id}":           ref("Service"),
+		"POST /api/v1/services/{id}/status":   ref("Service"),
+		"GET /api/v1/incidents":               object([]string{"incidents"}, map[string]any{"incidents": map[string]any{"type": "array", "items": ref("Incident")}}),
+		"POST /api/v1/incidents":              ref("Incident"),
+		"GET /api/v1/incidents/{id}":          ref("Incident"),
+		"POST /api/v1/incidents/{id}/updates": ref("Incident"),
+		"POST /api/v1/incidents/{id}/publish": ref("Incident"),
+		"GET /api/v1/audit":                   object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
+		"GET /api/v1/audit/verify":            object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 	}
 
 	// queryParams documents the query strings operations read.
 	queryParams = map[string][]map[string]any{
+		"GET /api/v1/incidents": {
+			query("open", "true: open incidents only; false: resolved ones only.", boolean),
+			query("limit", "Incidents returned, 1 to 1000 (default 50).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+		},
 		"GET /api/v1/audit": {
 			query("actor", "Part of the actor label (e-mail, token:NAME, cli, system).", str),
 			query("action", "Action prefix, such as user. or token.create.", str),
@@ -191,7 +214,30 @@ var (
 		"POST /api/v1/services":             serviceBody,
 		"PUT /api/v1/services/{id}":         serviceBody,
 		"POST /api/v1/services/{id}/status": object([]string{"status"}, map[string]any{"status": serviceStatus}),
+		"POST /api/v1/incidents": object([]string{"title", "status", "body"}, map[string]any{
+			"title":         map[string]any{"type": "string", "minLength": 1, "maxLength": 200},
+			"impact":        impact,
+			"services":      map[string]any{"type": "array", "items": incidentService, "description": "Affected services, each with the status it shows while the incident is open."},
+			"show_on_sites": boolean,
+			"status":        incidentStatus,
+			"body":          updateBody,
+			"display_at":    displayAt,
+			"publish":       map[string]any{"type": "boolean", "description": "Publish at once; otherwise the incident is a draft only staff see."},
+		}),
+		"POST /api/v1/incidents/{id}/updates": object([]string{"status", "body"}, map[string]any{
+			"status": incidentStatus, "body": updateBody, "display_at": displayAt,
+		}),
+		"PUT /api/v1/updates/{id}": object([]string{"body"}, map[string]any{"body": updateBody}),
 	}
+
+	// noContent lists the operations other than DELETE that answer 204.
+	noContent = map[string]bool{"PUT /api/v1/updates/{id}": true}
+
+	incidentStatus  = map[string]any{"type": "string", "enum": tocsin.IncidentStatuses}
+	impact          = map[string]any{"type": "string", "enum": tocsin.Impacts}
+	incidentService = object([]string{"id", "status"}, map[string]any{"id": integer, "status": serviceStatus})
+	updateBody      = map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
+	displayAt       = map[string]any{"type": "string", "format": "date-time", "description": "Backdates the update (RFC 3339); shown as written later. Omit for now."}
 
 	// serviceBody creates a service or replaces its fields; the status has
 	// a route of its own.

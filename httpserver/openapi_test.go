@@ -89,6 +89,19 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	// Deletion comes first in the walk: it gets a service of its own.
 	service, doomed, configured := svc("Mail", false), svc("Wiki", false), svc("Mastodon", true)
+	// Incidents: a draft that the walk publishes, updates and corrects, and
+	// a resolved one that refuses updates.
+	incidentOf := func(title string, status tocsin.IncidentStatus) *tocsin.Incident {
+		inc := &tocsin.Incident{Title: title}
+		if err := e.store.CreateIncident(e.ctx, tocsin.CLI, inc, &tocsin.Update{Status: status, Body: "Looking."}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return inc
+	}
+	draft, resolved := incidentOf("Mail slow", tocsin.IncidentInvestigating), incidentOf("Old outage", tocsin.IncidentResolved)
+	incident := fmt.Sprintf("/api/v1/incidents/%d", draft.ID)
+	firstUpdate := fmt.Sprintf("/api/v1/updates/%d", draft.Updates[0].ID)
+	serviceID := strings.TrimPrefix(service, "/api/v1/services/")
 	newUser := fmt.Sprintf(`{"email":"new@example.org","name":"New","roles":["responder"],"password":%q}`, testPassword)
 
 	// Every documented operation gets at least a successful call with an
@@ -169,6 +182,37 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "bad status", path: service + "/status", token: admin, body: `{"status":"down"}`, wantStatus: 400},
 			{name: "missing", path: "/api/v1/services/999999/status", token: admin, body: `{"status":"operational"}`, wantStatus: 404},
 			{name: "viewer", path: service + "/status", token: viewerTok, body: `{"status":"operational"}`, wantStatus: 403},
+		},
+		"GET /api/v1/incidents": {
+			{name: "ok", path: "/api/v1/incidents", token: admin, wantStatus: 200},
+			{name: "open", path: "/api/v1/incidents?open=true&limit=10", token: viewerTok, wantStatus: 200},
+			{name: "bad open", path: "/api/v1/incidents?open=maybe", token: admin, wantStatus: 400},
+		},
+		"POST /api/v1/incidents": {
+			{name: "ok", path: "/api/v1/incidents", token: admin, body: `{"title":"Wiki down","impact":"major","services":[{"id":` + serviceID + `,"status":"major_outage"}],"status":"identified","body":"The **disk** is full.","display_at":"2020-01-01T10:00:00Z","publish":true}`, wantStatus: 201},
+			{name: "draft", path: "/api/v1/incidents", token: admin, body: `{"title":"Draft","status":"investigating","body":"Checking."}`, wantStatus: 201},
+			{name: "unknown service", path: "/api/v1/incidents", token: admin, body: `{"title":"Ghost","services":[{"id":999999,"status":"major_outage"}],"status":"investigating","body":"x"}`, wantStatus: 400},
+			{name: "viewer", path: "/api/v1/incidents", token: viewerTok, body: `{"title":"No","status":"investigating","body":"x"}`, wantStatus: 403},
+		},
+		"GET /api/v1/incidents/{id}": {
+			{name: "ok", path: incident, token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/incidents/999999", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/incidents/{id}/publish": {
+			{name: "ok", path: incident + "/publish", token: admin, wantStatus: 200},
+			{name: "again", path: incident + "/publish", token: admin, wantStatus: 409},
+			{name: "missing", path: "/api/v1/incidents/999999/publish", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/incidents/{id}/updates": {
+			{name: "ok", path: incident + "/updates", token: admin, body: `{"status":"monitoring","body":"Fixed; watching."}`, wantStatus: 200},
+			{name: "resolved", path: fmt.Sprintf("/api/v1/incidents/%d/updates", resolved.ID), token: admin, body: `{"status":"monitoring","body":"Again?"}`, wantStatus: 409},
+			{name: "bad status", path: incident + "/updates", token: admin, body: `{"status":"fixed","body":"x"}`, wantStatus: 400},
+			{name: "missing", path: "/api/v1/incidents/999999/updates", token: admin, body: `{"status":"monitoring","body":"x"}`, wantStatus: 404},
+		},
+		"PUT /api/v1/updates/{id}": {
+			{name: "ok", path: firstUpdate, token: admin, body: `{"body":"Looking into it."}`, wantStatus: 204},
+			{name: "empty", path: firstUpdate, token: admin, body: `{"body":" "}`, wantStatus: 400},
+			{name: "missing", path: "/api/v1/updates/999999", token: admin, body: `{"body":"x"}`, wantStatus: 404},
 		},
 		"GET /api/v1/audit": {
 			{name: "ok", path: "/api/v1/audit", token: admin, wantStatus: 200},

@@ -109,6 +109,18 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/services/{id}/delete", access: admin, kind: page, handle: s.deleteService},
 		{pattern: "POST /console/services/{id}/status", access: communicator, kind: page, handle: s.setServiceStatus},
 
+		// The console: public incidents. Viewers read them, drafts included
+		// (staff only: the public site shows published incidents alone); the
+		// communicator role, the one that speaks to the public, declares,
+		// publishes, updates and corrects them.
+		{pattern: "GET /console/incidents", access: viewer, kind: page, handle: s.incidents},
+		{pattern: "POST /console/incidents", access: communicator, kind: page, handle: s.createIncident},
+		{pattern: "GET /console/incidents/{id}", access: viewer, kind: page, handle: s.incident},
+		{pattern: "POST /console/incidents/{id}/updates", access: communicator, kind: page, handle: s.addIncidentUpdate},
+		{pattern: "POST /console/incidents/{id}/updates/{update}", access: communicator, kind: page, handle: s.editIncidentUpdate},
+		{pattern: "POST /console/incidents/{id}/publish", access: communicator, kind: page, handle: s.publishIncident},
+		{pattern: "POST /console/incidents/{id}/edit", access: communicator, kind: page, handle: s.setIncident},
+
 		// The console: administration.
 		{pattern: "GET /console/users", access: admin, kind: page, handle: s.users},
 		{pattern: "POST /console/users", access: admin, kind: page, handle: s.createUser},
@@ -138,6 +150,12 @@ func (s *Server) routeTable() []route {
 		{pattern: "PUT /api/v1/services/{id}", access: admin, kind: api, handle: s.apiUpdateService, summary: "Replace a service's name, description, link, group and position (fields left out are emptied); 409 for one declared in the configuration file"},
 		{pattern: "DELETE /api/v1/services/{id}", access: admin, kind: api, handle: s.apiDeleteService, summary: "Delete a service and its status history; 409 for one declared in the configuration file"},
 		{pattern: "POST /api/v1/services/{id}/status", access: communicator, kind: api, handle: s.apiSetServiceStatus, summary: "Set a service's status; the public page changes at once"},
+		{pattern: "GET /api/v1/incidents", access: viewer, kind: api, handle: s.apiIncidents, summary: "List incidents, drafts included, newest first"},
+		{pattern: "POST /api/v1/incidents", access: communicator, kind: api, handle: s.apiCreateIncident, summary: "Declare an incident with its first update; a draft unless publish is true"},
+		{pattern: "GET /api/v1/incidents/{id}", access: viewer, kind: api, handle: s.apiIncident, summary: "One incident with its updates and their revisions"},
+		{pattern: "POST /api/v1/incidents/{id}/updates", access: communicator, kind: api, handle: s.apiAddUpdate, summary: "Add an update; 409 for a resolved incident unless it is a post-mortem note"},
+		{pattern: "POST /api/v1/incidents/{id}/publish", access: communicator, kind: api, handle: s.apiPublishIncident, summary: "Publish a draft; 409 if already published"},
+		{pattern: "PUT /api/v1/updates/{id}", access: communicator, kind: api, handle: s.apiEditUpdate, summary: "Correct an update's body; the previous one is kept as a revision"},
 		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
 		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},
 	}
