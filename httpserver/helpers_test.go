@@ -483,3 +483,14 @@ func (e *testEnv) signedIn(u *testUser, ip string) *browser {
 	b.signIn(u)
 	return b
 }
+
+// decodeAs decodes an API response body into a T, failing the test if it
+// is not one.
+func decodeAs[T any](t *testing.T, r *response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
+		t.Fatalf("not a %T: %s", v, r.Body)
+	}
+	return v
+}

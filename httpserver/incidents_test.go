@@ -360,15 +360,6 @@ func TestConsoleIncidentRoles(t *testing.T) {
 	}
 }
 
-func apiIncident(t *testing.T, r *response) incidentJSON {
-	t.Helper()
-	var inc incidentJSON
-	if err := json.Unmarshal([]byte(r.Body), &inc); err != nil {
-		t.Fatalf("not an incident: %s", r.Body)
-	}
-	return inc
-}
-
 // TestAPIIncidents walks the incident API's happy path.
 func TestAPIIncidents(t *testing.T) {
 	e := newTestEnv(t)
@@ -381,7 +372,7 @@ func TestAPIIncidents(t *testing.T) {
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
-	inc := apiIncident(t, r)
+	inc := decodeAs[incidentJSON](t, r)
 	if inc.ID == 0 || inc.Published || inc.PublishedAt != nil || inc.Status != "investigating" || inc.Impact != "major" ||
 		len(inc.Services) != 1 || inc.Services[0] != (incidentServiceJSON{svc.ID, "partial_outage"}) || len(inc.Updates) != 1 ||
 		inc.Updates[0].Author != "token:comm" || inc.Updates[0].Backdated {
@@ -402,14 +393,14 @@ func TestAPIIncidents(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.Body), &list); err != nil || len(list.Incidents) != 0 {
 			t.Errorf("closed: %s", r.Body)
 		}
-		if got := apiIncident(t, e.call(http.MethodGet, one, viewerTok, "")); got.ID != inc.ID || got.Title != "Mail delayed" {
+		if got := decodeAs[incidentJSON](t, e.call(http.MethodGet, one, viewerTok, "")); got.ID != inc.ID || got.Title != "Mail delayed" {
 			t.Errorf("read %+v", got)
 		}
 	})
 
 	t.Run("publish", func(t *testing.T) {
 		r := e.call(http.MethodPost, one+"/publish", comm, "")
-		if got := apiIncident(t, r); r.Status != 200 || !got.Published || got.PublishedAt == nil {
+		if got := decodeAs[incidentJSON](t, r); r.Status != 200 || !got.Published || got.PublishedAt == nil {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 		if !strings.Contains(e.publicPage("/api/v2/incidents.json"), "Mail delayed") {
@@ -420,12 +411,12 @@ func TestAPIIncidents(t *testing.T) {
 	t.Run("updates, backdated and corrected", func(t *testing.T) {
 		at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 		r := e.call(http.MethodPost, one+"/updates", comm, `{"status":"identified","body":"A full disk.","display_at":"`+at+`"}`)
-		got := apiIncident(t, r)
+		got := decodeAs[incidentJSON](t, r)
 		if r.Status != 200 || len(got.Updates) != 2 || got.Updates[1].Body != "A full disk." || !got.Updates[1].Backdated || got.Status != "investigating" {
 			t.Fatalf("backdated: %d %s", r.Status, r.Body)
 		}
 		r = e.call(http.MethodPost, one+"/updates", comm, `{"status":"monitoring","body":"Fixed; watching."}`)
-		got = apiIncident(t, r)
+		got = decodeAs[incidentJSON](t, r)
 		if r.Status != 200 || got.Status != "monitoring" || got.Updates[0].Body != "Fixed; watching." {
 			t.Fatalf("update: %d %s", r.Status, r.Body)
 		}
@@ -439,7 +430,7 @@ func TestAPIIncidents(t *testing.T) {
 		if r.Status != http.StatusNoContent {
 			t.Fatalf("edit: %d %s", r.Status, r.Body)
 		}
-		got = apiIncident(t, e.call(http.MethodGet, one, viewerTok, ""))
+		got = decodeAs[incidentJSON](t, e.call(http.MethodGet, one, viewerTok, ""))
 		var first updateJSON
 		for _, u := range got.Updates {
 			if u.ID == inc.Updates[0].ID {
@@ -458,7 +449,7 @@ func TestAPIIncidents(t *testing.T) {
 
 	t.Run("resolved", func(t *testing.T) {
 		r := e.call(http.MethodPost, one+"/updates", comm, `{"status":"resolved","body":"Done."}`)
-		if got := apiIncident(t, r); r.Status != 200 || got.ResolvedAt == nil {
+		if got := decodeAs[incidentJSON](t, r); r.Status != 200 || got.ResolvedAt == nil {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 		before := e.incidentState()

@@ -431,16 +431,6 @@ func TestConsoleServiceRoles(t *testing.T) {
 	}
 }
 
-// apiService decodes a service from an API response.
-func apiService(t *testing.T, r *response) serviceJSON {
-	t.Helper()
-	var s serviceJSON
-	if err := json.Unmarshal([]byte(r.Body), &s); err != nil {
-		t.Fatalf("not a service: %s", r.Body)
-	}
-	return s
-}
-
 // TestAPIServices walks the service API's happy path; each change reaches
 // the public site at once.
 func TestAPIServices(t *testing.T) {
@@ -456,7 +446,7 @@ func TestAPIServices(t *testing.T) {
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
-	created := apiService(t, r)
+	created := decodeAs[serviceJSON](t, r)
 	if created.ID == 0 || created.Name != "Mail" || created.Group != "Communication" || created.Description != "IMAP and SMTP" ||
 		created.Link != "https://mail.example.org" || created.Position != 2 || created.Status != "operational" ||
 		created.ConfigManaged || created.CreatedAt.IsZero() || created.UpdatedAt.IsZero() {
@@ -483,7 +473,7 @@ func TestAPIServices(t *testing.T) {
 		if len(list.Services) != 2 || list.Services[0].Name != "Mastodon" || !list.Services[0].ConfigManaged || list.Services[1].ID != created.ID {
 			t.Errorf("list %+v", list.Services)
 		}
-		if got := apiService(t, e.call(http.MethodGet, one, viewerTok, "")); got != created {
+		if got := decodeAs[serviceJSON](t, e.call(http.MethodGet, one, viewerTok, "")); got != created {
 			t.Errorf("read %+v, want %+v", got, created)
 		}
 	})
@@ -493,7 +483,7 @@ func TestAPIServices(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		got := apiService(t, r)
+		got := decodeAs[serviceJSON](t, r)
 		// Fields left out are emptied; status and creation are kept.
 		if got.Name != "E-mail" || got.Description != "" || got.Link != "" || got.Position != 0 ||
 			got.Status != "operational" || !got.CreatedAt.Equal(created.CreatedAt) {
@@ -509,7 +499,7 @@ func TestAPIServices(t *testing.T) {
 			status, banner string
 		}{{"major_outage", "banner-major_outage"}, {"degraded_performance", "banner-degraded_performance"}, {"operational", "banner-operational"}} {
 			r := e.call(http.MethodPost, one+"/status", comm, `{"status":"`+st.status+`"}`)
-			if r.Status != http.StatusOK || apiService(t, r).Status != st.status {
+			if r.Status != http.StatusOK || decodeAs[serviceJSON](t, r).Status != st.status {
 				t.Fatalf("%s: %d %s", st.status, r.Status, r.Body)
 			}
 			if p := e.publicPage("/en/"); !strings.Contains(p, st.banner) {
@@ -521,7 +511,7 @@ func TestAPIServices(t *testing.T) {
 		}
 		// A configured service's status is not configuration.
 		r := e.call(http.MethodPost, fmt.Sprintf("/api/v1/services/%d/status", spec.ID), comm, `{"status":"under_maintenance"}`)
-		if got := apiService(t, r); r.Status != http.StatusOK || got.Status != "under_maintenance" || !got.ConfigManaged {
+		if got := decodeAs[serviceJSON](t, r); r.Status != http.StatusOK || got.Status != "under_maintenance" || !got.ConfigManaged {
 			t.Errorf("configured service: %d %s", r.Status, r.Body)
 		}
 	})
