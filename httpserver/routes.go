@@ -74,6 +74,12 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /en/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /fr/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /feed.atom", access: public, kind: site, handle: s.servePublic},
+		// The site notice other sites embed: JSON, a script, a frame.
+		{pattern: "GET /notice.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /notice.js", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /notice.html", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/notice.html", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/notice.html", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /en/feed.atom", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /fr/feed.atom", access: public, kind: site, handle: s.servePublic},
 

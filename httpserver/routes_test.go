@@ -38,6 +38,11 @@ var intendedAccess = map[string]access{
 	"GET /feed.atom":                                public,
 	"GET /en/feed.atom":                             public,
 	"GET /fr/feed.atom":                             public,
+	"GET /notice.json":                              public,
+	"GET /notice.js":                                public,
+	"GET /notice.html":                              public,
+	"GET /en/notice.html":                           public,
+	"GET /fr/notice.html":                           public,
 	"GET /setup":                                    public,
 	"POST /setup":                                   public,
 	"GET /signin":                                   public,
@@ -276,10 +281,11 @@ func (f *walkFixture) walkOne(t *testing.T, rt route, p *principal, want bool) s
 	}
 
 	// Every response, allowed or not, carries the security headers; only the
-	// public read-only Statuspage JSON and the Atom feeds grant CORS, to
-	// anyone.
+	// public read-only Statuspage JSON, the Atom feeds and the site notice's
+	// JSON and script grant CORS, to anyone.
 	wantCORS := ""
-	if strings.HasPrefix(rt.pattern, "GET /api/v2/") || strings.HasSuffix(rt.pattern, "/feed.atom") {
+	if strings.HasPrefix(rt.pattern, "GET /api/v2/") || strings.HasSuffix(rt.pattern, "/feed.atom") ||
+		rt.pattern == "GET /notice.json" || rt.pattern == "GET /notice.js" {
 		wantCORS = "*"
 	}
 	if v := resp.Header.Get("Access-Control-Allow-Origin"); v != wantCORS {

@@ -47,6 +47,9 @@ type Resource struct {
 	CacheControl string
 	// Public read-only data that widgets on other sites may read.
 	CORS bool
+	// Frameable pages may be shown in another site's <iframe> (the site
+	// notice); every other page refuses framing.
+	Frameable bool
 
 	// The gzip variant is made on first request, not at build time: a
 	// rebuild during an incident then costs only what readers ask for.
@@ -110,6 +113,9 @@ func Build(s Snapshot) (*Site, error) {
 	for path, body := range statuspageJSON(s, v) {
 		site.add(path, body, "application/json; charset=utf-8", pageCache, true, s.Now)
 	}
+	if err := addNotice(site, s, v); err != nil {
+		return nil, err
+	}
 	return site, nil
 }
 
@@ -138,8 +144,12 @@ func (site *Site) add(path string, body []byte, contentType, cache string, cors 
 // Negotiated reports whether a request path is served in the reader's
 // language: "/", "/index.html", "/feed.atom" and "/incidents/…".
 func Negotiated(path string) bool {
-	return path == "/" || path == "/index.html" || path == "/feed.atom" || strings.HasPrefix(path, "/incidents/")
+	return path == "/" || path == "/index.html" || path == "/feed.atom" || path == "/notice.html" || strings.HasPrefix(path, "/incidents/")
 }
+
+// frameableCSP is the policy of pages other sites may frame: no script at
+// all, the stylesheet from here, links that leave the frame.
+const frameableCSP = "default-src 'none'; style-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'"
 
 // Lookup returns the resource for a request path; the Negotiated paths
 // follow the reader's language.
@@ -171,6 +181,10 @@ func (r *Resource) Serve(w http.ResponseWriter, req *http.Request, varyLanguage 
 	h.Set("Vary", vary)
 	if r.CORS {
 		h.Set("Access-Control-Allow-Origin", "*")
+	}
+	if r.Frameable {
+		h.Set("Content-Security-Policy", frameableCSP)
+		h.Del("X-Frame-Options")
 	}
 	if match := req.Header.Get("If-None-Match"); match != "" {
 		if etagMatches(match, r.ETag) {
