@@ -238,6 +238,24 @@ func TestBrowserPublicPage(t *testing.T) {
 		})
 	}
 
+	b.step(t, "history by month", func(t *testing.T) {
+		loc, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		month := time.Now().In(loc).Format("2006-01") // when the incident began: its first update, just written
+		for _, lang := range i18n.Langs {
+			b.open(t, "/"+lang+"/")
+			b.submit(t, `footer a[href="/`+lang+`/history/"]`, 200)
+			b.accessible(t, "/"+lang+"/history/")
+			b.submit(t, `main a[href="/`+lang+`/history/`+month+`/"]`, 200)
+			if got := b.text(t, "main .incident-title"); got != "Courriels retardés" {
+				t.Errorf("%s history of %s lists %q", lang, month, got)
+			}
+			b.accessible(t, "/"+lang+"/history/"+month+"/")
+		}
+	})
+
 	b.step(t, "without JavaScript", func(t *testing.T) {
 		setScripts(t, b, false)
 		defer setScripts(t, b, true)

@@ -38,6 +38,12 @@ var intendedAccess = map[string]access{
 	"GET /feed.atom":                                public,
 	"GET /en/feed.atom":                             public,
 	"GET /fr/feed.atom":                             public,
+	"GET /history/{$}":                              public,
+	"GET /en/history/{$}":                           public,
+	"GET /fr/history/{$}":                           public,
+	"GET /history/{month}/":                         public,
+	"GET /en/history/{month}/":                      public,
+	"GET /fr/history/{month}/":                      public,
 	"GET /notice.json":                              public,
 	"GET /notice.js":                                public,
 	"GET /notice.html":                              public,
@@ -170,6 +176,8 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = "999999" // no such incident: a 404 for everyone
 		case (part == "{id}" && i > 0 && parts[i-1] == "updates") || part == "{update}":
 			parts[i] = "999999" // no such update: a 404 for everyone
+		case part == "{month}":
+			parts[i] = "1999-01" // no incident that month: a 404 for everyone
 		case strings.HasPrefix(part, "{"):
 			t.Fatalf("route %s: the walk has no value for %s; add one", pattern, part)
 		}

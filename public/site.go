@@ -30,8 +30,8 @@ type Snapshot struct {
 	Now      time.Time
 	Services []*tocsin.Service
 	History  []tocsin.StatusChange // since Now minus UptimeDays, as StatusHistory returns it
-	// Incidents are the published incidents to show, newest first: the
-	// open ones and those of the last IncidentDays. Drafts are skipped.
+	// Incidents are the published incidents, newest first. Drafts are
+	// skipped.
 	Incidents []*tocsin.Incident
 }
 
@@ -102,6 +102,9 @@ func Build(s Snapshot) (*Site, error) {
 			// the ETag, which spares hashing thousands of unchanged pages.
 			site.add(incidentPath(lang, inc.ID), body, "text/html; charset=utf-8", pageCache, false, inc.UpdatedAt, key)
 		}
+		if err := addHistory(site, lang, v, s.Now); err != nil {
+			return nil, err
+		}
 		site.add("/"+lang+"/feed.atom", renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
 	}
 	for svc, paths := range badgePaths(s.Services) {
@@ -142,9 +145,11 @@ func (site *Site) add(path string, body []byte, contentType, cache string, cors 
 }
 
 // Negotiated reports whether a request path is served in the reader's
-// language: "/", "/index.html", "/feed.atom" and "/incidents/…".
+// language: "/", "/index.html", "/feed.atom", "/notice.html", "/incidents/…"
+// and "/history/…".
 func Negotiated(path string) bool {
-	return path == "/" || path == "/index.html" || path == "/feed.atom" || path == "/notice.html" || strings.HasPrefix(path, "/incidents/")
+	return path == "/" || path == "/index.html" || path == "/feed.atom" || path == "/notice.html" ||
+		strings.HasPrefix(path, "/incidents/") || strings.HasPrefix(path, "/history/")
 }
 
 // frameableCSP is the policy of pages other sites may frame: no script at

@@ -74,6 +74,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"incidentStatusKey": func(s tocsin.IncidentStatus) string { return "public.incident_status." + string(s) },
 	"impactKey":         func(i tocsin.Impact) string { return "public.impact." + string(i) },
 	"incidentPath":      incidentPath,
+	"historyPath":       historyPath,
+	"month":             formatMonth,
 	"updateArgs":        func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
 }).ParseFS(templateFS, "templates/*.html"))
 
@@ -99,6 +101,11 @@ type view struct {
 	Lang      string        // set per rendering
 	Incident  *incidentView // set when rendering an incident's page
 	LangPath  string
+	// Months are the history's months, newest first; Month is set when
+	// rendering one of them.
+	Months   []*monthView
+	Month    *monthView
+	Location *time.Location
 }
 
 type groupView struct {
@@ -120,13 +127,15 @@ type serviceView struct {
 }
 
 func newView(s Snapshot) *view {
-	v := &view{Title: s.Title, URL: s.URL, Contact: s.Contact, Zone: s.Location.String(), Updated: s.Now.In(s.Location), Overall: tocsin.StatusOperational}
+	v := &view{Title: s.Title, URL: s.URL, Contact: s.Contact, Zone: s.Location.String(), Updated: s.Now.In(s.Location),
+		Overall: tocsin.StatusOperational, Location: s.Location}
 	history := byService(s.History)
 	services := make(map[int64]*tocsin.Service, len(s.Services))
 	for _, svc := range s.Services {
 		services[svc.ID] = svc
 	}
 	v.Incidents = incidentViews(s, services)
+	v.Months = historyMonths(v.Incidents, s.Location)
 	affected := map[int64][]*incidentView{}
 	named := map[int64][]*incidentView{} // every incident that named the service, open or not
 	for _, inc := range v.Incidents {
