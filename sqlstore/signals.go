@@ -1,0 +1,242 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+)
+
+// Signals: the triage queue. The audit entries name a signal by its ID,
+// source and receipt, never by its contact (personal data) or its text.
+
+const signalColumns = `id, receipt, source, subject, body, contact, attachments, message_id, source_net, received_at,
+	state, acknowledged_by, acknowledged_at, closed_by, closed_at, reason, security_incident_id`
+
+func scanSignal(sc rowScanner) (*tocsin.Signal, error) {
+	var (
+		s           tocsin.Signal
+		attachments string
+		messageID   sql.NullString
+		incident    sql.NullInt64
+	)
+	err := sc.Scan(&s.ID, &s.Receipt, &s.Source, &s.Subject, &s.Body, &s.Contact, &attachments, &messageID, &s.SourceNet,
+		timeScan{&s.ReceivedAt}, &s.State, &s.AcknowledgedBy, nullTimeScan{&s.AcknowledgedAt}, &s.ClosedBy,
+		nullTimeScan{&s.ClosedAt}, &s.Reason, &incident)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(attachments), &s.Attachments); err != nil {
+		return nil, fmt.Errorf("signal %d attachments: %w", s.ID, err)
+	}
+	s.MessageID = messageID.String
+	if incident.Valid {
+		s.SecurityIncidentID = &incident.Int64
+	}
+	return &s, nil
+}
+
+func signalTarget(id int64) string { return fmt.Sprintf("signal:%d", id) }
+
+func signalNotFound(id int64) error {
+	return tocsin.Errorf(tocsin.ENOTFOUND, "signal %d does not exist", id).WithKey("signals.not_found", id)
+}
+
+// CreateSignal validates s and stores it as open under a new receipt, with
+// the audit entry "signal.create". ReceivedAt is now unless s carries an
+// earlier time (an e-mail's arrival in the mailbox). A MessageID already
+// stored is ECONFLICT, and nothing is written.
+func (db *DB) CreateSignal(ctx context.Context, a tocsin.Actor, s *tocsin.Signal) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if s.ReceivedAt.IsZero() || s.ReceivedAt.After(now) {
+		s.ReceivedAt = now
+	}
+	s.ReceivedAt = s.ReceivedAt.UTC().Truncate(time.Microsecond)
+	if s.Attachments == nil {
+		s.Attachments = []tocsin.Attachment{}
+	}
+	attachments, err := json.Marshal(s.Attachments)
+	if err != nil {
+		return err
+	}
+	var messageID any
+	if s.MessageID != "" {
+		messageID = s.MessageID
+	}
+	s.State, s.AcknowledgedBy, s.AcknowledgedAt, s.ClosedBy, s.ClosedAt, s.Reason, s.SecurityIncidentID = tocsin.SignalOpen, "", nil, "", nil, "", nil
+	return db.update(ctx, func(tx conn) error {
+		if s.MessageID != "" {
+			var id int64
+			err := tx.queryRow(ctx, `SELECT id FROM signals WHERE message_id = ?`, s.MessageID).Scan(&id)
+			if err == nil {
+				return tocsin.Errorf(tocsin.ECONFLICT, "this message is already signal %d", id)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		// 40 random bits: a collision is rare but would be a refusal for
+		// no fault of the reporter, so another number is drawn.
+		for range 5 {
+			s.Receipt = tocsin.NewReceipt()
+			var one int
+			err := tx.queryRow(ctx, `SELECT 1 FROM signals WHERE receipt = ?`, s.Receipt).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+		err := tx.queryRow(ctx, `INSERT INTO signals (receipt, source, subject, body, contact, attachments, message_id, source_net, received_at, state)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			s.Receipt, string(s.Source), s.Subject, s.Body, s.Contact, string(attachments), messageID, s.SourceNet,
+			s.ReceivedAt, string(s.State)).Scan(&s.ID)
+		if err != nil {
+			return err
+		}
+		after := fmt.Sprintf("source=%s receipt=%s state=open", s.Source, s.Receipt)
+		return tx.audit(ctx, a, "signal.create", signalTarget(s.ID), "", after)
+	})
+}
+
+// Signal returns one signal; ENOTFOUND if there is none.
+func (db *DB) Signal(ctx context.Context, id int64) (*tocsin.Signal, error) {
+	s, err := scanSignal(db.read().queryRow(ctx, `SELECT `+signalColumns+` FROM signals WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, signalNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: signal: %w", err)
+	}
+	return s, nil
+}
+
+// Signals returns the signals f selects: open ones first, then
+// acknowledged, then closed, each newest first. Limit defaults to 100 and
+// is at most 1000.
+func (db *DB) Signals(ctx context.Context, f tocsin.SignalFilter) ([]*tocsin.Signal, error) {
+	q := `SELECT ` + signalColumns + ` FROM signals`
+	var args []any
+	if f.State != "" {
+		q += ` WHERE state = ?`
+		args = append(args, string(f.State))
+	}
+	q += ` ORDER BY CASE state WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, received_at DESC, id DESC LIMIT ? OFFSET ?`
+	args = append(args, limitOr(f.Limit, 100, 1000), max(f.Offset, 0))
+	out, err := list(ctx, db.read(), scanSignal, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: signals: %w", err)
+	}
+	return out, nil
+}
+
+// CountSignalsFrom counts the signals received from ip's network (see
+// tocsin.ThrottleNet) since since, and returns the newest one's time.
+func (db *DB) CountSignalsFrom(ctx context.Context, ip string, since time.Time) (int, time.Time, error) {
+	var (
+		n      int
+		newest *time.Time
+	)
+	err := db.read().queryRow(ctx, `SELECT COUNT(*), MAX(received_at) FROM signals WHERE source_net = ? AND received_at >= ?`,
+		tocsin.ThrottleNet(ip), since).Scan(&n, nullTimeScan{&newest})
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("sqlstore: count signals: %w", err)
+	}
+	if newest == nil {
+		return n, time.Time{}, nil
+	}
+	return n, *newest, nil
+}
+
+// moveSignal reads signal id's state in tx and refuses a move the state
+// machine does not allow with ECONFLICT saying where the signal stands.
+func (c conn) moveSignal(ctx context.Context, id int64, next tocsin.SignalState) (tocsin.SignalState, error) {
+	var state tocsin.SignalState
+	err := c.queryRow(ctx, `SELECT state FROM signals WHERE id = ?`, id).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", signalNotFound(id)
+	}
+	if err != nil {
+		return "", err
+	}
+	if !state.CanMoveTo(next) {
+		return "", tocsin.Errorf(tocsin.ECONFLICT, "signal %d is %s; it cannot become %s", id, state, next).
+			WithKey("signals.cannot_move", id, string(state), string(next))
+	}
+	return state, nil
+}
+
+// AcknowledgeSignal marks open signal id as acknowledged by the actor, with
+// the audit entry "signal.acknowledge". ENOTFOUND for an unknown signal,
+// ECONFLICT for one no longer open.
+func (db *DB) AcknowledgeSignal(ctx context.Context, a tocsin.Actor, id int64) error {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	return db.update(ctx, func(tx conn) error {
+		old, err := tx.moveSignal(ctx, id, tocsin.SignalAcknowledged)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE signals SET state = ?, acknowledged_by = ?, acknowledged_at = ? WHERE id = ?`,
+			string(tocsin.SignalAcknowledged), a.Label, now, id); err != nil {
+			return err
+		}
+		return tx.audit(ctx, a, "signal.acknowledge", signalTarget(id), "state="+string(old), "state=acknowledged")
+	})
+}
+
+// DismissSignal closes signal id as not a problem, for reason, with the
+// audit entry "signal.dismiss" (which holds the reason). EINVALID without a
+// reason, ENOTFOUND for an unknown signal, ECONFLICT for a closed one.
+func (db *DB) DismissSignal(ctx context.Context, a tocsin.Actor, id int64, reason string) error {
+	reason, err := tocsin.ValidateReason(reason)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	return db.update(ctx, func(tx conn) error {
+		old, err := tx.moveSignal(ctx, id, tocsin.SignalDismissed)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE signals SET state = ?, closed_by = ?, closed_at = ?, reason = ? WHERE id = ?`,
+			string(tocsin.SignalDismissed), a.Label, now, reason, id); err != nil {
+			return err
+		}
+		return tx.audit(ctx, a, "signal.dismiss", signalTarget(id), "state="+string(old),
+			"state=dismissed reason="+bodySummary(reason))
+	})
+}
+
+// LinkSignal closes signal id as part of security incident incidentID, with
+// the audit entry "signal.link"; a signal linked straight from open counts
+// as acknowledged by the actor too. ENOTFOUND for an unknown signal,
+// ECONFLICT for a closed one, EINVALID for an incident ID that is not
+// positive.
+func (db *DB) LinkSignal(ctx context.Context, a tocsin.Actor, id, incidentID int64) error {
+	if incidentID <= 0 {
+		return tocsin.Errorf(tocsin.EINVALID, "no security incident %d", incidentID).WithKey("signals.incident_unknown", incidentID)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	return db.update(ctx, func(tx conn) error {
+		old, err := tx.moveSignal(ctx, id, tocsin.SignalLinked)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE signals SET state = ?, closed_by = ?, closed_at = ?, security_incident_id = ?,
+			acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN ? ELSE acknowledged_by END,
+			acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?`,
+			string(tocsin.SignalLinked), a.Label, now, incidentID, a.Label, now, id); err != nil {
+			return err
+		}
+		return tx.audit(ctx, a, "signal.link", signalTarget(id), "state="+string(old),
+			fmt.Sprintf("state=linked security_incident=%d", incidentID))
+	})
+}
