@@ -39,6 +39,12 @@ var (
 	AccountBackoff   = Backoff{Free: 5, Base: time.Second, Max: 15 * time.Minute}
 )
 
+// ReportBackoff throttles the public report form per source network,
+// counting the reports of the last hour: a few in a row pass (a reporter
+// may send several findings), then each waits a minute, two, four… up to
+// an hour, so that a flood cannot bury real reports in the triage queue.
+var ReportBackoff = Backoff{Free: 5, Base: time.Minute, Max: time.Hour}
+
 // Delay returns the delay after failures consecutive failures: 0 while
 // failures ≤ Free, then Base·2^(failures−Free−1), capped at Max.
 func (b Backoff) Delay(failures int) time.Duration {

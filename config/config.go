@@ -29,6 +29,7 @@ type Config struct {
 	Password Password `yaml:"password"`
 	Session  Session  `yaml:"session"`
 	SMTP     SMTP     `yaml:"smtp"`
+	Intake   Intake   `yaml:"intake"`
 	Outbox   Outbox   `yaml:"outbox"`
 	Log      Log      `yaml:"log"`
 }
@@ -82,6 +83,29 @@ type SMTP struct {
 	TLS      string `yaml:"tls"` // starttls, tls, none
 }
 
+// Intake is where reports of security problems arrive: the public form
+// (always), security.txt's fields, and the mailbox read over IMAP.
+type Intake struct {
+	// Email is the address people write to (security.txt's mailto:
+	// Contact); usually the mailbox IMAP reads. "" lists the form alone.
+	Email string `yaml:"email"`
+	// Policy is the URL of the disclosure policy (security.txt's Policy).
+	Policy string `yaml:"policy"`
+	IMAP   IMAP   `yaml:"imap"`
+}
+
+// IMAP is the intake mailbox: every unseen message becomes a signal, and
+// is marked seen once the signal is stored.
+type IMAP struct {
+	Host         string        `yaml:"host"` // "" reads no mailbox
+	Port         int           `yaml:"port"` // default 993 with tls, 143 otherwise
+	TLS          string        `yaml:"tls"`  // tls, starttls, none
+	Username     string        `yaml:"username"`
+	Password     string        `yaml:"password"`
+	Mailbox      string        `yaml:"mailbox"`
+	PollInterval time.Duration `yaml:"poll_interval"`
+}
+
 // Outbox tunes message delivery; zero values take the worker's defaults
 // (poll 2s, lease 2m, send timeout 1m, 12 attempts, retry 30s doubling to 1h).
 type Outbox struct {
@@ -109,6 +133,7 @@ func Default() Config {
 		TimeZone: "Europe/Paris",
 		Session:  Session{IdleTimeout: 8 * time.Hour, MaxAge: 7 * 24 * time.Hour},
 		SMTP:     SMTP{Port: 587, TLS: "starttls"},
+		Intake:   Intake{IMAP: IMAP{TLS: "tls", Mailbox: "INBOX", PollInterval: time.Minute}},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }

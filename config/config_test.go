@@ -79,6 +79,11 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"env number", "", map[string]string{"TOCSIN_PASSWORD_THREADS": "900"}, []string{"password.threads", "900", "255"}},
 		{"base url", "base_url: status.example.org\n", nil, []string{"base_url", "https://"}},
 		{"memory", "password: {memory_kib: 12}\n", nil, []string{"password.memory_kib", "12"}},
+		{"intake email", "intake: {email: security}\n", nil, []string{"intake.email", "security@"}},
+		{"intake policy", "intake: {policy: /policy}\n", nil, []string{"intake.policy", "https://"}},
+		{"imap tls", "intake: {imap: {tls: maybe}}\n", nil, []string{"intake.imap.tls", "maybe", "starttls"}},
+		{"imap without password", "intake: {imap: {host: imap.example.org, username: s}}\n", nil, []string{"intake.imap.username", "TOCSIN_INTAKE_IMAP_PASSWORD"}},
+		{"imap poll", "intake: {imap: {host: h, username: s, password: p, poll_interval: 1ms}}\n", nil, []string{"intake.imap.poll_interval", "1ms"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

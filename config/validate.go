@@ -115,6 +115,9 @@ func (c *Config) Validate() error {
 	default:
 		return bad("smtp.tls", c.SMTP.TLS, "starttls, tls or none")
 	}
+	if err := c.Intake.validate(bad); err != nil {
+		return err
+	}
 	for key, d := range map[string]time.Duration{
 		"outbox.poll_interval": c.Outbox.PollInterval, "outbox.lease": c.Outbox.Lease,
 		"outbox.send_timeout": c.Outbox.SendTimeout, "outbox.retry_base": c.Outbox.RetryBase,
@@ -137,6 +140,46 @@ func (c *Config) Validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		return bad("log.format", c.Log.Format, "text or json")
+	}
+	return nil
+}
+
+func (in *Intake) validate(bad func(key string, value any, allowed string) error) error {
+	if in.Email != "" && (!strings.Contains(in.Email, "@") || strings.ContainsAny(in.Email, " \t\r\n<>")) {
+		return bad("intake.email", in.Email, "the address reports are sent to, such as security@example.org")
+	}
+	if in.Policy != "" {
+		u, err := url.Parse(in.Policy)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("intake.policy", in.Policy, "an absolute https:// URL of the disclosure policy")
+		}
+	}
+	m := &in.IMAP
+	switch m.TLS {
+	case "tls", "starttls", "none":
+	default:
+		return bad("intake.imap.tls", m.TLS, "tls, starttls or none")
+	}
+	if m.Host == "" {
+		return nil
+	}
+	if m.Port == 0 {
+		m.Port = 143
+		if m.TLS == "tls" {
+			m.Port = 993
+		}
+	}
+	if m.Port < 1 || m.Port > 65535 {
+		return bad("intake.imap.port", m.Port, "1 to 65535")
+	}
+	if m.Username == "" || m.Password == "" {
+		return bad("intake.imap.username", m.Username, "set intake.imap.username and intake.imap.password (or TOCSIN_INTAKE_IMAP_PASSWORD)")
+	}
+	if strings.TrimSpace(m.Mailbox) == "" {
+		return bad("intake.imap.mailbox", m.Mailbox, "a mailbox name, such as INBOX")
+	}
+	if m.PollInterval < time.Second || m.PollInterval > 24*time.Hour {
+		return bad("intake.imap.poll_interval", m.PollInterval, "from 1s to 24h")
 	}
 	return nil
 }

@@ -161,6 +161,18 @@ var (
 				"body": str, "edited_at": dateTime, "edited_by": str,
 			})},
 		}),
+		"Signal": object([]string{"id", "receipt", "source", "subject", "body", "contact", "attachments", "received_at", "state", "acknowledged_by", "acknowledged_at", "closed_by", "closed_at", "reason", "security_incident_id"}, map[string]any{
+			"id": integer, "receipt": map[string]any{"type": "string", "description": "The number shown to the reporter; it grants access to nothing."},
+			"source":  map[string]any{"type": "string", "enum": tocsin.SignalSources},
+			"subject": str, "body": map[string]any{"type": "string", "description": "Plain text, as reported."},
+			"contact": map[string]any{"type": "string", "description": "How to reach the reporter (personal data); empty when not given."},
+			"attachments": map[string]any{"type": "array", "description": "What an e-mail carried; the content is not kept.", "items": object([]string{"name", "type", "size"}, map[string]any{
+				"name": str, "type": str, "size": integer,
+			})},
+			"received_at": dateTime, "state": signalState, "acknowledged_by": str, "acknowledged_at": nullable,
+			"closed_by": str, "closed_at": nullable, "reason": map[string]any{"type": "string", "description": "Why it was dismissed."},
+			"security_incident_id": map[string]any{"type": "integer", "nullable": true, "description": "The security incident a linked signal belongs to."},
+		}),
 		"AuditEntry": object([]string{"seq", "at", "action"}, map[string]any{
 			"seq": integer, "at": dateTime, "actor": str, "ip": str, "action": str, "target": str,
 			"before": str, "after": str, "prev_hash": str, "hash": str,
@@ -168,25 +180,30 @@ var (
 	}
 
 	successBodies = map[string]map[string]any{
-		"GET /api/v1/me":                      ref("Token"),
-		"GET /api/v1/users":                   object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
-		"POST /api/v1/users":                  ref("User"),
-		"GET /api/v1/users/{id}":              ref("User"),
-		"POST /api/v1/users/{id}/disable":     ref("User"),
-		"GET /api/v1/tokens":                  object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
-		"POST /api/v1/tokens":                 object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
-		"GET /api/v1/services":                object([]string{"services"}, map[string]any{"services": map[string]any{"type": "array", "items": ref("Service")}}),
-		"POST /api/v1/services":               ref("Service"),
-		"GET /api/v1/services/{id}":           ref("Service"),
-		"PUT /api/v1/services/{id}":           ref("Service"),
-		"POST /api/v1/services/{id}/status":   ref("Service"),
-		"GET /api/v1/incidents":               object([]string{"incidents"}, map[string]any{"incidents": map[string]any{"type": "array", "items": ref("Incident")}}),
-		"POST /api/v1/incidents":              ref("Incident"),
-		"GET /api/v1/incidents/{id}":          ref("Incident"),
-		"POST /api/v1/incidents/{id}/updates": ref("Incident"),
-		"POST /api/v1/incidents/{id}/publish": ref("Incident"),
-		"GET /api/v1/audit":                   object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
-		"GET /api/v1/audit/verify":            object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
+		"GET /api/v1/me":                        ref("Token"),
+		"GET /api/v1/users":                     object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
+		"POST /api/v1/users":                    ref("User"),
+		"GET /api/v1/users/{id}":                ref("User"),
+		"POST /api/v1/users/{id}/disable":       ref("User"),
+		"GET /api/v1/tokens":                    object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
+		"POST /api/v1/tokens":                   object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
+		"GET /api/v1/services":                  object([]string{"services"}, map[string]any{"services": map[string]any{"type": "array", "items": ref("Service")}}),
+		"POST /api/v1/services":                 ref("Service"),
+		"GET /api/v1/services/{id}":             ref("Service"),
+		"PUT /api/v1/services/{id}":             ref("Service"),
+		"POST /api/v1/services/{id}/status":     ref("Service"),
+		"GET /api/v1/incidents":                 object([]string{"incidents"}, map[string]any{"incidents": map[string]any{"type": "array", "items": ref("Incident")}}),
+		"POST /api/v1/incidents":                ref("Incident"),
+		"GET /api/v1/incidents/{id}":            ref("Incident"),
+		"POST /api/v1/incidents/{id}/updates":   ref("Incident"),
+		"POST /api/v1/incidents/{id}/publish":   ref("Incident"),
+		"GET /api/v1/signals":                   object([]string{"signals"}, map[string]any{"signals": map[string]any{"type": "array", "items": ref("Signal")}}),
+		"POST /api/v1/signals":                  ref("Signal"),
+		"GET /api/v1/signals/{id}":              ref("Signal"),
+		"POST /api/v1/signals/{id}/acknowledge": ref("Signal"),
+		"POST /api/v1/signals/{id}/dismiss":     ref("Signal"),
+		"GET /api/v1/audit":                     object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
+		"GET /api/v1/audit/verify":              object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 	}
 
 	// queryParams documents the query strings operations read.
@@ -194,6 +211,10 @@ var (
 		"GET /api/v1/incidents": {
 			query("open", "true: open incidents only; false: resolved ones only.", boolean),
 			query("limit", "Incidents returned, 1 to 1000 (default 50).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+		},
+		"GET /api/v1/signals": {
+			query("state", "Only signals in this state.", signalState),
+			query("limit", "Signals returned, 1 to 1000 (default 100).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
 		},
 		"GET /api/v1/audit": {
 			query("actor", "Part of the actor label (e-mail, token:NAME, cli, system).", str),
@@ -228,12 +249,21 @@ var (
 			"status": incidentStatus, "body": updateBody, "display_at": displayAt,
 		}),
 		"PUT /api/v1/updates/{id}": object([]string{"body"}, map[string]any{"body": updateBody}),
+		"POST /api/v1/signals": object([]string{"subject", "body"}, map[string]any{
+			"subject": map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxSignalSubject},
+			"body":    map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxSignalBody, "description": "Plain text (at most 64 KiB)."},
+			"contact": map[string]any{"type": "string", "maxLength": tocsin.MaxSignalContact, "description": "How to reach the reporter; optional."},
+		}),
+		"POST /api/v1/signals/{id}/dismiss": object([]string{"reason"}, map[string]any{
+			"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxSignalReason},
+		}),
 	}
 
 	// noContent lists the operations other than DELETE that answer 204.
 	noContent = map[string]bool{"PUT /api/v1/updates/{id}": true}
 
 	incidentStatus  = map[string]any{"type": "string", "enum": tocsin.IncidentStatuses}
+	signalState     = map[string]any{"type": "string", "enum": tocsin.SignalStates}
 	impact          = map[string]any{"type": "string", "enum": tocsin.Impacts}
 	incidentService = object([]string{"id", "status"}, map[string]any{"id": integer, "status": serviceStatus})
 	updateBody      = map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}

@@ -71,7 +71,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	e.createUser("admin@example.org", tocsin.RoleAdmin) // accounts may be disabled only while an admin remains
 	// The token of the successful calls holds every role an operation
 	// needs: admin, and communicator for service statuses.
-	admin, _ := e.createToken("openapi-admin", tocsin.RoleAdmin, tocsin.RoleCommunicator)
+	admin, _ := e.createToken("openapi-admin", tocsin.RoleAdmin, tocsin.RoleCommunicator, tocsin.RoleResponder)
 	viewerTok, _ := e.createToken("openapi-viewer", tocsin.RoleViewer)
 	target := e.createUser("target@example.org", tocsin.RoleResponder)
 	_, victimTok := e.createToken("openapi-victim", tocsin.RoleResponder)
@@ -102,6 +102,12 @@ func TestOpenAPIDocument(t *testing.T) {
 	incident := fmt.Sprintf("/api/v1/incidents/%d", draft.ID)
 	firstUpdate := fmt.Sprintf("/api/v1/updates/%d", draft.Updates[0].ID)
 	serviceID := strings.TrimPrefix(service, "/api/v1/services/")
+	// Signals: one the walk acknowledges then dismisses.
+	sigFix := &tocsin.Signal{Source: tocsin.SourceForm, Subject: "Bucket lists its files", Body: "<b>see</b>", Contact: "finder@example.net"}
+	if err := e.store.CreateSignal(e.ctx, tocsin.CLI, sigFix); err != nil {
+		t.Fatal(err)
+	}
+	signal := fmt.Sprintf("/api/v1/signals/%d", sigFix.ID)
 	newUser := fmt.Sprintf(`{"email":"new@example.org","name":"New","roles":["responder"],"password":%q}`, testPassword)
 
 	// Every documented operation gets at least a successful call with an
@@ -213,6 +219,30 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "ok", path: firstUpdate, token: admin, body: `{"body":"Looking into it."}`, wantStatus: 204},
 			{name: "empty", path: firstUpdate, token: admin, body: `{"body":" "}`, wantStatus: 400},
 			{name: "missing", path: "/api/v1/updates/999999", token: admin, body: `{"body":"x"}`, wantStatus: 404},
+		},
+		"GET /api/v1/signals": {
+			{name: "ok", path: "/api/v1/signals", token: admin, wantStatus: 200},
+			{name: "open", path: "/api/v1/signals?state=open&limit=5", token: viewerTok, wantStatus: 200},
+			{name: "bad state", path: "/api/v1/signals?state=closed", token: admin, wantStatus: 400},
+		},
+		"POST /api/v1/signals": {
+			{name: "ok", path: "/api/v1/signals", token: admin, body: `{"subject":"TLS key in a public repository","body":"See commit 1234.","contact":"a@example.net"}`, wantStatus: 201},
+			{name: "no subject", path: "/api/v1/signals", token: admin, body: `{"subject":" ","body":"x"}`, wantStatus: 400},
+			{name: "viewer", path: "/api/v1/signals", token: viewerTok, body: `{"subject":"s","body":"b"}`, wantStatus: 403},
+		},
+		"GET /api/v1/signals/{id}": {
+			{name: "ok", path: signal, token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/signals/999999", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/signals/{id}/acknowledge": {
+			{name: "ok", path: signal + "/acknowledge", token: admin, wantStatus: 200},
+			{name: "again", path: signal + "/acknowledge", token: admin, wantStatus: 409},
+			{name: "missing", path: "/api/v1/signals/999999/acknowledge", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/signals/{id}/dismiss": {
+			{name: "no reason", path: signal + "/dismiss", token: admin, body: `{"reason":""}`, wantStatus: 400},
+			{name: "ok", path: signal + "/dismiss", token: admin, body: `{"reason":"Our own test."}`, wantStatus: 200},
+			{name: "again", path: signal + "/dismiss", token: admin, body: `{"reason":"Twice."}`, wantStatus: 409},
 		},
 		"GET /api/v1/audit": {
 			{name: "ok", path: "/api/v1/audit", token: admin, wantStatus: 200},

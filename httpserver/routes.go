@@ -19,6 +19,7 @@ func roleAccess(r tocsin.Role) access { return access(r) }
 
 var (
 	viewer       = roleAccess(tocsin.RoleViewer)
+	responder    = roleAccess(tocsin.RoleResponder)
 	communicator = roleAccess(tocsin.RoleCommunicator)
 	admin        = roleAccess(tocsin.RoleAdmin)
 )
@@ -43,6 +44,9 @@ type route struct {
 	handle  handlerFunc
 	// summary documents API routes in the OpenAPI document.
 	summary string
+	// maxForm bounds a page's form instead of maxFormBytes, for forms whose
+	// text has a limit of its own that deserves a message beside the text.
+	maxForm int64
 }
 
 // routeTable is every route tocsin serves, with the access each needs. A
@@ -90,6 +94,12 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /en/feed.atom", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /fr/feed.atom", access: public, kind: site, handle: s.servePublic},
 
+		// Intake: anyone reports a suspected security problem, without an
+		// account; security.txt (RFC 9116) points finders at it.
+		{pattern: "GET /report", access: public, kind: page, handle: s.reportForm},
+		{pattern: "POST /report", access: public, kind: page, handle: s.report, maxForm: reportFormBytes},
+		{pattern: "GET /.well-known/security.txt", access: public, kind: raw, handle: s.securityTxt},
+
 		// First admin, sign-in and second factor.
 		{pattern: "GET /setup", access: public, kind: page, handle: s.setupForm},
 		{pattern: "POST /setup", access: public, kind: page, handle: s.setup},
@@ -134,6 +144,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/incidents/{id}/publish", access: communicator, kind: page, handle: s.publishIncident},
 		{pattern: "POST /console/incidents/{id}/edit", access: communicator, kind: page, handle: s.setIncident},
 
+		// The console: the triage queue of signals. Every role reads it
+		// (reports are staff-only, contacts included); responders act.
+		{pattern: "GET /console/signals", access: viewer, kind: page, handle: s.signals},
+		{pattern: "GET /console/signals/{id}", access: viewer, kind: page, handle: s.signal},
+		{pattern: "POST /console/signals/{id}/acknowledge", access: responder, kind: page, handle: s.acknowledgeSignal},
+		{pattern: "POST /console/signals/{id}/dismiss", access: responder, kind: page, handle: s.dismissSignal},
+
 		// The console: administration.
 		{pattern: "GET /console/users", access: admin, kind: page, handle: s.users},
 		{pattern: "POST /console/users", access: admin, kind: page, handle: s.createUser},
@@ -169,6 +186,11 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/v1/incidents/{id}/updates", access: communicator, kind: api, handle: s.apiAddUpdate, summary: "Add an update; 409 for a resolved incident unless it is a post-mortem note"},
 		{pattern: "POST /api/v1/incidents/{id}/publish", access: communicator, kind: api, handle: s.apiPublishIncident, summary: "Publish a draft; 409 if already published"},
 		{pattern: "PUT /api/v1/updates/{id}", access: communicator, kind: api, handle: s.apiEditUpdate, summary: "Correct an update's body; the previous one is kept as a revision"},
+		{pattern: "GET /api/v1/signals", access: viewer, kind: api, handle: s.apiSignals, summary: "List signals (reports of suspected problems), open first, then newest first"},
+		{pattern: "POST /api/v1/signals", access: responder, kind: api, handle: s.apiCreateSignal, summary: "Report a suspected problem; it enters the triage queue as an open signal with a receipt number"},
+		{pattern: "GET /api/v1/signals/{id}", access: viewer, kind: api, handle: s.apiSignal, summary: "One signal, with the reporter's contact"},
+		{pattern: "POST /api/v1/signals/{id}/acknowledge", access: responder, kind: api, handle: s.apiAcknowledgeSignal, summary: "Acknowledge an open signal; 409 if it is not open"},
+		{pattern: "POST /api/v1/signals/{id}/dismiss", access: responder, kind: api, handle: s.apiDismissSignal, summary: "Dismiss a signal with the reason why; 409 if it is already linked or dismissed"},
 		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
 		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},
 	}

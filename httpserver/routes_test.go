@@ -111,6 +111,18 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/incidents/{id}/updates":           communicator,
 	"POST /api/v1/incidents/{id}/publish":           communicator,
 	"PUT /api/v1/updates/{id}":                      communicator,
+	"GET /report":                                   public,
+	"POST /report":                                  public,
+	"GET /.well-known/security.txt":                 public,
+	"GET /console/signals":                          viewer,
+	"GET /console/signals/{id}":                     viewer,
+	"POST /console/signals/{id}/acknowledge":        responder,
+	"POST /console/signals/{id}/dismiss":            responder,
+	"GET /api/v1/signals":                           viewer,
+	"POST /api/v1/signals":                          responder,
+	"GET /api/v1/signals/{id}":                      viewer,
+	"POST /api/v1/signals/{id}/acknowledge":         responder,
+	"POST /api/v1/signals/{id}/dismiss":             responder,
 	"GET /api/v1/audit":                             admin,
 	"GET /api/v1/audit/verify":                      admin,
 }
@@ -176,6 +188,8 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = "999999" // no such incident: a 404 for everyone
 		case (part == "{id}" && i > 0 && parts[i-1] == "updates") || part == "{update}":
 			parts[i] = "999999" // no such update: a 404 for everyone
+		case part == "{id}" && i > 0 && parts[i-1] == "signals":
+			parts[i] = "999999" // no such signal: a 404 for everyone
 		case part == "{month}":
 			parts[i] = "1999-01" // no incident that month: a 404 for everyone
 		case strings.HasPrefix(part, "{"):
@@ -210,6 +224,8 @@ func (f *walkFixture) form(pattern string, p *principal) url.Values {
 		return url.Values{"name": {"walk-" + p.name}}
 	case "POST /console/services/{id}/status":
 		return url.Values{"status": {"major_outage"}}
+	case "POST /report":
+		return url.Values{"subject": {"walk " + p.name}, "body": {"A report from the route walk."}}
 	}
 	return url.Values{}
 }
@@ -227,6 +243,8 @@ func (f *walkFixture) json(pattern string, p *principal) string {
 		return fmt.Sprintf(`{"name":"walk-api-%s"}`, p.name)
 	case "POST /api/v1/services/{id}/status":
 		return `{"status":"partial_outage"}`
+	case "POST /api/v1/signals":
+		return fmt.Sprintf(`{"subject":"walk %s","body":"A report from the route walk."}`, p.name)
 	}
 	return ""
 }
