@@ -21,6 +21,7 @@ type signalRow struct {
 
 // age says how long ago t was, in the largest whole unit.
 func age(lang string, d time.Duration) string {
+	d = max(d, 0) // a clock a little behind the one that dated the signal
 	switch {
 	case d < time.Hour:
 		return i18n.T(lang, "signals.age_minutes", int(d/time.Minute))

@@ -55,7 +55,10 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 		s.renderReport(w, r, http.StatusTooManyRequests, i18n.T(st.lang, key, minutes(wait), s.cfg.Intake.Email), f)
 		return nil
 	}
-	sig := &tocsin.Signal{Source: tocsin.SourceForm, Subject: f.Subject, Body: f.Body, Contact: f.Contact, SourceNet: tocsin.ThrottleNet(st.ip)}
+	// Dated by the clock the throttle reads (the store keeps it unless it
+	// lies ahead of its own).
+	sig := &tocsin.Signal{Source: tocsin.SourceForm, Subject: f.Subject, Body: f.Body, Contact: f.Contact,
+		SourceNet: tocsin.ThrottleNet(st.ip), ReceivedAt: s.now()}
 	if err := s.store.CreateSignal(r.Context(), reportActor(st.ip), sig); err != nil {
 		if tocsin.ErrorCode(err) != tocsin.EINVALID {
 			return err
