@@ -12,6 +12,7 @@ import (
 	"github.com/tocsin-org/tocsin/auth"
 	"github.com/tocsin-org/tocsin/config"
 	"github.com/tocsin-org/tocsin/httpserver"
+	"github.com/tocsin-org/tocsin/intake"
 	"github.com/tocsin-org/tocsin/notify"
 	"github.com/tocsin-org/tocsin/sqlstore"
 )
@@ -74,10 +75,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		ln.Close()
 		return err
 	}
+	reader, err := startIntake(context.WithoutCancel(ctx), c, db, log)
+	if err != nil {
+		ln.Close()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = worker.shutdown(shutdownCtx)
+		return err
+	}
 	abort := func(err error) error {
 		ln.Close()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
+		_ = reader.Shutdown(shutdownCtx)
 		_ = worker.shutdown(shutdownCtx)
 		return err
 	}
@@ -111,6 +121,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	stopJanitor()
 	wg.Wait()
+	if rerr := reader.Shutdown(shutdownCtx); rerr != nil && err == nil {
+		err = rerr
+	}
 	if werr := worker.shutdown(shutdownCtx); werr != nil && err == nil {
 		err = werr
 	}
@@ -209,6 +222,25 @@ func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, log *slo
 	}
 	w.Start(ctx)
 	return outbox{w}, nil
+}
+
+// startIntake starts reading the intake mailbox when intake.imap is set;
+// otherwise it returns a worker that was never started (Shutdown is then a
+// no-op), and reports arrive by the form and the API only.
+func startIntake(ctx context.Context, c config.Config, db *sqlstore.DB, log *slog.Logger) (*intake.Worker, error) {
+	m := c.Intake.IMAP
+	if m.Host == "" {
+		return &intake.Worker{}, nil
+	}
+	w, err := intake.NewWorker(db, intake.IMAPConfig{
+		Host: m.Host, Port: m.Port, TLS: m.TLS, Username: m.Username, Password: m.Password,
+		Mailbox: m.Mailbox, Poll: m.PollInterval,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	w.Start(ctx)
+	return w, nil
 }
 
 // History kept before the janitor deletes it: sign-in attempts (for
