@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -263,6 +264,23 @@ func TestBrowserConsole(t *testing.T) {
 		}
 	})
 
+	b.step(t, "triage queue", func(t *testing.T) {
+		sig := &tocsin.Signal{Source: tocsin.SourceEmail, Subject: "Bucket <b>lists</b> its files", Body: "<script>alert(1)</script>\nhttps://s3.example/backups/",
+			Contact: "finder@example.net", Attachments: []tocsin.Attachment{{Name: "listing.txt", Type: "text/plain", Size: 42}}}
+		if err := a.db.CreateSignal(context.Background(), tocsin.System, sig); err != nil {
+			t.Fatal(err)
+		}
+		b.open(t, "/console/signals")
+		b.wantPage(t, "/console/signals", "en", en("signals.title"))
+		b.accessible(t, "signals")
+		b.follow(t, "open the signal", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#signal-%d a`, sig.ID)), chromedp.NodeVisible))
+		b.wantPage(t, fmt.Sprintf("/console/signals/%d", sig.ID), "en", sig.Subject)
+		if got := b.text(t, "#signal-body"); got != "<script>alert(1)</script>\nhttps://s3.example/backups/" {
+			t.Errorf("report shown as %q", got)
+		}
+		b.accessible(t, "signal")
+	})
+
 	b.step(t, "console in French", func(t *testing.T) {
 		b.open(t, "/console/account")
 		if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.ID("lang"), "fr", chromedp.NodeVisible)); err != nil {
@@ -274,6 +292,7 @@ func TestBrowserConsole(t *testing.T) {
 		for _, p := range []struct{ path, title string }{
 			{"/console", "dashboard.title"},
 			{"/console/tokens", "tokens.title"},
+			{"/console/signals", "signals.title"},
 			{"/console/audit", "audit.title"},
 			{"/console/users", "users.title"},
 		} {
