@@ -63,7 +63,7 @@ func ParseImpact(s string) (Impact, error) {
 type Incident struct {
 	ID       int64
 	Title    string
-	Status   IncidentStatus // that of its newest update
+	Status   IncidentStatus // that of its newest update; postmortem once its post-mortem is published
 	Impact   Impact
 	Services []ServiceImpact // the services it affects, and how
 	// ShowOnSites shows the incident in the banner the host's own apps
@@ -168,6 +168,9 @@ type IncidentFilter struct {
 	Open      *bool     // nil: open and closed alike
 	Since     time.Time // created at or after
 	Until     time.Time // created before
+	// Postmortem selects only incidents whose post-mortem is published, so
+	// that the public site keeps them whatever their age.
+	Postmortem bool
 	Limit     int
 	Offset    int
 }
