@@ -171,8 +171,8 @@ type IncidentFilter struct {
 	// Postmortem selects only incidents whose post-mortem is published, so
 	// that the public site keeps them whatever their age.
 	Postmortem bool
-	Limit     int
-	Offset    int
+	Limit      int
+	Offset     int
 }
 
 // IncidentService stores public incidents. Every mutation writes its audit
