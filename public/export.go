@@ -22,8 +22,8 @@ type Page struct {
 const IncidentDays = 90
 
 // Read takes the snapshot the public site is built from. Only published
-// incidents are read: drafts never reach the public site.
-func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentService, p Page, now time.Time) (Snapshot, error) {
+// incidents and post-mortems are read: drafts never reach the public site.
+func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentService, pms tocsin.PostmortemService, p Page, now time.Time) (Snapshot, error) {
 	services, err := src.Services(ctx)
 	if err != nil {
 		return Snapshot{}, err
@@ -41,18 +41,29 @@ func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentSe
 	if err != nil {
 		return Snapshot{}, err
 	}
+	// Incidents with a post-mortem stay on the site whatever their age,
+	// for the post-mortem to link to.
+	explained, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Postmortem: true, Limit: 1000})
+	if err != nil {
+		return Snapshot{}, err
+	}
+	postmortems, err := pms.PublishedPostmortems(ctx)
+	if err != nil {
+		return Snapshot{}, err
+	}
 	return Snapshot{
 		Title: p.Title, URL: p.URL, Contact: p.Contact, Lang: p.Lang, Location: p.Location,
-		Now: now, Services: services, History: history, Incidents: mergeIncidents(open, recent),
+		Now: now, Services: services, History: history, Incidents: mergeIncidents(open, recent, explained),
+		Postmortems: postmortems,
 	}, nil
 }
 
-// mergeIncidents joins two lists of incidents, each newest first, into one
+// mergeIncidents joins lists of incidents, each newest first, into one
 // without duplicates, newest first by creation.
-func mergeIncidents(a, b []*tocsin.Incident) []*tocsin.Incident {
+func mergeIncidents(lists ...[]*tocsin.Incident) []*tocsin.Incident {
 	seen := map[int64]bool{}
 	var out []*tocsin.Incident
-	for _, list := range [][]*tocsin.Incident{a, b} {
+	for _, list := range lists {
 		for _, inc := range list {
 			if !seen[inc.ID] {
 				seen[inc.ID] = true
@@ -93,7 +104,7 @@ func (site *Site) WriteDir(dir, lang string) (int, error) {
 			return n, err
 		}
 	}
-	// The negotiated URLs (/, /incidents/N/, /feed.atom) are written in
+	// The negotiated URLs (/, /incidents/N/, /postmortems/, /feed.atom…) are written in
 	// the default language.
 	prefix := "/" + lang + "/"
 	for urlPath, r := range site.Resources {

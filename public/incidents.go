@@ -20,6 +20,8 @@ type incidentView struct {
 	Open     bool
 	Affected []affectedView
 	Updates  []*updateView // newest first
+	// Postmortem is its published post-mortem, nil if none.
+	Postmortem *postmortemView
 }
 
 // Latest is the update shown on top, nil for an incident without updates.
@@ -128,7 +130,7 @@ func absolute(base, path string) string {
 // last changed, not when the site was rebuilt, so that it can be reused.
 func renderIncident(lang string, v *view, inc *incidentView) (body []byte, key string, err error) {
 	parts := []any{lang, v.Title, v.URL, v.Contact, v.Zone, inc.ID, inc.Title, string(inc.Status), string(inc.Impact),
-		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates)}
+		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates), inc.Postmortem != nil}
 	for _, a := range inc.Affected {
 		parts = append(parts, a.ID, a.Name, string(a.Status), string(a.Impact))
 	}

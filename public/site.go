@@ -31,8 +31,11 @@ type Snapshot struct {
 	Services []*tocsin.Service
 	History  []tocsin.StatusChange // since Now minus UptimeDays, as StatusHistory returns it
 	// Incidents are the published incidents to show, newest first: the
-	// open ones and those of the last IncidentDays. Drafts are skipped.
+	// open ones, those of the last IncidentDays and those with a published
+	// post-mortem. Drafts are skipped.
 	Incidents []*tocsin.Incident
+	// Postmortems are the published post-mortems; any other is skipped.
+	Postmortems []*tocsin.Postmortem
 }
 
 // UptimeDays is the length of the uptime bars.
@@ -99,6 +102,18 @@ func Build(s Snapshot) (*Site, error) {
 			// the ETag, which spares hashing thousands of unchanged pages.
 			site.add(incidentPath(lang, inc.ID), body, "text/html; charset=utf-8", pageCache, false, inc.UpdatedAt, key)
 		}
+		for _, pm := range v.Postmortems {
+			body, key, err := renderPostmortem(lang, v, pm)
+			if err != nil {
+				return nil, err
+			}
+			site.add(postmortemPath(lang, pm.IncidentID), body, "text/html; charset=utf-8", pageCache, false, *pm.PublishedAt, key)
+		}
+		body, err = renderPage("postmortems", lang, v)
+		if err != nil {
+			return nil, err
+		}
+		site.add(postmortemsPath(lang), body, "text/html; charset=utf-8", pageCache, false, s.Now)
 		site.add("/"+lang+"/feed.atom", renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
 	}
 	for svc, paths := range badgePaths(s.Services) {
@@ -136,9 +151,11 @@ func (site *Site) add(path string, body []byte, contentType, cache string, cors 
 }
 
 // Negotiated reports whether a request path is served in the reader's
-// language: "/", "/index.html", "/feed.atom" and "/incidents/…".
+// language: "/", "/index.html", "/feed.atom", "/incidents/…" (post-mortems
+// included) and "/postmortems/".
 func Negotiated(path string) bool {
-	return path == "/" || path == "/index.html" || path == "/feed.atom" || strings.HasPrefix(path, "/incidents/")
+	return path == "/" || path == "/index.html" || path == "/feed.atom" || strings.HasPrefix(path, "/incidents/") ||
+		strings.HasPrefix(path, "/postmortems/")
 }
 
 // Lookup returns the resource for a request path; the Negotiated paths

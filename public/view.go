@@ -74,6 +74,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"incidentStatusKey": func(s tocsin.IncidentStatus) string { return "public.incident_status." + string(s) },
 	"impactKey":         func(i tocsin.Impact) string { return "public.impact." + string(i) },
 	"incidentPath":      incidentPath,
+	"postmortemPath":    postmortemPath,
+	"postmortemsPath":   postmortemsPath,
 	"updateArgs":        func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
 }).ParseFS(templateFS, "templates/*.html"))
 
@@ -98,6 +100,10 @@ type view struct {
 	Active    []*incidentView
 	Lang      string        // set per rendering
 	Incident  *incidentView // set when rendering an incident's page
+	// Postmortems are the published post-mortems, most recent first;
+	// Postmortem is set when rendering one's page.
+	Postmortems []*postmortemView
+	Postmortem  *postmortemView
 	LangPath  string
 }
 
@@ -125,6 +131,7 @@ func newView(s Snapshot) *view {
 		services[svc.ID] = svc
 	}
 	v.Incidents = incidentViews(s, services)
+	v.Postmortems = postmortemViews(s, v.Incidents)
 	affected := map[int64][]*incidentView{}
 	for _, inc := range v.Incidents {
 		if !inc.Open {
