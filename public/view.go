@@ -104,7 +104,7 @@ type view struct {
 	// Postmortem is set when rendering one's page.
 	Postmortems []*postmortemView
 	Postmortem  *postmortemView
-	LangPath  string
+	LangPath    string
 }
 
 type groupView struct {
