@@ -98,8 +98,9 @@ func (p *Postmortem) sections() []struct {
 	}
 }
 
-// Validate checks the text of a post-mortem written at now, trims it and
-// sorts its timeline by time (stably: entries of the same minute keep the
+// Validate checks the text of a post-mortem written at now, trims it (an
+// entry of the timeline to one line, its time to the second) and sorts its
+// timeline by time (stably: entries of the same minute keep the
 // order they were written in).
 func (p *Postmortem) Validate(now time.Time) error {
 	for _, s := range p.sections() {
@@ -118,7 +119,8 @@ func (p *Postmortem) Validate(now time.Time) error {
 	}
 	for i := range p.Timeline {
 		e := &p.Timeline[i]
-		e.Text = strings.TrimSpace(e.Text)
+		// One line: the console edits the timeline a line per entry.
+		e.Text = strings.Join(strings.Fields(e.Text), " ")
 		switch {
 		case e.At.IsZero():
 			return Errorf(EINVALID, "timeline entry %d has no time", i+1).WithKey("postmortems.timeline_no_time", i+1)
@@ -130,7 +132,7 @@ func (p *Postmortem) Validate(now time.Time) error {
 		case e.At.After(now.Add(time.Minute)):
 			return Errorf(EINVALID, "timeline entry %d is dated in the future", i+1).WithKey("postmortems.timeline_future", i+1)
 		}
-		e.At = e.At.UTC().Truncate(time.Microsecond)
+		e.At = e.At.UTC().Truncate(time.Second)
 	}
 	slices.SortStableFunc(p.Timeline, func(a, b TimelineEntry) int { return a.At.Compare(b.At) })
 	return nil

@@ -35,7 +35,7 @@ func TestPostmortemLifecycle(t *testing.T) {
 		if _, err := db.Postmortem(ctx, inc.ID); tocsin.ErrorCode(err) != tocsin.ENOTFOUND {
 			t.Fatalf("Postmortem before any: %v", err)
 		}
-		t0 := now().Add(-2 * time.Hour)
+		t0 := now().Add(-2 * time.Hour).Truncate(time.Second)
 		p := &tocsin.Postmortem{IncidentID: inc.ID, Summary: "Mail was down.", RootCause: "A full disk.",
 			Timeline: []tocsin.TimelineEntry{{At: t0.Add(time.Hour), Text: "Fixed"}, {At: t0, Text: "Alert"}}}
 		e := audited(t, db, func() error { return db.SavePostmortem(ctx, author, p) })
