@@ -168,11 +168,8 @@ type IncidentFilter struct {
 	Open      *bool     // nil: open and closed alike
 	Since     time.Time // created at or after
 	Until     time.Time // created before
-	// Postmortem selects only incidents whose post-mortem is published, so
-	// that the public site keeps them whatever their age.
-	Postmortem bool
-	Limit      int
-	Offset     int
+	Limit     int
+	Offset    int
 }
 
 // IncidentService stores public incidents. Every mutation writes its audit

@@ -17,12 +17,9 @@ type Page struct {
 	Location                  *time.Location
 }
 
-// IncidentDays is how far back the public site lists closed incidents; open
-// ones are listed whatever their age.
-const IncidentDays = 90
-
-// Read takes the snapshot the public site is built from. Only published
-// incidents and post-mortems are read: drafts never reach the public site.
+// Read takes the snapshot the public site is built from. Every published
+// incident is read (the history pages list them all, by month), and every
+// published post-mortem; drafts never reach the public site.
 func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentService, pms tocsin.PostmortemService, p Page, now time.Time) (Snapshot, error) {
 	services, err := src.Services(ctx)
 	if err != nil {
@@ -32,20 +29,17 @@ func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentSe
 	if err != nil {
 		return Snapshot{}, err
 	}
-	yes := true
-	open, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Open: &yes, Limit: 1000})
-	if err != nil {
-		return Snapshot{}, err
-	}
-	recent, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Since: now.AddDate(0, 0, -IncidentDays), Limit: 1000})
-	if err != nil {
-		return Snapshot{}, err
-	}
-	// Incidents with a post-mortem stay on the site whatever their age,
-	// for the post-mortem to link to.
-	explained, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Postmortem: true, Limit: 1000})
-	if err != nil {
-		return Snapshot{}, err
+	var published []*tocsin.Incident
+	for yes := true; ; {
+		const page = 1000 // the most the store returns at once
+		batch, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Limit: page, Offset: len(published)})
+		if err != nil {
+			return Snapshot{}, err
+		}
+		published = append(published, batch...)
+		if len(batch) < page {
+			break
+		}
 	}
 	postmortems, err := pms.PublishedPostmortems(ctx)
 	if err != nil {
@@ -53,26 +47,8 @@ func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentSe
 	}
 	return Snapshot{
 		Title: p.Title, URL: p.URL, Contact: p.Contact, Lang: p.Lang, Location: p.Location,
-		Now: now, Services: services, History: history, Incidents: mergeIncidents(open, recent, explained),
-		Postmortems: postmortems,
+		Now: now, Services: services, History: history, Incidents: published, Postmortems: postmortems,
 	}, nil
-}
-
-// mergeIncidents joins lists of incidents, each newest first, into one
-// without duplicates, newest first by creation.
-func mergeIncidents(lists ...[]*tocsin.Incident) []*tocsin.Incident {
-	seen := map[int64]bool{}
-	var out []*tocsin.Incident
-	for _, list := range lists {
-		for _, inc := range list {
-			if !seen[inc.ID] {
-				seen[inc.ID] = true
-				out = append(out, inc)
-			}
-		}
-	}
-	sortIncidents(out)
-	return out
 }
 
 // WriteDir writes the site as static files under dir, at the same URLs:

@@ -185,9 +185,6 @@ func (db *DB) Incidents(ctx context.Context, f tocsin.IncidentFilter) ([]*tocsin
 	if !f.Until.IsZero() {
 		where, args = append(where, `created_at < ?`), append(args, f.Until)
 	}
-	if f.Postmortem {
-		where = append(where, `id IN (SELECT incident_id FROM postmortems WHERE status = 'published')`)
-	}
 	q := `SELECT ` + incidentColumns + ` FROM incidents`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
