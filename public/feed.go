@@ -66,26 +66,37 @@ func renderFeed(s Snapshot, v *view, lang string) []byte {
 	// Entries are made for the newest FeedEntries items only: a site with
 	// thousands of updates would otherwise format them all on every rebuild.
 	type item struct {
-		at  time.Time
-		id  int64
 		inc *incidentView
 		up  *updateView     // nil for a post-mortem
 		pm  *postmortemView // nil for an update
 	}
+	at := func(it item) time.Time {
+		if it.pm != nil {
+			return *it.pm.PublishedAt
+		}
+		return it.up.DisplayAt
+	}
+	// Ties: post-mortems after updates of the same time, then by ID.
+	order := func(it item) int64 {
+		if it.pm != nil {
+			return 1<<62 + it.inc.ID
+		}
+		return it.up.ID
+	}
 	var items []item
 	for _, inc := range v.Incidents {
 		for _, u := range inc.Updates {
-			items = append(items, item{at: u.DisplayAt, id: u.ID, inc: inc, up: u})
+			items = append(items, item{inc: inc, up: u})
 		}
 	}
 	for _, pm := range v.Postmortems {
-		items = append(items, item{at: *pm.PublishedAt, id: 1<<62 + pm.IncidentID, inc: pm.Incident, pm: pm})
+		items = append(items, item{inc: pm.Incident, pm: pm})
 	}
 	slices.SortStableFunc(items, func(a, b item) int {
-		if c := b.at.Compare(a.at); c != 0 {
+		if c := at(b).Compare(at(a)); c != 0 {
 			return c
 		}
-		return cmp.Compare(b.id, a.id)
+		return cmp.Compare(order(b), order(a))
 	})
 	if len(items) > FeedEntries {
 		items = items[:FeedEntries]
@@ -103,10 +114,10 @@ func renderFeed(s Snapshot, v *view, lang string) []byte {
 		Author: atomPerson{Name: s.Title},
 	}
 	if len(items) > 0 {
-		f.Updated = rfc3339(items[0].at)
+		f.Updated = rfc3339(at(items[0]))
 	}
 	for _, it := range items {
-		f.Entries = append(f.Entries, feedEntry(s, lang, it.at, it.inc, it.up, it.pm))
+		f.Entries = append(f.Entries, feedEntry(s, lang, at(it), it.inc, it.up, it.pm))
 	}
 	b, err := xml.Marshal(f)
 	if err != nil {
