@@ -85,6 +85,18 @@ func TestConsolePostmortem(t *testing.T) {
 		}
 	})
 
+	t.Run("a long post-mortem fits the form", func(t *testing.T) {
+		// Five sections near their limit are far over an ordinary form's.
+		long := maps.Clone(form)
+		for _, k := range []string{"impact", "went_well", "changes"} {
+			long.Set(k, strings.Repeat("é", tocsin.MaxUpdateBytes/2-1))
+		}
+		other := e.resolvedIncident("Wiki down")
+		wantFlash(t, writer.post(incidentPath(other.ID, "postmortem"), long), i18n.T("en", "postmortems.saved", 1))
+		if n := len(long.Encode()); n <= maxFormBytes {
+			t.Fatalf("the form is only %d bytes", n)
+		}
+	})
 	wantFlash(t, writer.post(page+"/postmortem", maps.Clone(form)), i18n.T("en", "postmortems.saved", 1))
 	pm := e.postmortemOf(inc.ID)
 	if len(pm.Timeline) != 2 || pm.Timeline[0].Text != "Disk full" || pm.Timeline[0].At.In(e.srv.loc).Format("15:04") != "08:55" {
@@ -132,8 +144,8 @@ func TestConsolePostmortem(t *testing.T) {
 	wantFlash(t, approver.post(page+"/postmortem/approve", url.Values{"revision": {"3"}}), i18n.T("en", "postmortems.approved"))
 	wantFlash(t, comm.post(page+"/postmortem/publish", nil), i18n.T("en", "postmortems.published"))
 
-	if got := e.onlyIncident().Status; got != tocsin.IncidentPostmortem {
-		t.Errorf("incident status %s, want postmortem", got)
+	if got, err := e.store.Incident(e.ctx, inc.ID); err != nil || got.Status != tocsin.IncidentPostmortem {
+		t.Errorf("incident %+v, %v; want status postmortem", got, err)
 	}
 	p := e.call(http.MethodGet, pmPage, "", "").Body // raw: the script must be escaped text, if anything
 	if !strings.Contains(p, "Post-mortem: Mail down") || !strings.Contains(p, "Disk alerts at 80 %.") || strings.Contains(p, "<script") ||
@@ -147,7 +159,7 @@ func TestConsolePostmortem(t *testing.T) {
 	wantError(t, writer.post(page+"/postmortem", maps.Clone(form)), http.StatusConflict, i18n.T("en", "postmortems.published_final"))
 
 	var actions []string
-	entries, err := e.store.AuditEntries(e.ctx, tocsin.AuditFilter{Action: "postmortem.", Limit: 100})
+	entries, err := e.store.AuditEntries(e.ctx, tocsin.AuditFilter{Target: fmt.Sprintf("postmortem:%d", inc.ID), Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,9 @@ type route struct {
 	handle  handlerFunc
 	// summary documents API routes in the OpenAPI document.
 	summary string
+	// formBytes bounds a console form above maxFormBytes, for the few
+	// forms that carry several long texts at once.
+	formBytes int64
 }
 
 // routeTable is every route tocsin serves, with the access each needs. A
@@ -146,7 +149,7 @@ func (s *Server) routeTable() []route {
 		// nothing they write is public until an approver who wrote none of
 		// it approves it (the store refuses authors and editors) and a
 		// communicator, who speaks to the public, publishes it.
-		{pattern: "POST /console/incidents/{id}/postmortem", access: responder, kind: page, handle: s.savePostmortem},
+		{pattern: "POST /console/incidents/{id}/postmortem", access: responder, kind: page, handle: s.savePostmortem, formBytes: maxJSONBytes},
 		{pattern: "POST /console/incidents/{id}/postmortem/approve", access: approver, kind: page, handle: s.approvePostmortem},
 		{pattern: "POST /console/incidents/{id}/postmortem/publish", access: communicator, kind: page, handle: s.publishPostmortem},
 
