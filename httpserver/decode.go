@@ -163,8 +163,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // PostgreSQL would refuse to store, NUL at least).
 func parseForm(r *http.Request) error {
 	limit := int64(maxFormBytes)
-	if st := state(r); st.route != nil && st.route.maxForm > 0 {
-		limit = st.route.maxForm
+	if rt := state(r).route; rt != nil && rt.formBytes > 0 {
+		limit = rt.formBytes
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, limit)
 	if err := r.ParseForm(); err != nil {

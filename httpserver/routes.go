@@ -21,6 +21,7 @@ var (
 	viewer       = roleAccess(tocsin.RoleViewer)
 	responder    = roleAccess(tocsin.RoleResponder)
 	communicator = roleAccess(tocsin.RoleCommunicator)
+	approver     = roleAccess(tocsin.RoleApprover)
 	admin        = roleAccess(tocsin.RoleAdmin)
 )
 
@@ -44,9 +45,9 @@ type route struct {
 	handle  handlerFunc
 	// summary documents API routes in the OpenAPI document.
 	summary string
-	// maxForm bounds a page's form instead of maxFormBytes, for forms whose
-	// text has a limit of its own that deserves a message beside the text.
-	maxForm int64
+	// formBytes bounds a console form above maxFormBytes, for the few
+	// forms that carry several long texts at once.
+	formBytes int64
 }
 
 // routeTable is every route tocsin serves, with the access each needs. A
@@ -77,6 +78,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /en/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /fr/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
+		// Published post-mortems: one page per incident, and their list.
+		{pattern: "GET /incidents/{id}/postmortem/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/incidents/{id}/postmortem/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/incidents/{id}/postmortem/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /postmortems/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/postmortems/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/postmortems/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /feed.atom", access: public, kind: site, handle: s.servePublic},
 		// The history of published incidents, by month ("2026-11").
 		{pattern: "GET /history/{$}", access: public, kind: site, handle: s.servePublic},
@@ -97,7 +105,7 @@ func (s *Server) routeTable() []route {
 		// Intake: anyone reports a suspected security problem, without an
 		// account; security.txt (RFC 9116) points finders at it.
 		{pattern: "GET /report", access: public, kind: page, handle: s.reportForm},
-		{pattern: "POST /report", access: public, kind: page, handle: s.report, maxForm: reportFormBytes},
+		{pattern: "POST /report", access: public, kind: page, handle: s.report, formBytes: reportFormBytes},
 		{pattern: "GET /.well-known/security.txt", access: public, kind: raw, handle: s.securityTxt},
 
 		// First admin, sign-in and second factor.
@@ -143,6 +151,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/incidents/{id}/updates/{update}", access: communicator, kind: page, handle: s.editIncidentUpdate},
 		{pattern: "POST /console/incidents/{id}/publish", access: communicator, kind: page, handle: s.publishIncident},
 		{pattern: "POST /console/incidents/{id}/edit", access: communicator, kind: page, handle: s.setIncident},
+		// Post-mortems. Responders write them: they know what happened, and
+		// nothing they write is public until an approver who wrote none of
+		// it approves it (the store refuses authors and editors) and a
+		// communicator, who speaks to the public, publishes it.
+		{pattern: "POST /console/incidents/{id}/postmortem", access: responder, kind: page, handle: s.savePostmortem, formBytes: maxJSONBytes},
+		{pattern: "POST /console/incidents/{id}/postmortem/approve", access: approver, kind: page, handle: s.approvePostmortem},
+		{pattern: "POST /console/incidents/{id}/postmortem/publish", access: communicator, kind: page, handle: s.publishPostmortem},
 
 		// The console: the triage queue of signals. Every role reads it
 		// (reports are staff-only, contacts included); responders act.
@@ -185,6 +200,10 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/incidents/{id}", access: viewer, kind: api, handle: s.apiIncident, summary: "One incident with its updates and their revisions"},
 		{pattern: "POST /api/v1/incidents/{id}/updates", access: communicator, kind: api, handle: s.apiAddUpdate, summary: "Add an update; 409 for a resolved incident unless it is a post-mortem note"},
 		{pattern: "POST /api/v1/incidents/{id}/publish", access: communicator, kind: api, handle: s.apiPublishIncident, summary: "Publish a draft; 409 if already published"},
+		{pattern: "GET /api/v1/incidents/{id}/postmortem", access: viewer, kind: api, handle: s.apiPostmortem, summary: "An incident's post-mortem, drafts included, with its standing; 404 if it has none"},
+		{pattern: "PUT /api/v1/incidents/{id}/postmortem", access: responder, kind: api, handle: s.apiSavePostmortem, summary: "Write or edit an incident's post-mortem as a new version; an edit withdraws any approval; 409 once published"},
+		{pattern: "POST /api/v1/incidents/{id}/postmortem/approve", access: approver, kind: api, handle: s.apiApprovePostmortem, summary: "Approve the version of the post-mortem you read; 403 for a token that wrote or edited it, 409 if it changed since"},
+		{pattern: "POST /api/v1/incidents/{id}/postmortem/publish", access: communicator, kind: api, handle: s.apiPublishPostmortem, summary: "Publish an approved post-mortem on the public site; the incident's status becomes postmortem; 409 unless its current text is approved and the incident published and resolved"},
 		{pattern: "PUT /api/v1/updates/{id}", access: communicator, kind: api, handle: s.apiEditUpdate, summary: "Correct an update's body; the previous one is kept as a revision"},
 		{pattern: "GET /api/v1/signals", access: viewer, kind: api, handle: s.apiSignals, summary: "List signals (reports of suspected problems), open first, then newest first"},
 		{pattern: "POST /api/v1/signals", access: responder, kind: api, handle: s.apiCreateSignal, summary: "Report a suspected problem; it enters the triage queue as an open signal with a receipt number"},
