@@ -12,6 +12,7 @@ import (
 	"github.com/tocsin-org/tocsin/auth"
 	"github.com/tocsin-org/tocsin/config"
 	"github.com/tocsin-org/tocsin/httpserver"
+	"github.com/tocsin-org/tocsin/maintenance"
 	"github.com/tocsin-org/tocsin/notify"
 	"github.com/tocsin-org/tocsin/sqlstore"
 )
@@ -96,6 +97,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var wg sync.WaitGroup
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	wg.Go(func() { sweep(janitorCtx, db, c, log) })
+	maint := &maintenance.Worker{
+		Store: db, Lang: c.Lang, Lead: c.Maintenance.ReminderLead, Log: log,
+		Changed: srv.RefreshPublic,
+	}
+	maint.Start(context.Background())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -110,6 +116,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		err = serr
 	}
 	stopJanitor()
+	maint.Stop()
 	wg.Wait()
 	if werr := worker.shutdown(shutdownCtx); werr != nil && err == nil {
 		err = werr
