@@ -542,7 +542,8 @@ func (db *DB) SetIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.Incid
 		add("impact", string(old.Impact), string(inc.Impact))
 		add("services", impactsSummary(old.Services), impactsSummary(services))
 		add("show_on_sites", strconv.FormatBool(old.ShowOnSites), strconv.FormatBool(inc.ShowOnSites))
-		add("window", strings.TrimSpace(windowSummary(old)), strings.TrimSpace(windowSummary(inc)))
+		window := func(inc *tocsin.Incident) string { return strings.TrimPrefix(windowSummary(inc), " window=") }
+		add("window", window(old), window(inc))
 		if len(b) > 0 {
 			now := time.Now().UTC().Truncate(time.Microsecond)
 			if _, err := tx.exec(ctx, `UPDATE incidents SET title = ?, impact = ?, show_on_sites = ?, updated_at = ?,

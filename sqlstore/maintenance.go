@@ -54,6 +54,16 @@ func (db *DB) maintenanceStep(ctx context.Context, a tocsin.Actor, id int64, at 
 		if err != nil || !from(inc.Status) {
 			return err
 		}
+		// Never dated before the newest update, or that one would stay the
+		// newest and keep the status this step sets.
+		var newest time.Time
+		err = tx.queryRow(ctx, `SELECT MAX(display_at) FROM incident_updates WHERE incident_id = ?`, id).Scan(timeScan{&newest})
+		if err != nil {
+			return err
+		}
+		if u.DisplayAt.Before(newest) {
+			u.DisplayAt = newest
+		}
 		acted = true
 		return tx.appendUpdate(ctx, a, inc, u, time.Now().UTC().Truncate(time.Microsecond), action, nil)
 	})
