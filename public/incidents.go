@@ -20,6 +20,8 @@ type incidentView struct {
 	Open     bool
 	Affected []affectedView
 	Updates  []*updateView // newest first
+	// From and Until are a maintenance's window in the page's zone.
+	From, Until time.Time
 }
 
 // Latest is the update shown on top, nil for an incident without updates.
@@ -68,6 +70,9 @@ func incidentViews(s Snapshot, services map[int64]*tocsin.Service) []*incidentVi
 	out := make([]*incidentView, 0, len(incs))
 	for _, inc := range incs {
 		iv := &incidentView{Incident: inc, Open: !inc.Status.Closed()}
+		if inc.Maintenance() {
+			iv.From, iv.Until = inc.ScheduledFor.In(s.Location), inc.ScheduledUntil.In(s.Location)
+		}
 		for _, si := range inc.Services {
 			svc := services[si.ServiceID]
 			if svc == nil {
@@ -128,7 +133,7 @@ func absolute(base, path string) string {
 // last changed, not when the site was rebuilt, so that it can be reused.
 func renderIncident(lang string, v *view, inc *incidentView) (body []byte, key string, err error) {
 	parts := []any{lang, v.Title, v.URL, v.Contact, v.Zone, inc.ID, inc.Title, string(inc.Status), string(inc.Impact),
-		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates)}
+		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates), inc.ScheduledFor, inc.ScheduledUntil}
 	for _, a := range inc.Affected {
 		parts = append(parts, a.ID, a.Name, string(a.Status), string(a.Impact))
 	}

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,13 +75,25 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"incidentStatusKey": func(s tocsin.IncidentStatus) string { return "public.incident_status." + string(s) },
 	"impactKey":         func(i tocsin.Impact) string { return "public.impact." + string(i) },
 	"incidentPath":      incidentPath,
-	"updateArgs":        func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
+	"window": func(lang string, from, until time.Time) string {
+		return i18n.T(lang, "public.window", formatDateTime(lang, from), formatDateTime(lang, until))
+	},
+	"updateArgs": func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
+	"maintenanceArgs": func(lang, zone string, m *incidentView) maintenanceArgs {
+		return maintenanceArgs{lang, zone, m}
+	},
 }).ParseFS(templateFS, "templates/*.html"))
 
 // updateArgs is what the "update" template shows: an update, in a language.
 type updateArgs struct {
 	Lang string
 	U    *updateView
+}
+
+// maintenanceArgs is what the "maintenance" and "window" templates show.
+type maintenanceArgs struct {
+	Lang, Zone string
+	M          *incidentView
 }
 
 // view is the data of the public pages, computed once for both languages.
@@ -96,9 +109,13 @@ type view struct {
 	// ones among them.
 	Incidents []*incidentView
 	Active    []*incidentView
-	Lang      string        // set per rendering
-	Incident  *incidentView // set when rendering an incident's page
-	LangPath  string
+	// Underway are the maintenances in progress; Upcoming those not begun,
+	// soonest first. Neither is in Active.
+	Underway []*incidentView
+	Upcoming []*incidentView
+	Lang     string        // set per rendering
+	Incident *incidentView // set when rendering an incident's page
+	LangPath string
 }
 
 type groupView struct {
@@ -127,10 +144,17 @@ func newView(s Snapshot) *view {
 	v.Incidents = incidentViews(s, services)
 	affected := map[int64][]*incidentView{}
 	for _, inc := range v.Incidents {
-		if !inc.Open {
+		switch {
+		case !inc.Open:
 			continue
+		case inc.Maintenance() && !inc.Status.Underway():
+			v.Upcoming = append(v.Upcoming, inc)
+			continue
+		case inc.Maintenance():
+			v.Underway = append(v.Underway, inc)
+		default:
+			v.Active = append(v.Active, inc)
 		}
-		v.Active = append(v.Active, inc)
 		for _, a := range inc.Affected {
 			affected[a.ID] = append(affected[a.ID], inc)
 		}
@@ -152,6 +176,12 @@ func newView(s Snapshot) *view {
 			v.Overall = svc.Status
 		}
 	}
+	// A maintenance under way shows in the banner when nothing is worse,
+	// even if it names no service.
+	if v.Overall == tocsin.StatusOperational && len(v.Underway) > 0 {
+		v.Overall = tocsin.StatusMaintenance
+	}
+	slices.SortStableFunc(v.Upcoming, func(a, b *incidentView) int { return a.ScheduledFor.Compare(*b.ScheduledFor) })
 	return v
 }
 
