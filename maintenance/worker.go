@@ -47,12 +47,27 @@ type Worker struct {
 
 	stop context.CancelFunc
 	done sync.WaitGroup
+	wake chan struct{}
 }
 
 // Start runs passes in the background until Stop.
 func (w *Worker) Start(ctx context.Context) {
 	ctx, w.stop = context.WithCancel(ctx)
+	w.wake = make(chan struct{}, 1)
 	w.done.Go(func() { w.run(ctx) })
+}
+
+// Kick asks for a pass now, after a change that may have scheduled, moved
+// or ended a maintenance; it never blocks. Safe before Start (it does
+// nothing then).
+func (w *Worker) Kick() {
+	if w.wake == nil {
+		return
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default: // a pass is already asked for
+	}
 }
 
 // Stop ends the background passes and waits for the one under way.
@@ -82,6 +97,8 @@ func (w *Worker) run(ctx context.Context) {
 		case <-ctx.Done():
 			t.Stop()
 			return
+		case <-w.wake:
+			t.Stop()
 		case <-t.C:
 		}
 	}

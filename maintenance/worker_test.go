@@ -242,3 +242,42 @@ func TestWorkerStartStop(t *testing.T) {
 		t.Errorf("after the first pass: %s, %s", st, svc)
 	}
 }
+
+// passes tells the test when the worker has read the maintenances.
+type passes struct {
+	*sqlstore.DB
+	read chan struct{}
+}
+
+func (p passes) Incidents(ctx context.Context, f tocsin.IncidentFilter) ([]*tocsin.Incident, error) {
+	defer func() { p.read <- struct{}{} }()
+	return p.DB.Incidents(ctx, f)
+}
+
+func TestWorkerKick(t *testing.T) {
+	f := newFixture(t)
+	store := passes{f.db, make(chan struct{}, 10)}
+	changed := make(chan struct{}, 1)
+	w := &Worker{Store: store, Lang: "en", Poll: time.Hour,
+		Changed: func(context.Context) error { changed <- struct{}{}; return nil }}
+	w.Kick() // before Start: nothing, and no block
+	w.Start(context.Background())
+	defer w.Stop()
+	<-store.read // the first pass found nothing to do
+	from, until := time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+	pub := time.Now()
+	m := &tocsin.Incident{Title: "Now", PublishedAt: &pub, ScheduledFor: &from, ScheduledUntil: &until}
+	if err := f.db.CreateIncident(context.Background(), tocsin.CLI, m, &tocsin.Update{Body: "x"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Kick()
+	w.Kick() // twice: still one pass asked for, and no block
+	select {
+	case <-changed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a kick did not make a pass (the next one was an hour away)")
+	}
+	if st, _ := f.state(m.ID); st != tocsin.MaintenanceInProgress {
+		t.Errorf("status %s", st)
+	}
+}

@@ -82,9 +82,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		_ = worker.shutdown(shutdownCtx)
 		return err
 	}
+	// The maintenance worker refreshes the public site after each step; the
+	// server wakes it after each change. It starts once the server exists.
+	maint := &maintenance.Worker{Store: db, Lang: c.Lang, Lead: c.Maintenance.ReminderLead, Log: log}
 	srv, err := httpserver.New(httpserver.Options{
 		Config: c, Store: db, Hasher: hasher, Box: box, Logger: log,
-		Version: version, KickOutbox: worker.kick,
+		Version: version, KickOutbox: worker.kick, KickMaintenance: maint.Kick,
 	})
 	if err != nil {
 		return abort(err)
@@ -97,10 +100,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var wg sync.WaitGroup
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	wg.Go(func() { sweep(janitorCtx, db, c, log) })
-	maint := &maintenance.Worker{
-		Store: db, Lang: c.Lang, Lead: c.Maintenance.ReminderLead, Log: log,
-		Changed: srv.RefreshPublic,
-	}
+	maint.Changed = srv.RefreshPublic
 	maint.Start(context.Background())
 
 	served := make(chan error, 1)
