@@ -134,12 +134,14 @@ func (i *Incident) NextStepAt(now time.Time, lead time.Duration) time.Time {
 type MaintenanceService interface {
 	// StartMaintenance moves a scheduled maintenance to in_progress with an
 	// update dated at, and its services to under_maintenance.
-	StartMaintenance(ctx context.Context, a Actor, id int64, at time.Time, body string) (bool, error)
+	StartMaintenance(ctx context.Context, a Actor, id int64, at time.Time, body string, msgs []*Message) (bool, error)
 	// CompleteMaintenance moves an open maintenance to completed with an
 	// update dated at, and puts back the services it had put under
 	// maintenance (see sqlstore for which status each goes back to).
-	CompleteMaintenance(ctx context.Context, a Actor, id int64, at time.Time, body string) (bool, error)
+	CompleteMaintenance(ctx context.Context, a Actor, id int64, at time.Time, body string, msgs []*Message) (bool, error)
 	// RemindMaintenance records, once, that the reminder of a scheduled
-	// maintenance is due, and enqueues msgs in the same transaction.
+	// maintenance is due.
+	//
+	// Each step enqueues msgs in its own transaction, and only if it acted.
 	RemindMaintenance(ctx context.Context, a Actor, id int64, at time.Time, msgs []*Message) (bool, error)
 }

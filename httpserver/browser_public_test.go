@@ -288,7 +288,7 @@ func scheduleMaintenance(t *testing.T, db tocsin.Store, title string, from time.
 		t.Fatal(err)
 	}
 	if started {
-		if _, err := db.StartMaintenance(ctx, tocsin.System, m.ID, time.Now(), "Commencée."); err != nil {
+		if _, err := db.StartMaintenance(ctx, tocsin.System, m.ID, time.Now(), "Commencée.", nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,10 +1,11 @@
 // Package maintenance runs scheduled maintenances on time: at the reminder
-// point before a window it records the reminder (and enqueues what the
-// Reminders hook returns), at the window's start it moves the maintenance to
-// in_progress and its services under maintenance, at its end to completed
-// and the services back. The store does each step once (it checks the
-// maintenance's state in the step's transaction), so a restart in the middle
-// of a window, or two instances, change nothing twice.
+// point before a window it records the reminder, at the window's start it
+// moves the maintenance to in_progress and its services under maintenance,
+// at its end to completed and the services back. The Messages hook gives
+// each step the messages to enqueue with it (subscribers' notices). The
+// store does each step once (it checks the maintenance's state in the
+// step's transaction), so a restart in the middle of a window, or two
+// instances, change nothing twice.
 package maintenance
 
 import (
@@ -36,10 +37,11 @@ type Worker struct {
 	// the next known step.
 	Poll time.Duration
 	Now  func() time.Time // time.Now when nil
-	// Reminders, when set, returns the messages announcing maintenance m's
-	// window (one per subscriber); they are enqueued in the transaction
-	// that records the reminder, so they go out once.
-	Reminders func(ctx context.Context, m *tocsin.Incident) ([]*tocsin.Message, error)
+	// Messages, when set, returns the messages that announce step (the
+	// reminder, the start or the end) of maintenance m, one per subscriber.
+	// They are enqueued in the transaction of the step, and only if the
+	// step acts, so each goes out once however many workers run.
+	Messages func(ctx context.Context, m *tocsin.Incident, step tocsin.MaintenanceStep) ([]*tocsin.Message, error)
 	// Changed is called after a pass that changed what the public sees
 	// (the server's RefreshPublic).
 	Changed func(ctx context.Context) error
@@ -160,24 +162,27 @@ func (w *Worker) Tick(ctx context.Context) (time.Time, error) {
 
 // step does what m needs at now; acted reports a change the public sees.
 func (w *Worker) step(ctx context.Context, m *tocsin.Incident, now time.Time) (acted bool, err error) {
-	switch m.Due(now, w.lead()) {
-	case tocsin.StepRemind:
-		var msgs []*tocsin.Message
-		if w.Reminders != nil {
-			if msgs, err = w.Reminders(ctx, m); err != nil {
-				return false, err
-			}
+	step := m.Due(now, w.lead())
+	if step == tocsin.StepNone {
+		return false, nil
+	}
+	var msgs []*tocsin.Message
+	if w.Messages != nil {
+		if msgs, err = w.Messages(ctx, m, step); err != nil {
+			return false, err
 		}
+	}
+	switch step {
+	case tocsin.StepRemind:
 		_, err = w.Store.RemindMaintenance(ctx, tocsin.System, m.ID, now, msgs)
 		return false, err
 	case tocsin.StepStart:
-		return w.Store.StartMaintenance(ctx, tocsin.System, m.ID, now, i18n.T(w.Lang, "maintenance.auto_started"))
-	case tocsin.StepComplete:
+		return w.Store.StartMaintenance(ctx, tocsin.System, m.ID, now, i18n.T(w.Lang, "maintenance.auto_started"), msgs)
+	default: // StepComplete
 		at := now
 		if m.Status.Underway() {
 			at = *m.ScheduledUntil // completed when its window says, even if noticed late
 		}
-		return w.Store.CompleteMaintenance(ctx, tocsin.System, m.ID, at, i18n.T(w.Lang, "maintenance.auto_completed"))
+		return w.Store.CompleteMaintenance(ctx, tocsin.System, m.ID, at, i18n.T(w.Lang, "maintenance.auto_completed"), msgs)
 	}
-	return false, nil
 }

@@ -19,7 +19,7 @@ type fixture struct {
 	db      *sqlstore.DB
 	now     time.Time
 	changed int
-	reminds []int64
+	steps   []string // "ID:step" for each Messages call
 	mail    *tocsin.Service
 }
 
@@ -47,10 +47,10 @@ func (f *fixture) worker() *Worker {
 		Store: f.db, Lang: "en", Lead: time.Hour,
 		Now:     func() time.Time { return f.now },
 		Changed: func(context.Context) error { f.changed++; return nil },
-		Reminders: func(_ context.Context, m *tocsin.Incident) ([]*tocsin.Message, error) {
-			f.reminds = append(f.reminds, m.ID)
+		Messages: func(_ context.Context, m *tocsin.Incident, step tocsin.MaintenanceStep) ([]*tocsin.Message, error) {
+			f.steps = append(f.steps, fmt.Sprintf("%d:%d", m.ID, step))
 			return []*tocsin.Message{{Channel: tocsin.ChannelEmail, To: "sub@example.org", Subject: "Maintenance " + m.Title,
-				Body: "Soon.", Key: fmt.Sprintf("remind-%d", m.ID)}}, nil
+				Body: "News.", Key: fmt.Sprintf("maintenance-%d-%d", m.ID, step)}}, nil
 		},
 	}
 }
@@ -113,8 +113,8 @@ func TestWorkerThroughAWindow(t *testing.T) {
 
 	f.tick(w, from.Add(-time.Hour))
 	f.tick(w, from.Add(-30*time.Minute)) // reminded once only
-	if len(f.reminds) != 1 || f.reminds[0] != m.ID {
-		t.Errorf("reminders for %v", f.reminds)
+	if want := fmt.Sprintf("[%d:%d]", m.ID, tocsin.StepRemind); fmt.Sprint(f.steps) != want {
+		t.Errorf("messages asked for %v, want %s", f.steps, want)
 	}
 	stats, err := f.db.OutboxStats(context.Background())
 	if err != nil || stats.Pending != 1 {
@@ -142,6 +142,9 @@ func TestWorkerThroughAWindow(t *testing.T) {
 	if !got.ResolvedAt.Equal(until) || got.Updates[0].Body != "The scheduled maintenance is completed." {
 		t.Errorf("completed at %v with %q, want the window's end", got.ResolvedAt, got.Updates[0].Body)
 	}
+	if stats, err := f.db.OutboxStats(context.Background()); err != nil || stats.Pending != 3 {
+		t.Errorf("outbox %+v %v: want the reminder's, the start's and the end's messages", stats, err)
+	}
 	history, err := f.db.StatusHistory(context.Background(), from.Add(-24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -162,8 +165,8 @@ func TestWorkerRestartedMidWindow(t *testing.T) {
 	// the restart starts it, without a late reminder.
 	f.tick(f.worker(), from.Add(30*time.Minute))
 	f.want(m.ID, tocsin.MaintenanceInProgress, tocsin.StatusMaintenance, 1)
-	if len(f.reminds) != 0 {
-		t.Error("a reminder after the window began")
+	if want := fmt.Sprintf("[%d:%d]", m.ID, tocsin.StepStart); fmt.Sprint(f.steps) != want {
+		t.Errorf("messages asked for %v, want the start's only (no late reminder)", f.steps)
 	}
 	// Restarted again: the same instant, and a second instance at once.
 	f.tick(f.worker(), from.Add(30*time.Minute))

@@ -18,11 +18,12 @@ import (
 // StartMaintenance moves scheduled maintenance id to in_progress with an
 // update dated at (audit "maintenance.start"), and its services to
 // under_maintenance (one "service.status" entry each, in the same
-// transaction). It reports false, writing nothing, when the maintenance is
-// not scheduled any more; ENOTFOUND for an unknown one, EINVALID for an
+// transaction), and enqueues msgs (subscribers' notices) with them. It
+// reports false, writing nothing, when the maintenance is not scheduled any
+// more; ENOTFOUND for an unknown one, EINVALID for an
 // incident.
-func (db *DB) StartMaintenance(ctx context.Context, a tocsin.Actor, id int64, at time.Time, body string) (bool, error) {
-	return db.maintenanceStep(ctx, a, id, at, body, tocsin.MaintenanceInProgress, "maintenance.start",
+func (db *DB) StartMaintenance(ctx context.Context, a tocsin.Actor, id int64, at time.Time, body string, msgs []*tocsin.Message) (bool, error) {
+	return db.maintenanceStep(ctx, a, id, at, body, msgs, tocsin.MaintenanceInProgress, "maintenance.start",
 		func(s tocsin.IncidentStatus) bool { return s == tocsin.MaintenanceScheduled })
 }
 
@@ -34,14 +35,14 @@ func (db *DB) StartMaintenance(ctx context.Context, a tocsin.Actor, id int64, at
 //   - operational otherwise.
 //
 // A service whose status someone changed during the window keeps it: the
-// person who set it knows better. It reports false, writing nothing, for a
-// maintenance already completed.
-func (db *DB) CompleteMaintenance(ctx context.Context, a tocsin.Actor, id int64, at time.Time, body string) (bool, error) {
-	return db.maintenanceStep(ctx, a, id, at, body, tocsin.MaintenanceCompleted, "maintenance.complete",
+// person who set it knows better. msgs are enqueued with the step. It
+// reports false, writing nothing, for a maintenance already completed.
+func (db *DB) CompleteMaintenance(ctx context.Context, a tocsin.Actor, id int64, at time.Time, body string, msgs []*tocsin.Message) (bool, error) {
+	return db.maintenanceStep(ctx, a, id, at, body, msgs, tocsin.MaintenanceCompleted, "maintenance.complete",
 		func(s tocsin.IncidentStatus) bool { return !s.Closed() })
 }
 
-func (db *DB) maintenanceStep(ctx context.Context, a tocsin.Actor, id int64, at time.Time, body string,
+func (db *DB) maintenanceStep(ctx context.Context, a tocsin.Actor, id int64, at time.Time, body string, msgs []*tocsin.Message,
 	to tocsin.IncidentStatus, action string, from func(tocsin.IncidentStatus) bool) (bool, error) {
 	at = at.UTC().Truncate(time.Microsecond)
 	u := &tocsin.Update{Status: to, Body: body, DisplayAt: at}
@@ -65,7 +66,7 @@ func (db *DB) maintenanceStep(ctx context.Context, a tocsin.Actor, id int64, at 
 			u.DisplayAt = newest
 		}
 		acted = true
-		return tx.appendUpdate(ctx, a, inc, u, time.Now().UTC().Truncate(time.Microsecond), action, nil)
+		return tx.appendUpdate(ctx, a, inc, u, time.Now().UTC().Truncate(time.Microsecond), action, msgs)
 	})
 	return acted && err == nil, err
 }

@@ -139,10 +139,10 @@ func TestMaintenanceFilterAndUpdates(t *testing.T) {
 		if err := notAudited(t, db, func() error { return db.SetIncident(ctx, admin, set) }); !asError(err, &te) || te.Key != "maintenance.kind_fixed" {
 			t.Errorf("incident made a maintenance: %v", err)
 		}
-		if _, err := db.StartMaintenance(ctx, tocsin.System, inc.ID, from, "x"); tocsin.ErrorCode(err) != tocsin.EINVALID {
+		if _, err := db.StartMaintenance(ctx, tocsin.System, inc.ID, from, "x", nil); tocsin.ErrorCode(err) != tocsin.EINVALID {
 			t.Errorf("StartMaintenance on an incident: %v", err)
 		}
-		if _, err := db.StartMaintenance(ctx, tocsin.System, 9999, from, "x"); tocsin.ErrorCode(err) != tocsin.ENOTFOUND {
+		if _, err := db.StartMaintenance(ctx, tocsin.System, 9999, from, "x", nil); tocsin.ErrorCode(err) != tocsin.ENOTFOUND {
 			t.Errorf("StartMaintenance on nothing: %v", err)
 		}
 	})
@@ -161,9 +161,12 @@ func TestMaintenanceStartAndComplete(t *testing.T) {
 		other := newMaintenance(t, db, "Backup move", from, until.Add(time.Hour), shared.ID)
 
 		before := count(t, db, `SELECT COUNT(*) FROM audit_log`)
-		ok, err := db.StartMaintenance(ctx, tocsin.System, m.ID, from, "Started.")
+		ok, err := db.StartMaintenance(ctx, tocsin.System, m.ID, from, "Started.", msg("start-1"))
 		if err != nil || !ok {
 			t.Fatalf("StartMaintenance = %v, %v", ok, err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM messages`); n != 1 {
+			t.Errorf("%d messages enqueued with the start, want 1", n)
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM audit_log`); n != before+5 {
 			t.Errorf("audit entries +%d, want 5 (the step and 4 services)", n-before)
@@ -186,8 +189,11 @@ func TestMaintenanceStartAndComplete(t *testing.T) {
 			t.Errorf("after start: %s %+v", got.Status, got.Updates[0])
 		}
 		// Again, as a restarted worker would: nothing.
-		if ok, err := db.StartMaintenance(ctx, tocsin.System, m.ID, from, "Started."); err != nil || ok {
+		if ok, err := db.StartMaintenance(ctx, tocsin.System, m.ID, from, "Started.", msg("start-2")); err != nil || ok {
 			t.Errorf("second StartMaintenance = %v, %v", ok, err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM messages`); n != 1 {
+			t.Error("a step that did not act enqueued its messages")
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM audit_log`); n != before+5 {
 			t.Error("second start wrote")
@@ -199,11 +205,11 @@ func TestMaintenanceStartAndComplete(t *testing.T) {
 			t.Fatal(err)
 		}
 		newIncident(t, db, "Chat is slow", tocsin.IncidentIdentified, hurt.ID) // declares partial_outage
-		if ok, err := db.StartMaintenance(ctx, tocsin.System, other.ID, from, "Started."); err != nil || !ok {
+		if ok, err := db.StartMaintenance(ctx, tocsin.System, other.ID, from, "Started.", nil); err != nil || !ok {
 			t.Fatalf("start other: %v %v", ok, err)
 		}
 
-		ok, err = db.CompleteMaintenance(ctx, tocsin.System, m.ID, until, "Done.")
+		ok, err = db.CompleteMaintenance(ctx, tocsin.System, m.ID, until, "Done.", nil)
 		if err != nil || !ok {
 			t.Fatalf("CompleteMaintenance = %v, %v", ok, err)
 		}
@@ -220,7 +226,7 @@ func TestMaintenanceStartAndComplete(t *testing.T) {
 		if got.Status != tocsin.MaintenanceCompleted || got.ResolvedAt == nil || !got.ResolvedAt.Equal(until) || got.Cancelled() || got.Updates[0].Body != "Done." {
 			t.Errorf("after completion: %+v", got)
 		}
-		if ok, err := notAuditedOK(t, db, func() (bool, error) { return db.CompleteMaintenance(ctx, tocsin.System, m.ID, until, "Done.") }); err != nil || ok {
+		if ok, err := notAuditedOK(t, db, func() (bool, error) { return db.CompleteMaintenance(ctx, tocsin.System, m.ID, until, "Done.", nil) }); err != nil || ok {
 			t.Errorf("second CompleteMaintenance = %v, %v", ok, err)
 		}
 		var te *tocsin.Error
@@ -276,7 +282,7 @@ func TestMaintenanceMovedByHand(t *testing.T) {
 		if err := db.AddUpdate(ctx, admin, c.ID, &tocsin.Update{Status: tocsin.MaintenanceCompleted, Body: "Cancelled."}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := db.StartMaintenance(ctx, tocsin.System, c.ID, from, "x"); ok || err != nil {
+		if ok, err := db.StartMaintenance(ctx, tocsin.System, c.ID, from, "x", nil); ok || err != nil {
 			t.Errorf("start of a cancelled maintenance: %v %v", ok, err)
 		}
 		if !getIncident(t, db, c.ID).Cancelled() || statusOf(t, db, mail.ID) != tocsin.StatusOperational {
