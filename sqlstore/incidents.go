@@ -557,6 +557,11 @@ func (db *DB) SetIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.Incid
 			if err := tx.insertIncidentServices(ctx, inc.ID, services); err != nil {
 				return err
 			}
+			if old.Status.Underway() {
+				if err := tx.moveEditedServices(ctx, a, inc.ID, old.Services, services, now); err != nil {
+					return err
+				}
+			}
 			if err := tx.audit(ctx, a, "incident.set", incidentTarget(inc.ID), strings.Join(b, " "), strings.Join(af, " ")); err != nil {
 				return err
 			}

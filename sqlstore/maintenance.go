@@ -145,6 +145,37 @@ func (c conn) moveMaintenanceServices(ctx context.Context, a tocsin.Actor, inc *
 	return nil
 }
 
+// moveEditedServices follows an edit of the services of maintenance id while
+// it is under way: a service added goes under maintenance, one removed goes
+// back as at the end of the maintenance.
+func (c conn) moveEditedServices(ctx context.Context, a tocsin.Actor, id int64, was, is []tocsin.ServiceImpact, now time.Time) error {
+	has := func(list []tocsin.ServiceImpact, svc int64) bool {
+		return slices.ContainsFunc(list, func(s tocsin.ServiceImpact) bool { return s.ServiceID == svc })
+	}
+	for _, s := range is {
+		if !has(was, s.ServiceID) {
+			if err := c.setServiceStatus(ctx, a, s.ServiceID, tocsin.StatusMaintenance, now, now); err != nil {
+				return err
+			}
+		}
+	}
+	for _, s := range was {
+		if has(is, s.ServiceID) {
+			continue
+		}
+		status, keep, err := c.statusAfterMaintenance(ctx, id, s.ServiceID)
+		if err != nil {
+			return err
+		}
+		if !keep {
+			if err := c.setServiceStatus(ctx, a, s.ServiceID, status, now, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // statusAfterMaintenance is the status service id goes back to when
 // maintenance incidentID ends, or keep when it should stay as it is.
 func (c conn) statusAfterMaintenance(ctx context.Context, incidentID, id int64) (status tocsin.ServiceStatus, keep bool, err error) {

@@ -347,3 +347,37 @@ func TestRemindMaintenance(t *testing.T) {
 		}
 	})
 }
+
+func TestMaintenanceServicesEditedUnderWay(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		mail := newService(t, db, &tocsin.Service{Name: "Mail"})
+		wiki := newService(t, db, &tocsin.Service{Name: "Wiki"})
+		from := now().Add(time.Hour)
+		m := newMaintenance(t, db, "Upgrade", from, from.Add(time.Hour), mail.ID)
+		// Edited while scheduled: nothing moves.
+		got := getIncident(t, db, m.ID)
+		got.Services = []tocsin.ServiceImpact{{ServiceID: mail.ID}, {ServiceID: wiki.ID}}
+		if err := db.SetIncident(ctx, admin, got); err != nil {
+			t.Fatal(err)
+		}
+		if statusOf(t, db, wiki.ID) != tocsin.StatusOperational {
+			t.Error("a service added to a scheduled maintenance moved")
+		}
+		if _, err := db.StartMaintenance(ctx, tocsin.System, m.ID, from, "Started.", nil); err != nil {
+			t.Fatal(err)
+		}
+		// Under way: the one added goes under maintenance, the one removed back.
+		got = getIncident(t, db, m.ID)
+		third := newService(t, db, &tocsin.Service{Name: "Chat"})
+		got.Services = []tocsin.ServiceImpact{{ServiceID: wiki.ID}, {ServiceID: third.ID}}
+		if err := db.SetIncident(ctx, admin, got); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[int64]tocsin.ServiceStatus{mail.ID: tocsin.StatusOperational, wiki.ID: tocsin.StatusMaintenance, third.ID: tocsin.StatusMaintenance} {
+			if st := statusOf(t, db, id); st != want {
+				t.Errorf("service %d: %s, want %s", id, st, want)
+			}
+		}
+	})
+}
