@@ -333,3 +333,40 @@ func TestMaintenanceCalendar(t *testing.T) {
 		t.Errorf("DESCRIPTION %q: services and the latest update as plain text, unfolded and unescaped", desc)
 	}
 }
+
+// TestMaintenanceInHistoryAndNotice: the history lists the maintenances
+// that ran, in the month of their window; the site notice shows one under
+// way that is marked "show on sites", not one to come.
+func TestMaintenanceInHistoryAndNotice(t *testing.T) {
+	s := maintenanceSnapshot()
+	s.Incidents[1].ShowOnSites, s.Incidents[2].ShowOnSites = true, true // in progress, upcoming
+	site, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var history strings.Builder
+	for path, r := range site.Resources {
+		if strings.HasPrefix(path, "/en/history/") {
+			history.Write(r.Body)
+		}
+	}
+	if h := history.String(); !strings.Contains(h, "Mastodon upgrade") || strings.Contains(h, "Mail, DNS") || strings.Contains(h, "Cancelled move") {
+		t.Errorf("history: want the maintenance that ran only:\n%s", h)
+	}
+	if site.Resources["/en/history/2026-12/"] != nil {
+		t.Error("a month of the future in the history")
+	}
+	var notice struct {
+		Notices []struct{ ID, Kind string } `json:"notices"`
+	}
+	if err := json.Unmarshal(site.Resources["/notice.json"].Body, &notice); err != nil {
+		t.Fatal(err)
+	}
+	var shown []string
+	for _, n := range notice.Notices {
+		shown = append(shown, n.ID+":"+n.Kind)
+	}
+	if got := strings.Join(shown, " "); got != "inc5:maintenance" {
+		t.Errorf("notice lists %q, want the maintenance under way", got)
+	}
+}
