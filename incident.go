@@ -186,15 +186,15 @@ func (u *Update) Validate(now time.Time) error {
 
 // IncidentFilter selects incidents; zero fields select all.
 type IncidentFilter struct {
-	Published *bool // nil: drafts and published alike
-	Open      *bool // nil: open and closed alike
+	Published *bool     // nil: drafts and published alike
+	Open      *bool     // nil: open and closed alike
+	Since     time.Time // created at or after
+	Until     time.Time // created before
+	Limit     int
+	Offset    int
 	// Maintenance selects scheduled maintenances (true) or incidents
 	// (false); nil: both.
 	Maintenance *bool
-	Since       time.Time // created at or after
-	Until       time.Time // created before
-	Limit       int
-	Offset      int
 }
 
 // IncidentService stores public incidents. Every mutation writes its audit

@@ -16,17 +16,17 @@ type incidentJSON struct {
 	Impact      string                `json:"impact"`
 	Services    []incidentServiceJSON `json:"services"`
 	ShowOnSites bool                  `json:"show_on_sites"`
+	Published   bool                  `json:"published"`
+	PublishedAt *time.Time            `json:"published_at"`
+	ResolvedAt  *time.Time            `json:"resolved_at"`
+	CreatedBy   string                `json:"created_by"`
+	CreatedAt   time.Time             `json:"created_at"`
+	UpdatedAt   time.Time             `json:"updated_at"`
+	Updates     []updateJSON          `json:"updates"`
 	// A scheduled maintenance's window and reminder; null for an incident.
-	ScheduledFor   *time.Time   `json:"scheduled_for"`
-	ScheduledUntil *time.Time   `json:"scheduled_until"`
-	RemindedAt     *time.Time   `json:"reminded_at"`
-	Published      bool         `json:"published"`
-	PublishedAt    *time.Time   `json:"published_at"`
-	ResolvedAt     *time.Time   `json:"resolved_at"`
-	CreatedBy      string       `json:"created_by"`
-	CreatedAt      time.Time    `json:"created_at"`
-	UpdatedAt      time.Time    `json:"updated_at"`
-	Updates        []updateJSON `json:"updates"`
+	ScheduledFor   *time.Time `json:"scheduled_for"`
+	ScheduledUntil *time.Time `json:"scheduled_until"`
+	RemindedAt     *time.Time `json:"reminded_at"`
 }
 
 type incidentServiceJSON struct {

@@ -244,17 +244,18 @@ var (
 	// noContent lists the operations other than DELETE that answer 204.
 	noContent = map[string]bool{"PUT /api/v1/updates/{id}": true}
 
-	incidentStatus = map[string]any{"type": "string", "enum": slices.Concat(tocsin.IncidentStatuses, tocsin.MaintenanceStatuses)}
-	incidentTitle  = map[string]any{"type": "string", "minLength": 1, "maxLength": 200}
-	windowStart    = map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "A scheduled maintenance's start (RFC 3339); null for an incident."}
-	windowEnd      = map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "A scheduled maintenance's end, after its start."}
-	// incidentServices in requests: a maintenance's services need no status.
-	incidentServices = map[string]any{"type": "array", "items": object([]string{"id"}, map[string]any{"id": integer, "status": serviceStatus}),
-		"description": "Affected services, each with the status it shows while the incident is open (under_maintenance for a maintenance, whatever is sent)."}
+	incidentStatus  = map[string]any{"type": "string", "enum": slices.Concat(tocsin.IncidentStatuses, tocsin.MaintenanceStatuses)}
 	impact          = map[string]any{"type": "string", "enum": tocsin.Impacts}
 	incidentService = object([]string{"id", "status"}, map[string]any{"id": integer, "status": serviceStatus})
 	updateBody      = map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
 	displayAt       = map[string]any{"type": "string", "format": "date-time", "description": "Backdates the update (RFC 3339); shown as written later. Omit for now."}
+
+	// A scheduled maintenance's fields; its services in requests need no status.
+	incidentTitle    = map[string]any{"type": "string", "minLength": 1, "maxLength": 200}
+	windowStart      = map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "A scheduled maintenance's start (RFC 3339); null for an incident."}
+	windowEnd        = map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "A scheduled maintenance's end, after its start."}
+	incidentServices = map[string]any{"type": "array", "items": object([]string{"id"}, map[string]any{"id": integer, "status": serviceStatus}),
+		"description": "Affected services, each with the status it shows while the incident is open (under_maintenance for a maintenance, whatever is sent)."}
 
 	// serviceBody creates a service or replaces its fields; the status has
 	// a route of its own.

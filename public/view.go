@@ -108,21 +108,21 @@ type view struct {
 	Overall tocsin.ServiceStatus // worst current status
 	Groups  []groupView
 	// Incidents are the published incidents, newest first; Active the open
-	// ones among them.
+	// ones among them, maintenances apart.
 	Incidents []*incidentView
 	Active    []*incidentView
-	// Underway are the maintenances in progress; Upcoming those not begun,
-	// soonest first. Neither is in Active.
-	Underway []*incidentView
-	Upcoming []*incidentView
-	Lang     string        // set per rendering
-	Incident *incidentView // set when rendering an incident's page
-	LangPath string
+	Lang      string        // set per rendering
+	Incident  *incidentView // set when rendering an incident's page
+	LangPath  string
 	// Months are the history's months, newest first; Month is set when
 	// rendering one of them.
 	Months   []*monthView
 	Month    *monthView
 	Location *time.Location
+	// Underway are the maintenances in progress; Upcoming those not begun,
+	// soonest first. Neither is in Active.
+	Underway []*incidentView
+	Upcoming []*incidentView
 }
 
 type groupView struct {
