@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -71,13 +72,21 @@ func (s *Server) renderMaintenances(w http.ResponseWriter, r *http.Request, stat
 		"Form":     form,
 		"Services": serviceChoices(services, form.Services),
 		"Error":    errMsg,
-		"Lead":     s.reminderLead().String(),
+		"Lead":     leadText(s.reminderLead()),
 		"CanEdit":  state(r).user.Roles.Allows(tocsin.RoleCommunicator),
 	}
 	lr := r.Clone(r.Context())
 	lr.URL.Path = "/console/maintenance"
 	s.render(w, lr, status, "maintenance", data)
 	return nil
+}
+
+// leadText writes a reminder lead the way people do: "1 h", "90 min".
+func leadText(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d h", d/time.Hour)
+	}
+	return fmt.Sprintf("%d min", d/time.Minute)
 }
 
 func (s *Server) reminderLead() time.Duration {

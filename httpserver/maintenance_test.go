@@ -37,7 +37,8 @@ func TestConsoleMaintenance(t *testing.T) {
 		t.Fatalf("viewer's list: %d\n%s", r.Status, r.Body)
 	}
 	b := e.signedIn(e.createUser("comm@example.org", tocsin.RoleCommunicator), "127.0.0.1")
-	if r := b.get("/console/maintenance"); !strings.Contains(r.Text, i18n.T("en", "maintenance.window_help", "Europe/Paris")) {
+	if r := b.get("/console/maintenance"); !strings.Contains(r.Text, i18n.T("en", "maintenance.window_help", "Europe/Paris")) ||
+		!strings.Contains(r.Text, i18n.T("en", "maintenance.intro", "1 h")) {
 		t.Fatalf("the form does not name the zone:\n%s", r.Text)
 	}
 
