@@ -71,7 +71,7 @@ func ParseImpact(s string) (Impact, error) {
 type Incident struct {
 	ID       int64
 	Title    string
-	Status   IncidentStatus // that of its newest update
+	Status   IncidentStatus // that of its newest update; postmortem once its post-mortem is published
 	Impact   Impact
 	Services []ServiceImpact // the services it affects, and how
 	// ScheduledFor and ScheduledUntil are a maintenance's window; nil for

@@ -92,15 +92,18 @@ func TestPublicPageAndExport(t *testing.T) {
 		static := httptest.NewServer(http.FileServer(http.Dir(out)))
 		defer static.Close()
 		for path, want := range map[string]string{
-			"/":                                   `<html lang="fr">`, // the configured language at the root
-			"/en/":                                "Mastodon",
-			"/fr/":                                "Tous les services fonctionnent normalement",
-			"/api/v2/summary.json":                `"name":"Example Host status"`,
-			"/api/v2/components.json":             `"name":"Mail"`,
-			"/api/v2/status.json":                 `"indicator":"none"`,
-			"/badges/mail.svg":                    "Opérationnel",
-			"/maintenance.ics":                    "BEGIN:VCALENDAR",
-			"/api/v2/scheduled-maintenances.json": `"scheduled_maintenances":[]`,
+			"/":                       `<html lang="fr">`, // the configured language at the root
+			"/en/":                    "Mastodon",
+			"/fr/":                    "Tous les services fonctionnent normalement",
+			"/api/v2/summary.json":    `"name":"Example Host status"`,
+			"/api/v2/components.json": `"name":"Mail"`,
+			"/api/v2/status.json":     `"indicator":"none"`,
+			"/badges/mail.svg":        "Opérationnel",
+			"/postmortems/":           "encore été publié",
+			"/en/postmortems/":        "No post-mortem has been published yet.",
+			// Scheduled maintenance: its JSON and calendar, empty here.
+			"/maintenance.ics":                             "BEGIN:VCALENDAR",
+			"/api/v2/scheduled-maintenances.json":          `"scheduled_maintenances":[]`,
 			"/api/v2/scheduled-maintenances/upcoming.json": `"scheduled_maintenances":[]`,
 			"/api/v2/scheduled-maintenances/active.json":   `"scheduled_maintenances":[]`,
 		} {
