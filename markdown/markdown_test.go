@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -173,7 +172,6 @@ func TestLimits(t *testing.T) {
 			if len(tt.src) > MaxBytes && tt.key != "markdown.too_long" {
 				t.Fatalf("test input is %d bytes, over MaxBytes", len(tt.src))
 			}
-			start := time.Now()
 			for fn, f := range map[string]func(string) (any, error){
 				"Render": func(s string) (any, error) { return Render(s) },
 				"Text":   func(s string) (any, error) { return Text(s) },
@@ -192,10 +190,6 @@ func TestLimits(t *testing.T) {
 				if tt.key == "markdown.too_long" && (len(e.Args) != 1 || e.Args[0] != MaxBytes) {
 					t.Errorf("%s: args %v, want [%d]", fn, e.Args, MaxBytes)
 				}
-			}
-			// The point of the budgets is that refusing is cheap.
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("took %v", d)
 			}
 		})
 	}
