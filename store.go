@@ -13,6 +13,7 @@ type Store interface {
 	ServiceService
 	IncidentService
 	SignalService
+	MaintenanceService
 	PostmortemService
 	Ping(ctx context.Context) error
 	Close() error

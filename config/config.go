@@ -31,7 +31,9 @@ type Config struct {
 	SMTP     SMTP     `yaml:"smtp"`
 	Intake   Intake   `yaml:"intake"`
 	Outbox   Outbox   `yaml:"outbox"`
-	Log      Log      `yaml:"log"`
+	// Maintenance tunes the scheduled maintenances' worker.
+	Maintenance Maintenance `yaml:"maintenance"`
+	Log         Log         `yaml:"log"`
 }
 
 // Page describes the public status page.
@@ -104,6 +106,12 @@ type IMAP struct {
 	Password     string        `yaml:"password"`
 	Mailbox      string        `yaml:"mailbox"`
 	PollInterval time.Duration `yaml:"poll_interval"`
+}
+
+// Maintenance tunes scheduled maintenances; zero takes the default.
+type Maintenance struct {
+	// ReminderLead is how long before a window its reminder is due (1h).
+	ReminderLead time.Duration `yaml:"reminder_lead"`
 }
 
 // Outbox tunes message delivery; zero values take the worker's defaults

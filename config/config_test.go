@@ -84,6 +84,8 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"imap tls", "intake: {imap: {tls: maybe}}\n", nil, []string{"intake.imap.tls", "maybe", "starttls"}},
 		{"imap without password", "intake: {imap: {host: imap.example.org, username: s}}\n", nil, []string{"intake.imap.username", "TOCSIN_INTAKE_IMAP_PASSWORD"}},
 		{"imap poll", "intake: {imap: {host: h, username: s, password: p, poll_interval: 1ms}}\n", nil, []string{"intake.imap.poll_interval", "1ms"}},
+		{"negative reminder lead", "maintenance: {reminder_lead: -1h}\n", nil, []string{"maintenance.reminder_lead", "-1h"}},
+		{"env reminder lead", "", map[string]string{"TOCSIN_MAINTENANCE_REMINDER_LEAD": "soon"}, []string{"maintenance.reminder_lead", "soon", "duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
