@@ -79,6 +79,8 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"env number", "", map[string]string{"TOCSIN_PASSWORD_THREADS": "900"}, []string{"password.threads", "900", "255"}},
 		{"base url", "base_url: status.example.org\n", nil, []string{"base_url", "https://"}},
 		{"memory", "password: {memory_kib: 12}\n", nil, []string{"password.memory_kib", "12"}},
+		{"empty severity", "severities: {sev2: {fr: \"\"}}\n", nil, []string{"severities.sev2.fr", "1 to 500"}},
+		{"unknown severity", "severities: {sev5: {en: x}}\n", nil, []string{"sev5", "not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,6 +120,13 @@ func TestEveryKeyHasAnEnvironmentVariable(t *testing.T) {
 		if !found {
 			t.Errorf("key %q missing from Keys() = %v", want, keys)
 		}
+	}
+	if got := EnvName("severities.sev1.fr"); got != "TOCSIN_SEVERITIES_SEV1_FR" {
+		t.Errorf("EnvName = %q", got)
+	}
+	c, err := Load("", envFrom(map[string]string{"TOCSIN_SEVERITIES_SEV1_EN": "Customer data leaves the building."}))
+	if err != nil || c.Severities.Of("SEV1", "en") != "Customer data leaves the building." || c.Severities.Of("SEV1", "fr") == "" {
+		t.Errorf("severity from the environment: %v %+v", err, c.Severities.SEV1)
 	}
 	if got := EnvName("smtp.password"); got != "TOCSIN_SMTP_PASSWORD" {
 		t.Errorf("EnvName = %q", got)

@@ -81,6 +81,14 @@ func (c *Config) Validate() error {
 			return bad(key+".link", s.Link, "an http:// or https:// address")
 		}
 	}
+	for _, sev := range []string{"SEV1", "SEV2", "SEV3", "SEV4"} {
+		for _, lang := range []string{"en", "fr"} {
+			key := "severities." + strings.ToLower(sev) + "." + lang
+			if d := c.Severities.Of(sev, lang); strings.TrimSpace(d) == "" || len(d) > 500 {
+				return bad(key, d, "a definition of 1 to 500 characters saying when an incident is "+sev)
+			}
+		}
+	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return bad("tls", c.TLS.Cert+c.TLS.Key, "set both tls.cert and tls.key, or neither")
 	}

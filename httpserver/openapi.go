@@ -25,7 +25,7 @@ func (s *Server) openAPIDoc() []byte {
 				"operationId": operationID(method, p),
 				"security":    []map[string][]string{{"bearer": {}}},
 				"description": "Needs a token with the " + string(rt.access) + " role.",
-				"responses":   responsesFor(method, p, queryParams[rt.pattern] != nil),
+				"responses":   responsesFor(method, p, queryParamsOf(rt.pattern) != nil),
 			}
 			var params []map[string]any
 			for _, m := range pathParam.FindAllStringSubmatch(p, -1) {
@@ -34,11 +34,11 @@ func (s *Server) openAPIDoc() []byte {
 					"schema": map[string]any{"type": "integer", "minimum": 1},
 				})
 			}
-			params = append(params, queryParams[rt.pattern]...)
+			params = append(params, queryParamsOf(rt.pattern)...)
 			if params != nil {
 				op["parameters"] = params
 			}
-			if body, ok := requestBodies[rt.pattern]; ok {
+			if body, ok := requestBodyOf(rt.pattern); ok {
 				op["requestBody"] = map[string]any{
 					"required": true,
 					"content":  map[string]any{"application/json": map[string]any{"schema": body}},
@@ -57,12 +57,49 @@ func (s *Server) openAPIDoc() []byte {
 				"securitySchemes": map[string]any{
 					"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "A token from `tocsin token create`."},
 				},
-				"schemas": schemas,
+				"schemas": allSchemas(),
 			},
 		}
 		s.openAPIJSON, _ = json.MarshalIndent(doc, "", "  ")
 	})
 	return s.openAPIJSON
+}
+
+// The lookups below join the tables of this file with those of
+// openapi_security.go.
+
+func queryParamsOf(pattern string) []map[string]any {
+	if q, ok := queryParams[pattern]; ok {
+		return q
+	}
+	return securityQuery[pattern]
+}
+
+func requestBodyOf(pattern string) (map[string]any, bool) {
+	if b, ok := requestBodies[pattern]; ok {
+		return b, true
+	}
+	b, ok := securityRequests[pattern]
+	return b, ok
+}
+
+func successBodyOf(pattern string) (map[string]any, bool) {
+	if b, ok := successBodies[pattern]; ok {
+		return b, true
+	}
+	b, ok := securitySuccess[pattern]
+	return b, ok
+}
+
+func allSchemas() map[string]any {
+	out := make(map[string]any, len(schemas)+len(securitySchemas))
+	for k, v := range schemas {
+		out[k] = v
+	}
+	for k, v := range securitySchemas {
+		out[k] = v
+	}
+	return out
 }
 
 func operationID(method, path string) string {
@@ -73,7 +110,7 @@ func operationID(method, path string) string {
 		if part == "" || part == "api" || part == "v1" {
 			continue
 		}
-		b.WriteString(strings.ToUpper(part[:1]) + strings.ReplaceAll(part[1:], ".", ""))
+		b.WriteString(strings.ToUpper(part[:1]) + strings.NewReplacer(".", "", "-", "").Replace(part[1:]))
 	}
 	return b.String()
 }
@@ -89,7 +126,7 @@ func jsonResponse(desc string, schema map[string]any) map[string]any {
 func responsesFor(method, path string, hasQuery bool) map[string]any {
 	errResp := jsonResponse("Error", ref("Error"))
 	out := map[string]any{"401": errResp, "403": errResp}
-	ok, found := successBodies[method+" "+path]
+	ok, found := successBodyOf(method + " " + path)
 	switch {
 	case method == "DELETE" || noContent[method+" "+path]:
 		out["204"] = map[string]any{"description": "Done"}

@@ -19,6 +19,7 @@ func roleAccess(r tocsin.Role) access { return access(r) }
 
 var (
 	viewer       = roleAccess(tocsin.RoleViewer)
+	responder    = roleAccess(tocsin.RoleResponder)
 	communicator = roleAccess(tocsin.RoleCommunicator)
 	admin        = roleAccess(tocsin.RoleAdmin)
 )
@@ -134,6 +135,22 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/incidents/{id}/publish", access: communicator, kind: page, handle: s.publishIncident},
 		{pattern: "POST /console/incidents/{id}/edit", access: communicator, kind: page, handle: s.setIncident},
 
+		// The console: private security incidents. Every staff role reads
+		// them (the room is where everyone on call follows the response); the
+		// responder role opens and works them. None of it is public, and an
+		// admin or communicator who works incidents also holds responder.
+		{pattern: "GET /console/security", access: viewer, kind: page, handle: s.securityIncidents},
+		{pattern: "POST /console/security", access: responder, kind: page, handle: s.createSecurityIncident},
+		{pattern: "GET /console/security/{id}", access: viewer, kind: page, handle: s.securityIncident},
+		{pattern: "POST /console/security/{id}/edit", access: responder, kind: page, handle: s.roomAction("settings", "security.saved", s.setSecurityIncident)},
+		{pattern: "POST /console/security/{id}/status", access: responder, kind: page, handle: s.roomAction("status", "security.status_changed", s.setSecurityStatus)},
+		{pattern: "POST /console/security/{id}/reopen", access: responder, kind: page, handle: s.roomAction("reopen", "security.reopened", s.reopenSecurityIncident)},
+		{pattern: "POST /console/security/{id}/roles", access: responder, kind: page, handle: s.roomAction("roles", "security.roles_saved", s.setSecurityRole)},
+		{pattern: "POST /console/security/{id}/moments", access: responder, kind: page, handle: s.roomAction("moments", "security.moments_saved", s.setKeyMoments)},
+		{pattern: "POST /console/security/{id}/timeline", access: responder, kind: page, handle: s.roomAction("entry", "security.entry_added", s.addSecurityEntry)},
+		{pattern: "POST /console/security/{id}/decisions", access: responder, kind: page, handle: s.roomAction("decision", "security.decision_recorded", s.recordSecurityDecision)},
+		{pattern: "POST /console/security/{id}/links", access: responder, kind: page, handle: s.roomAction("link", "security.linked", s.linkSecurityIncident)},
+
 		// The console: administration.
 		{pattern: "GET /console/users", access: admin, kind: page, handle: s.users},
 		{pattern: "POST /console/users", access: admin, kind: page, handle: s.createUser},
@@ -169,6 +186,17 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/v1/incidents/{id}/updates", access: communicator, kind: api, handle: s.apiAddUpdate, summary: "Add an update; 409 for a resolved incident unless it is a post-mortem note"},
 		{pattern: "POST /api/v1/incidents/{id}/publish", access: communicator, kind: api, handle: s.apiPublishIncident, summary: "Publish a draft; 409 if already published"},
 		{pattern: "PUT /api/v1/updates/{id}", access: communicator, kind: api, handle: s.apiEditUpdate, summary: "Correct an update's body; the previous one is kept as a revision"},
+		{pattern: "GET /api/v1/security-incidents", access: viewer, kind: api, handle: s.apiSecurityIncidents, summary: "List private security incidents, open first, then by severity (SEV1 first), newest first"},
+		{pattern: "POST /api/v1/security-incidents", access: responder, kind: api, handle: s.apiCreateSecurityIncident, summary: "Open a security incident (title, summary, severity SEV1-SEV4, kind); it starts in triage"},
+		{pattern: "GET /api/v1/security-incidents/{id}", access: viewer, kind: api, handle: s.apiSecurityIncident, summary: "One security incident with its roles, key moments, computed durations, links and timeline (oldest first; ?limit= and ?offset=, default the newest 200)"},
+		{pattern: "PUT /api/v1/security-incidents/{id}", access: responder, kind: api, handle: s.apiSetSecurityIncident, summary: "Replace title, summary, severity and kind"},
+		{pattern: "POST /api/v1/security-incidents/{id}/status", access: responder, kind: api, handle: s.apiSetSecurityStatus, summary: "Move to a status; going back needs a reason; 409 for a closed incident (reopen it)"},
+		{pattern: "POST /api/v1/security-incidents/{id}/reopen", access: responder, kind: api, handle: s.apiReopenSecurityIncident, summary: "Reopen a closed incident with the reason; 409 if it is not closed"},
+		{pattern: "POST /api/v1/security-incidents/{id}/moments", access: responder, kind: api, handle: s.apiSetKeyMoments, summary: "Replace the key moments (omitted ones are cleared); times in the future or in an impossible order are refused"},
+		{pattern: "POST /api/v1/security-incidents/{id}/timeline", access: responder, kind: api, handle: s.apiAddSecurityEntry, summary: "Add an observation or action, with occurred_at when it happened (not in the future)"},
+		{pattern: "POST /api/v1/security-incidents/{id}/decisions", access: responder, kind: api, handle: s.apiRecordSecurityDecision, summary: "Record a decision: choice, options weighed, who decided (a user ID), why"},
+		{pattern: "POST /api/v1/security-incidents/{id}/roles", access: responder, kind: api, handle: s.apiSetSecurityRole, summary: "Give a role (lead, comms, scribe, member) to an enabled account, or take it back with remove: true"},
+		{pattern: "POST /api/v1/security-incidents/{id}/links", access: responder, kind: api, handle: s.apiLinkSecurityIncident, summary: "Link to another incident: related, duplicate, duplicated_by, parent, child; one link per pair"},
 		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
 		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},
 	}

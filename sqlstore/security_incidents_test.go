@@ -48,7 +48,9 @@ func TestSecurityIncidentLifecycle(t *testing.T) {
 		audited(t, db, func() error { return db.SetSecurityStatus(ctx, admin, inc.ID, tocsin.SecContained, "") })
 		wantCode(t, notAudited(t, db, func() error { return db.SetSecurityStatus(ctx, admin, inc.ID, tocsin.SecInvestigating, " ") }), tocsin.EINVALID)
 		wantCode(t, notAudited(t, db, func() error { return db.SetSecurityStatus(ctx, admin, inc.ID, tocsin.SecContained, "") }), tocsin.ECONFLICT)
-		audited(t, db, func() error { return db.SetSecurityStatus(ctx, admin, inc.ID, tocsin.SecInvestigating, "second host found") })
+		audited(t, db, func() error {
+			return db.SetSecurityStatus(ctx, admin, inc.ID, tocsin.SecInvestigating, "second host found")
+		})
 		audited(t, db, func() error { return db.SetSecurityStatus(ctx, admin, inc.ID, tocsin.SecClosed, "") })
 		got, _ = db.SecurityIncident(ctx, inc.ID)
 		if got.ClosedAt == nil || got.Open() {
