@@ -196,7 +196,7 @@ func TestConsoleSecurityRefusals(t *testing.T) {
 			"Exposure started cannot come after Exposure ended: check both times.", ""},
 		{"moment in the future", roomPath(inc.ID, "moments"), url.Values{"detected": {local(3 * time.Hour)}}, 400,
 			i18n.T("en", "security.moment_future", "Detected"), ""},
-		{"back without reason", roomPath(inc.ID, "status"), url.Values{"status": {"triage"}}, 409, i18n.T("en", "security.status_same"), ""},
+		{"same status", roomPath(inc.ID, "status"), url.Values{"status": {"triage"}}, 409, i18n.T("en", "security.status_same"), ""},
 		{"closed moves", roomPath(closed.ID, "status"), url.Values{"status": {"recovered"}}, 409, i18n.T("en", "security.closed"), ""},
 		{"reopen without reason", roomPath(closed.ID, "reopen"), url.Values{"status": {"investigating"}}, 400, i18n.T("en", "security.reopen_reason"), ""},
 		{"self-link", roomPath(inc.ID, "links"), url.Values{"kind": {"related"}, "other": {fmt.Sprint(inc.ID)}}, 400, i18n.T("en", "security.link_self"), ""},
