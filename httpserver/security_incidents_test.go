@@ -142,7 +142,7 @@ func TestConsoleSecurityRoom(t *testing.T) {
 	// French.
 	b.Header.Set("Accept-Language", "fr")
 	r = b.get(roomPath(id, ""))
-	for _, want := range []string{"Chronologie", "Délai de prise en charge", "Responsable de l'incident", "Contenu → Investigation", "Doublonné par"} {
+	for _, want := range []string{"Chronologie", "Délai de prise en charge", "Responsable de l'incident", "Confiné → Investigation", "Doublonné par"} {
 		if !strings.Contains(r.Text, want) {
 			t.Errorf("French page lacks %q", want)
 		}
