@@ -208,6 +208,9 @@ func (db *DB) SetSecurityIncident(ctx context.Context, a tocsin.Actor, inc *tocs
 	}
 	now := storeNow()
 	return db.update(ctx, func(tx conn) error {
+		if _, _, err := tx.securityStatus(ctx, inc.ID); err != nil {
+			return err
+		}
 		old, err := tx.securityIncident(ctx, inc.ID)
 		if err != nil {
 			return err
@@ -253,12 +256,20 @@ func (db *DB) SetSecurityIncident(ctx context.Context, a tocsin.Actor, inc *tocs
 	})
 }
 
+// securityStatus reads an incident's status and creation time inside a
+// write transaction, locking its row in PostgreSQL so that changes to one
+// incident (status moves, single roles) are serialized as SQLite's single
+// writer serializes them.
 func (c conn) securityStatus(ctx context.Context, id int64) (tocsin.SecurityStatus, time.Time, error) {
 	var (
 		st      tocsin.SecurityStatus
 		created time.Time
 	)
-	err := c.queryRow(ctx, `SELECT status, created_at FROM security_incidents WHERE id = ?`, id).Scan(&st, timeScan{&created})
+	lock := ""
+	if c.dialect == DialectPostgres {
+		lock = ` FOR UPDATE`
+	}
+	err := c.queryRow(ctx, `SELECT status, created_at FROM security_incidents WHERE id = ?`+lock, id).Scan(&st, timeScan{&created})
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", created, securityNotFound(id)
 	}
@@ -431,14 +442,23 @@ func (db *DB) LinkSecurityIncidents(ctx context.Context, a tocsin.Actor, id, oth
 	}
 	now := storeNow()
 	return db.update(ctx, func(tx conn) error {
-		if _, _, err := tx.securityStatus(ctx, id); err != nil {
-			return err
+		// Both rows are locked, the lower ID first, so that two links made
+		// at once between the same pair cannot deadlock.
+		if id < other {
+			if _, _, err := tx.securityStatus(ctx, id); err != nil {
+				return err
+			}
 		}
 		if _, _, err := tx.securityStatus(ctx, other); err != nil {
 			if tocsin.ErrorCode(err) == tocsin.ENOTFOUND {
 				return tocsin.Errorf(tocsin.EINVALID, "there is no security incident %d", other).WithKey("security.link_unknown_incident", other)
 			}
 			return err
+		}
+		if id > other {
+			if _, _, err := tx.securityStatus(ctx, id); err != nil {
+				return err
+			}
 		}
 		var n int
 		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM security_links WHERE (from_id = ? AND to_id = ?) OR (from_id = ? AND to_id = ?)`,

@@ -290,3 +290,32 @@ func TestSecurityLinks(t *testing.T) {
 		}
 	})
 }
+
+// TestSecurityRolesRace gives the lead to several people at once: one of
+// them holds it at the end, on both backends.
+func TestSecurityRolesRace(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		inc := newSecurity(t, db, "Race")
+		var users []int64
+		for i := range 6 {
+			users = append(users, newUser(t, db, fmt.Sprintf("u%d@example.org", i), tocsin.RoleResponder).ID)
+		}
+		errs := make(chan error, len(users))
+		for _, u := range users {
+			go func() { errs <- db.AssignSecurityRole(ctx, admin, inc.ID, tocsin.RoleLead, u) }()
+		}
+		for range users {
+			if err := <-errs; err != nil {
+				t.Errorf("AssignSecurityRole: %v", err)
+			}
+		}
+		got, err := db.SecurityIncident(ctx, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(got.Holders(tocsin.RoleLead)); n != 1 {
+			t.Errorf("%d leads after a race, want 1: %+v", n, got.Roles)
+		}
+	})
+}

@@ -153,6 +153,9 @@ func (db *DB) SetKeyMoments(ctx context.Context, a tocsin.Actor, id int64, m toc
 		return err
 	}
 	return db.update(ctx, func(tx conn) error {
+		if _, _, err := tx.securityStatus(ctx, id); err != nil {
+			return err
+		}
 		old, err := scanSecurity(tx.queryRow(ctx, `SELECT `+securityColumns+` FROM security_incidents WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return securityNotFound(id)
