@@ -144,7 +144,11 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, id int64, st
 		}
 		page = n
 	}
-	entries, _, err := s.store.Timeline(r.Context(), id, tocsin.TimelineFilter{Limit: roomPageSize, Offset: (page - 1) * roomPageSize})
+	// Pages are cut from the newest end, so that the page a responder
+	// lands on is full and the oldest one holds the remainder.
+	end := total - (pages-page)*roomPageSize
+	start := max(end-roomPageSize, 0)
+	entries, _, err := s.store.Timeline(r.Context(), id, tocsin.TimelineFilter{Limit: max(end-start, 1), Offset: start})
 	if err != nil {
 		return err
 	}

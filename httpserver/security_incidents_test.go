@@ -314,3 +314,34 @@ func TestAPISecurityIncident(t *testing.T) {
 		t.Errorf("incident = %+v (timeline %v)", got.Roles, got.TimelineTotal)
 	}
 }
+
+// TestConsoleSecurityTimelinePages: the room opens on the newest 200
+// entries, oldest first; earlier pages hold the rest.
+func TestConsoleSecurityTimelinePages(t *testing.T) {
+	e := newTestEnv(t)
+	ann := e.createUser("ann@example.org", tocsin.RoleResponder)
+	inc := &tocsin.SecurityIncident{Title: "Long one", Severity: tocsin.SEV3, Kind: tocsin.KindOther}
+	if err := e.store.CreateSecurityIncident(e.ctx, tocsin.CLI, inc); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-24 * time.Hour)
+	for i := range 249 { // with "created" (dated now, so the newest), 250 entries
+		entry := &tocsin.TimelineEntry{Kind: tocsin.EntryObservation, Body: fmt.Sprintf("entry %03d.", i), OccurredAt: start.Add(time.Duration(i) * time.Minute)}
+		if err := e.store.AddTimelineEntry(e.ctx, tocsin.CLI, inc.ID, entry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := e.signedIn(ann, "127.0.0.1")
+	shown := func(r *response) int { return strings.Count(r.Body, `<li id="entry-`) }
+	r := b.get(roomPath(inc.ID, ""))
+	if shown(r) != roomPageSize || !strings.Contains(r.Text, "entry 248.") || strings.Contains(r.Text, "entry 049.") || !strings.Contains(r.Text, "entry 050.") {
+		t.Errorf("newest page: %d entries", shown(r))
+	}
+	if i, j := strings.Index(r.Text, "entry 050."), strings.Index(r.Text, "entry 248."); i > j {
+		t.Error("the newest page is not oldest first")
+	}
+	r = b.get(roomPath(inc.ID, "") + "?page=1")
+	if shown(r) != 50 || !strings.Contains(r.Text, "entry 000.") || !strings.Contains(r.Text, "entry 049.") || !strings.Contains(r.Text, "Page 1 of 2") {
+		t.Errorf("first page: %d entries", shown(r))
+	}
+}
