@@ -131,8 +131,11 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, id int64, st
 	if err != nil {
 		return err
 	}
-	var total int
-	if _, total, err = s.store.Timeline(r.Context(), id, tocsin.TimelineFilter{Limit: 1}); err != nil {
+	// The newest page and the count come in one read; an earlier page
+	// takes a second. Pages are cut from the newest end, so that the page
+	// a responder lands on is full and the oldest one holds the remainder.
+	entries, total, err := s.store.Timeline(r.Context(), id, tocsin.TimelineFilter{Limit: roomPageSize, Last: true})
+	if err != nil {
 		return err
 	}
 	pages := max(1, (total+roomPageSize-1)/roomPageSize)
@@ -144,13 +147,12 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, id int64, st
 		}
 		page = n
 	}
-	// Pages are cut from the newest end, so that the page a responder
-	// lands on is full and the oldest one holds the remainder.
-	end := total - (pages-page)*roomPageSize
-	start := max(end-roomPageSize, 0)
-	entries, _, err := s.store.Timeline(r.Context(), id, tocsin.TimelineFilter{Limit: max(end-start, 1), Offset: start})
-	if err != nil {
-		return err
+	if page != pages {
+		end := total - (pages-page)*roomPageSize
+		start := max(end-roomPageSize, 0)
+		if entries, _, err = s.store.Timeline(r.Context(), id, tocsin.TimelineFilter{Limit: end - start, Offset: start}); err != nil {
+			return err
+		}
 	}
 	users, err := s.store.Users(r.Context())
 	if err != nil {
