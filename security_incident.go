@@ -267,12 +267,12 @@ type SecurityIncidentService interface {
 	// change is a timeline entry dated at the moment.
 	SetKeyMoments(ctx context.Context, a Actor, id int64, m KeyMoments) error
 	// AddTimelineEntry appends a manual entry (observation or action).
-	AddTimelineEntry(ctx context.Context, a Actor, id int64, e *TimelineEntry) error
+	AddTimelineEntry(ctx context.Context, a Actor, id int64, e *SecurityEntry) error
 	// RecordDecision stores d and its timeline entry.
 	RecordDecision(ctx context.Context, a Actor, id int64, d *Decision) error
 	// LinkSecurityIncidents links id to other (see LinkKind).
 	LinkSecurityIncidents(ctx context.Context, a Actor, id, other int64, kind LinkKind) error
 	// Timeline returns one page of an incident's entries, oldest first,
 	// and how many there are in all.
-	Timeline(ctx context.Context, id int64, f TimelineFilter) ([]*TimelineEntry, int, error)
+	Timeline(ctx context.Context, id int64, f TimelineFilter) ([]*SecurityEntry, int, error)
 }

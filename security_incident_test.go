@@ -158,16 +158,16 @@ func TestTimelineEntryValidateManual(t *testing.T) {
 	created := now.Add(-time.Hour)
 	tests := []struct {
 		name string
-		e    TimelineEntry
+		e    SecurityEntry
 		key  string
 	}{
-		{"now", TimelineEntry{Kind: EntryAction, Body: "revoked the token"}, ""},
-		{"months before the incident", TimelineEntry{Kind: EntryObservation, Body: "first request", OccurredAt: now.AddDate(0, -7, 0)}, ""},
-		{"future", TimelineEntry{Kind: EntryObservation, Body: "x", OccurredAt: now.Add(time.Hour)}, "security.future"},
-		{"decades back", TimelineEntry{Kind: EntryObservation, Body: "x", OccurredAt: now.AddDate(-30, 0, 0)}, "security.too_early"},
-		{"automatic kind", TimelineEntry{Kind: EntryDecision, Body: "x"}, "security.entry_kind"},
-		{"empty", TimelineEntry{Kind: EntryAction, Body: "\n "}, "security.entry_empty"},
-		{"too long", TimelineEntry{Kind: EntryAction, Body: strings.Repeat("a", MaxSecurityText+1)}, "security.text_invalid"},
+		{"now", SecurityEntry{Kind: EntryAction, Body: "revoked the token"}, ""},
+		{"months before the incident", SecurityEntry{Kind: EntryObservation, Body: "first request", OccurredAt: now.AddDate(0, -7, 0)}, ""},
+		{"future", SecurityEntry{Kind: EntryObservation, Body: "x", OccurredAt: now.Add(time.Hour)}, "security.future"},
+		{"decades back", SecurityEntry{Kind: EntryObservation, Body: "x", OccurredAt: now.AddDate(-30, 0, 0)}, "security.too_early"},
+		{"automatic kind", SecurityEntry{Kind: EntryDecision, Body: "x"}, "security.entry_kind"},
+		{"empty", SecurityEntry{Kind: EntryAction, Body: "\n "}, "security.entry_empty"},
+		{"too long", SecurityEntry{Kind: EntryAction, Body: strings.Repeat("a", MaxSecurityText+1)}, "security.text_invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,8 +28,8 @@ const (
 // ManualKinds are the kinds a person may add.
 var ManualKinds = []EntryKind{EntryObservation, EntryAction}
 
-// TimelineEntry is one dated line of an incident's timeline.
-type TimelineEntry struct {
+// SecurityEntry is one dated line of an incident's timeline.
+type SecurityEntry struct {
 	ID         int64
 	IncidentID int64
 	Kind       EntryKind
@@ -45,11 +45,11 @@ type TimelineEntry struct {
 }
 
 // Backdated reports whether the entry was written well after it happened.
-func (e *TimelineEntry) Backdated() bool { return e.CreatedAt.Sub(e.OccurredAt) > time.Minute }
+func (e *SecurityEntry) Backdated() bool { return e.CreatedAt.Sub(e.OccurredAt) > time.Minute }
 
 // ValidateManual checks a manual entry against the clock and the
 // incident's creation; a zero OccurredAt means now.
-func (e *TimelineEntry) ValidateManual(now, created time.Time) error {
+func (e *SecurityEntry) ValidateManual(now, created time.Time) error {
 	e.Kind = EntryKind(strings.TrimSpace(string(e.Kind)))
 	if !slices.Contains(ManualKinds, e.Kind) {
 		return Errorf(EINVALID, "an entry is an observation or an action, not %q", e.Kind).WithKey("security.entry_kind", string(e.Kind))

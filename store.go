@@ -13,6 +13,8 @@ type Store interface {
 	ServiceService
 	IncidentService
 	SecurityIncidentService
+	MaintenanceService
+	PostmortemService
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -81,6 +81,8 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"memory", "password: {memory_kib: 12}\n", nil, []string{"password.memory_kib", "12"}},
 		{"empty severity", "severities: {sev2: {fr: \"\"}}\n", nil, []string{"severities.sev2.fr", "1 to 500"}},
 		{"unknown severity", "severities: {sev5: {en: x}}\n", nil, []string{"sev5", "not found"}},
+		{"negative reminder lead", "maintenance: {reminder_lead: -1h}\n", nil, []string{"maintenance.reminder_lead", "-1h"}},
+		{"env reminder lead", "", map[string]string{"TOCSIN_MAINTENANCE_REMINDER_LEAD": "soon"}, []string{"maintenance.reminder_lead", "soon", "duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

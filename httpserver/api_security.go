@@ -25,8 +25,8 @@ type securityJSON struct {
 	UpdatedAt time.Time          `json:"updated_at"`
 	ClosedAt  *time.Time         `json:"closed_at"`
 	// Timeline and TimelineTotal are set for a single incident.
-	Timeline      []entryJSON `json:"timeline,omitempty"`
-	TimelineTotal *int        `json:"timeline_total,omitempty"`
+	Timeline      []securityEntryJSON `json:"timeline,omitempty"`
+	TimelineTotal *int                `json:"timeline_total,omitempty"`
 }
 
 // durationsJSON holds computed durations in seconds, null when a moment
@@ -52,20 +52,20 @@ type linkJSON struct {
 	Status string `json:"status"`
 }
 
-type entryJSON struct {
-	ID         int64         `json:"id"`
-	Kind       string        `json:"kind"`
-	OccurredAt time.Time     `json:"occurred_at"`
-	CreatedAt  time.Time     `json:"created_at"`
-	Author     string        `json:"author"`
-	Subject    string        `json:"subject,omitempty"`
-	Old        string        `json:"old,omitempty"`
-	New        string        `json:"new,omitempty"`
-	Body       string        `json:"body,omitempty"`
-	Decision   *decisionJSON `json:"decision,omitempty"`
+type securityEntryJSON struct {
+	ID         int64                 `json:"id"`
+	Kind       string                `json:"kind"`
+	OccurredAt time.Time             `json:"occurred_at"`
+	CreatedAt  time.Time             `json:"created_at"`
+	Author     string                `json:"author"`
+	Subject    string                `json:"subject,omitempty"`
+	Old        string                `json:"old,omitempty"`
+	New        string                `json:"new,omitempty"`
+	Body       string                `json:"body,omitempty"`
+	Decision   *securityDecisionJSON `json:"decision,omitempty"`
 }
 
-type decisionJSON struct {
+type securityDecisionJSON struct {
 	ID        int64     `json:"id"`
 	Choice    string    `json:"choice"`
 	Options   string    `json:"options"`
@@ -109,11 +109,11 @@ func toSecurityJSON(inc *tocsin.SecurityIncident) securityJSON {
 	return out
 }
 
-func toEntryJSON(e *tocsin.TimelineEntry) entryJSON {
-	out := entryJSON{ID: e.ID, Kind: string(e.Kind), OccurredAt: e.OccurredAt, CreatedAt: e.CreatedAt, Author: e.Author,
+func toSecurityEntryJSON(e *tocsin.SecurityEntry) securityEntryJSON {
+	out := securityEntryJSON{ID: e.ID, Kind: string(e.Kind), OccurredAt: e.OccurredAt, CreatedAt: e.CreatedAt, Author: e.Author,
 		Subject: e.Subject, Old: e.Old, New: e.New, Body: e.Body}
 	if d := e.Decision; d != nil {
-		out.Decision = &decisionJSON{d.ID, d.Choice, d.Options, d.Why, d.DecidedBy, d.DecidedByEmail, d.DecidedAt}
+		out.Decision = &securityDecisionJSON{d.ID, d.Choice, d.Options, d.Why, d.DecidedBy, d.DecidedByEmail, d.DecidedAt}
 	}
 	return out
 }
@@ -181,9 +181,9 @@ func (s *Server) writeSecurity(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	out := toSecurityJSON(inc)
-	out.Timeline, out.TimelineTotal = make([]entryJSON, 0, len(entries)), &total
+	out.Timeline, out.TimelineTotal = make([]securityEntryJSON, 0, len(entries)), &total
 	for _, e := range entries {
-		out.Timeline = append(out.Timeline, toEntryJSON(e))
+		out.Timeline = append(out.Timeline, toSecurityEntryJSON(e))
 	}
 	return writeJSON(w, status, out)
 }
@@ -283,7 +283,7 @@ type entryRequest struct {
 
 func (s *Server) apiAddSecurityEntry(w http.ResponseWriter, r *http.Request) error {
 	return apiSecurityChange(s, func(r *http.Request, a tocsin.Actor, id int64, req entryRequest) error {
-		e := &tocsin.TimelineEntry{Kind: tocsin.EntryKind(req.Kind), Body: req.Body}
+		e := &tocsin.SecurityEntry{Kind: tocsin.EntryKind(req.Kind), Body: req.Body}
 		if req.OccurredAt != nil {
 			e.OccurredAt = *req.OccurredAt
 		}

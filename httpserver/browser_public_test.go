@@ -147,6 +147,10 @@ func TestBrowserPublicPage(t *testing.T) {
 			}
 		}
 	}
+	// A maintenance in progress (on no service, so that the statuses above
+	// stay) and one upcoming: their sections are read and checked too.
+	scheduleMaintenance(t, a.db, "Migration du stockage", time.Now().Add(-time.Minute), 0, true)
+	scheduleMaintenance(t, a.db, "Mise à jour de Forgejo", time.Now().Add(48*time.Hour), services[0].ID, false)
 	// A resolved incident on Mail: its day is marked on Mail's bar and
 	// listed under it.
 	mail := services[6].ID
@@ -222,6 +226,12 @@ func TestBrowserPublicPage(t *testing.T) {
 				t.Errorf("%s: contact link says %q, want %q", path, got, want)
 			}
 			wantServices(t, b, lang, services)
+			if got := b.text(t, "#upcoming + article .window"); !strings.HasSuffix(got, "(Europe/Paris)") {
+				t.Errorf("%s: upcoming window %q does not name the zone", path, got)
+			}
+			if got, want := b.text(t, "#underway"), i18n.T(lang, "public.active_maintenance"); got != want {
+				t.Errorf("%s: in-progress heading %q, want %q", path, got, want)
+			}
 
 			// The day of Mail's incident, from the keyboard: the list
 			// under the bar opens from its summary.
@@ -253,6 +263,44 @@ func TestBrowserPublicPage(t *testing.T) {
 				t.Errorf("%s history of %s lists %q", lang, month, got)
 			}
 			b.accessible(t, "/"+lang+"/history/"+month+"/")
+		}
+	})
+
+	b.step(t, "post-mortem pages, accessible in both languages", func(t *testing.T) {
+		ctx := context.Background()
+		at := time.Now()
+		inc := &tocsin.Incident{Title: "Courriel interrompu", PublishedAt: &at}
+		if err := a.db.CreateIncident(ctx, tocsin.CLI, inc, &tocsin.Update{Status: tocsin.IncidentResolved, Body: "Réparé."}, nil); err != nil {
+			t.Fatal(err)
+		}
+		pm := &tocsin.Postmortem{IncidentID: inc.ID, Summary: "Le **disque** était plein.", RootCause: "Une rotation des journaux oubliée.",
+			Timeline: []tocsin.TimelineEntry{{At: at.Add(-time.Hour), Text: "Alerte"}, {At: at, Text: "Réparé"}}}
+		if err := a.db.SavePostmortem(ctx, tocsin.CLI, pm); err != nil {
+			t.Fatal(err)
+		}
+		approver := tocsin.Actor{UserID: 99, Label: "approver@example.org"}
+		if err := a.db.ApprovePostmortem(ctx, approver, tocsin.Roles{tocsin.RoleApprover}, inc.ID, pm.Revision); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.db.PublishPostmortem(ctx, tocsin.CLI, inc.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.srv.RefreshPublic(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, lang := range i18n.Langs {
+			list := "/" + lang + "/postmortems/"
+			b.open(t, "/"+lang+"/")
+			b.submit(t, `footer a[href="`+list+`"]`, 200)
+			b.accessible(t, list)
+			page := fmt.Sprintf("/%s/incidents/%d/postmortem/", lang, inc.ID)
+			b.submit(t, `main a[href="`+page+`"]`, 200)
+			if got, want := b.text(t, "main h1"), i18n.T(lang, "public.postmortem_of", inc.Title); got != want {
+				t.Errorf("%s: heading %q, want %q", page, got, want)
+			}
+			b.accessible(t, page)
+			b.submit(t, fmt.Sprintf(`main a[href="/%s/incidents/%d/"]`, lang, inc.ID), 200)
+			b.accessible(t, fmt.Sprintf("/%s/incidents/%d/", lang, inc.ID))
 		}
 	})
 
@@ -303,6 +351,26 @@ func TestBrowserPublicPage(t *testing.T) {
 		}
 		b.accessible(t, "/fr/ on a phone")
 	})
+}
+
+// scheduleMaintenance publishes a two-hour maintenance from from, on service
+// svc (none when 0), and starts it when started.
+func scheduleMaintenance(t *testing.T, db tocsin.Store, title string, from time.Time, svc int64, started bool) {
+	t.Helper()
+	ctx := context.Background()
+	until, pub := from.Add(2*time.Hour), time.Now()
+	m := &tocsin.Incident{Title: title, PublishedAt: &pub, ScheduledFor: &from, ScheduledUntil: &until}
+	if svc != 0 {
+		m.Services = []tocsin.ServiceImpact{{ServiceID: svc}}
+	}
+	if err := db.CreateIncident(ctx, tocsin.CLI, m, &tocsin.Update{Body: "Prévue."}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if started {
+		if _, err := db.StartMaintenance(ctx, tocsin.System, m.ID, time.Now(), "Commencée.", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // wantServices fails unless the page shown lists exactly services, in

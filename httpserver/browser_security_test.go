@@ -54,7 +54,7 @@ func TestBrowserSecurityRoom(t *testing.T) {
 	b.step(t, "observation before the incident", func(t *testing.T) {
 		b.fill(t, map[string]string{"entry-body": "The bucket answered a listing request.", "entry-at": "2026-01-09T17:40"})
 		b.submit(t, `main form[action="/console/security/1/timeline"] button[type=submit]`, 200)
-		if got := b.text(t, ".timeline li:first-child"); !strings.Contains(got, "2026-01-09 17:40") || !strings.Contains(got, "The bucket answered a listing request.") {
+		if got := b.text(t, ".sec-timeline li:first-child"); !strings.Contains(got, "2026-01-09 17:40") || !strings.Contains(got, "The bucket answered a listing request.") {
 			t.Errorf("first timeline entry %q", got)
 		}
 	})

@@ -190,9 +190,9 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, id int64, st
 	} else if ongoing {
 		durations[2].Value = i18n.T(lang, "security.ongoing", s.fmtTime(*inc.Moments.ExposureStarted))
 	}
-	rows := make([]timelineRow, len(entries))
+	rows := make([]securityEntryRow, len(entries))
 	for i, e := range entries {
-		rows[i] = s.timelineRow(lang, e)
+		rows[i] = s.securityEntryRow(lang, e)
 	}
 	form := v.Form
 	if form == nil || v.Where == "" {
@@ -329,7 +329,7 @@ func (s *Server) addSecurityEntry(r *http.Request, a tocsin.Actor, id int64) err
 	if err != nil {
 		return err
 	}
-	e := &tocsin.TimelineEntry{Kind: tocsin.EntryKind(r.PostForm.Get("kind")), Body: r.PostForm.Get("body"), OccurredAt: at}
+	e := &tocsin.SecurityEntry{Kind: tocsin.EntryKind(r.PostForm.Get("kind")), Body: r.PostForm.Get("body"), OccurredAt: at}
 	return s.store.AddTimelineEntry(r.Context(), a, id, e)
 }
 

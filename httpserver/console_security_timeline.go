@@ -8,10 +8,10 @@ import (
 	"github.com/tocsin-org/tocsin/i18n"
 )
 
-// timelineRow is one timeline entry as the room shows it: the sentence
+// securityEntryRow is one timeline entry as the room shows it: the sentence
 // for an automatic entry is made here, in the reader's language, so that
 // the template of a long timeline stays a plain loop.
-type timelineRow struct {
+type securityEntryRow struct {
 	ID        int64
 	Kind      tocsin.EntryKind
 	Label     string // "Observation", "Status", …
@@ -21,17 +21,17 @@ type timelineRow struct {
 	Written   string
 	Backdated bool
 	Author    string
-	Decision  *decisionRow
+	Decision  *securityDecisionRow
 	LinkID    string // the other incident of a link entry
 }
 
-type decisionRow struct {
+type securityDecisionRow struct {
 	Choice, Options, Why, By string
 }
 
-// timelineRow words entry e in lang.
-func (s *Server) timelineRow(lang string, e *tocsin.TimelineEntry) timelineRow {
-	row := timelineRow{
+// securityEntryRow words entry e in lang.
+func (s *Server) securityEntryRow(lang string, e *tocsin.SecurityEntry) securityEntryRow {
+	row := securityEntryRow{
 		ID: e.ID, Kind: e.Kind, Label: i18n.T(lang, "security.entry."+string(e.Kind)), Body: e.Body,
 		Occurred: s.fmtTime(e.OccurredAt), Written: s.fmtTime(e.CreatedAt), Backdated: e.Backdated(), Author: e.Author,
 	}
@@ -77,7 +77,7 @@ func (s *Server) timelineRow(lang string, e *tocsin.TimelineEntry) timelineRow {
 			if d.DecidedByName != "" {
 				by = d.DecidedByName + " <" + d.DecidedByEmail + ">"
 			}
-			row.Decision = &decisionRow{Choice: d.Choice, Options: d.Options, Why: d.Why, By: by}
+			row.Decision = &securityDecisionRow{Choice: d.Choice, Options: d.Options, Why: d.Why, By: by}
 		}
 	}
 	return row

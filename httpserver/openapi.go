@@ -3,6 +3,7 @@ package httpserver
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/tocsin-org/tocsin"
@@ -184,8 +185,10 @@ var (
 			"id": integer, "name": str, "description": str, "link": str, "group": str, "position": integer, "status": serviceStatus,
 			"config_managed": boolean, "created_at": dateTime, "updated_at": dateTime,
 		}),
-		"Incident": object([]string{"id", "title", "status", "impact", "services", "show_on_sites", "published", "published_at", "resolved_at", "created_by", "created_at", "updated_at", "updates"}, map[string]any{
-			"id": integer, "title": str, "status": incidentStatus, "impact": impact,
+		"Incident": object([]string{"id", "title", "status", "impact", "services", "show_on_sites", "scheduled_for", "scheduled_until", "reminded_at", "published", "published_at", "resolved_at", "created_by", "created_at", "updated_at", "updates"}, map[string]any{
+			"id": integer, "title": str, "status": incidentStatus, "impact": map[string]any{"type": "string", "enum": append(slices.Clone(tocsin.Impacts), tocsin.ImpactMaintenance)},
+			"scheduled_for": windowStart, "scheduled_until": windowEnd,
+			"reminded_at":   map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "When a maintenance's reminder was recorded."},
 			"services":      map[string]any{"type": "array", "items": incidentService},
 			"show_on_sites": boolean, "published": boolean, "published_at": nullable, "resolved_at": nullable,
 			"created_by": str, "created_at": dateTime, "updated_at": dateTime,
@@ -198,6 +201,15 @@ var (
 				"body": str, "edited_at": dateTime, "edited_by": str,
 			})},
 		}),
+		"Postmortem": object([]string{"incident_id", "status", "revision", "summary", "timeline", "impact", "root_cause", "went_well", "changes",
+			"contributors", "approved_by", "approved_at", "published_by", "published_at", "created_at", "updated_at"}, map[string]any{
+			"incident_id": integer, "status": map[string]any{"type": "string", "enum": []string{"draft", "approved", "published"}},
+			"revision": map[string]any{"type": "integer", "description": "The version of the text; an approval names the one it approves."},
+			"summary":  str, "timeline": timeline, "impact": str, "root_cause": str, "went_well": str, "changes": str,
+			"contributors": map[string]any{"type": "array", "items": str, "description": "Who wrote or edited it; none of them may approve it."},
+			"approved_by":  str, "approved_at": nullable, "published_by": str, "published_at": nullable,
+			"created_at": dateTime, "updated_at": dateTime,
+		}),
 		"AuditEntry": object([]string{"seq", "at", "action"}, map[string]any{
 			"seq": integer, "at": dateTime, "actor": str, "ip": str, "action": str, "target": str,
 			"before": str, "after": str, "prev_hash": str, "hash": str,
@@ -205,31 +217,37 @@ var (
 	}
 
 	successBodies = map[string]map[string]any{
-		"GET /api/v1/me":                      ref("Token"),
-		"GET /api/v1/users":                   object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
-		"POST /api/v1/users":                  ref("User"),
-		"GET /api/v1/users/{id}":              ref("User"),
-		"POST /api/v1/users/{id}/disable":     ref("User"),
-		"GET /api/v1/tokens":                  object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
-		"POST /api/v1/tokens":                 object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
-		"GET /api/v1/services":                object([]string{"services"}, map[string]any{"services": map[string]any{"type": "array", "items": ref("Service")}}),
-		"POST /api/v1/services":               ref("Service"),
-		"GET /api/v1/services/{id}":           ref("Service"),
-		"PUT /api/v1/services/{id}":           ref("Service"),
-		"POST /api/v1/services/{id}/status":   ref("Service"),
-		"GET /api/v1/incidents":               object([]string{"incidents"}, map[string]any{"incidents": map[string]any{"type": "array", "items": ref("Incident")}}),
-		"POST /api/v1/incidents":              ref("Incident"),
-		"GET /api/v1/incidents/{id}":          ref("Incident"),
-		"POST /api/v1/incidents/{id}/updates": ref("Incident"),
-		"POST /api/v1/incidents/{id}/publish": ref("Incident"),
-		"GET /api/v1/audit":                   object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
-		"GET /api/v1/audit/verify":            object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
+		"GET /api/v1/me":                                 ref("Token"),
+		"GET /api/v1/users":                              object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
+		"POST /api/v1/users":                             ref("User"),
+		"GET /api/v1/users/{id}":                         ref("User"),
+		"POST /api/v1/users/{id}/disable":                ref("User"),
+		"GET /api/v1/tokens":                             object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
+		"POST /api/v1/tokens":                            object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
+		"GET /api/v1/services":                           object([]string{"services"}, map[string]any{"services": map[string]any{"type": "array", "items": ref("Service")}}),
+		"POST /api/v1/services":                          ref("Service"),
+		"GET /api/v1/services/{id}":                      ref("Service"),
+		"PUT /api/v1/services/{id}":                      ref("Service"),
+		"POST /api/v1/services/{id}/status":              ref("Service"),
+		"GET /api/v1/incidents":                          object([]string{"incidents"}, map[string]any{"incidents": map[string]any{"type": "array", "items": ref("Incident")}}),
+		"POST /api/v1/incidents":                         ref("Incident"),
+		"GET /api/v1/incidents/{id}":                     ref("Incident"),
+		"POST /api/v1/incidents/{id}/updates":            ref("Incident"),
+		"POST /api/v1/incidents/{id}/publish":            ref("Incident"),
+		"GET /api/v1/incidents/{id}/postmortem":          ref("Postmortem"),
+		"PUT /api/v1/incidents/{id}/postmortem":          ref("Postmortem"),
+		"POST /api/v1/incidents/{id}/postmortem/approve": ref("Postmortem"),
+		"POST /api/v1/incidents/{id}/postmortem/publish": ref("Postmortem"),
+		"PUT /api/v1/incidents/{id}":                     ref("Incident"),
+		"GET /api/v1/audit":                              object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
+		"GET /api/v1/audit/verify":                       object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 	}
 
 	// queryParams documents the query strings operations read.
 	queryParams = map[string][]map[string]any{
 		"GET /api/v1/incidents": {
 			query("open", "true: open incidents only; false: resolved ones only.", boolean),
+			query("maintenance", "true: scheduled maintenances only; false: incidents only.", boolean),
 			query("limit", "Incidents returned, 1 to 1000 (default 50).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
 		},
 		"GET /api/v1/audit": {
@@ -251,30 +269,52 @@ var (
 		"POST /api/v1/services":             serviceBody,
 		"PUT /api/v1/services/{id}":         serviceBody,
 		"POST /api/v1/services/{id}/status": object([]string{"status"}, map[string]any{"status": serviceStatus}),
-		"POST /api/v1/incidents": object([]string{"title", "status", "body"}, map[string]any{
-			"title":         map[string]any{"type": "string", "minLength": 1, "maxLength": 200},
-			"impact":        impact,
-			"services":      map[string]any{"type": "array", "items": incidentService, "description": "Affected services, each with the status it shows while the incident is open."},
-			"show_on_sites": boolean,
-			"status":        incidentStatus,
-			"body":          updateBody,
-			"display_at":    displayAt,
-			"publish":       map[string]any{"type": "boolean", "description": "Publish at once; otherwise the incident is a draft only staff see."},
+		"POST /api/v1/incidents": object([]string{"title", "body"}, map[string]any{
+			"title":           incidentTitle,
+			"impact":          impact,
+			"services":        incidentServices,
+			"show_on_sites":   boolean,
+			"scheduled_for":   windowStart,
+			"scheduled_until": windowEnd,
+			"status":          map[string]any{"type": "string", "enum": incidentStatus["enum"], "description": "The first update's status; required for an incident, scheduled (the default) for a maintenance."},
+			"body":            updateBody,
+			"display_at":      displayAt,
+			"publish":         map[string]any{"type": "boolean", "description": "Publish at once; otherwise the incident is a draft only staff see."},
+		}),
+		"PUT /api/v1/incidents/{id}": object([]string{"title"}, map[string]any{
+			"title": incidentTitle, "impact": impact, "services": incidentServices, "show_on_sites": boolean,
+			"scheduled_for": windowStart, "scheduled_until": windowEnd,
 		}),
 		"POST /api/v1/incidents/{id}/updates": object([]string{"status", "body"}, map[string]any{
 			"status": incidentStatus, "body": updateBody, "display_at": displayAt,
 		}),
 		"PUT /api/v1/updates/{id}": object([]string{"body"}, map[string]any{"body": updateBody}),
+		"PUT /api/v1/incidents/{id}/postmortem": object([]string{"summary"}, map[string]any{
+			"summary": pmSection, "timeline": timeline, "impact": pmSection, "root_cause": pmSection, "went_well": pmSection, "changes": pmSection,
+		}),
+		"POST /api/v1/incidents/{id}/postmortem/approve": object([]string{"revision"}, map[string]any{
+			"revision": map[string]any{"type": "integer", "minimum": 1, "description": "The version you read; 409 if the text changed since."},
+		}),
 	}
 
 	// noContent lists the operations other than DELETE that answer 204.
 	noContent = map[string]bool{"PUT /api/v1/updates/{id}": true}
 
-	incidentStatus  = map[string]any{"type": "string", "enum": tocsin.IncidentStatuses}
+	incidentStatus  = map[string]any{"type": "string", "enum": slices.Concat(tocsin.IncidentStatuses, tocsin.MaintenanceStatuses)}
 	impact          = map[string]any{"type": "string", "enum": tocsin.Impacts}
 	incidentService = object([]string{"id", "status"}, map[string]any{"id": integer, "status": serviceStatus})
-	updateBody      = map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
-	displayAt       = map[string]any{"type": "string", "format": "date-time", "description": "Backdates the update (RFC 3339); shown as written later. Omit for now."}
+	pmSection       = map[string]any{"type": "string", "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
+	timeline        = map[string]any{"type": "array", "maxItems": tocsin.MaxTimelineEntries, "description": "Dated entries; stored in time order.",
+		"items": object([]string{"at", "text"}, map[string]any{"at": dateTime, "text": map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxTimelineEntryText}})}
+	updateBody = map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
+	displayAt  = map[string]any{"type": "string", "format": "date-time", "description": "Backdates the update (RFC 3339); shown as written later. Omit for now."}
+
+	// A scheduled maintenance's fields; its services in requests need no status.
+	incidentTitle    = map[string]any{"type": "string", "minLength": 1, "maxLength": 200}
+	windowStart      = map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "A scheduled maintenance's start (RFC 3339); null for an incident."}
+	windowEnd        = map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "A scheduled maintenance's end, after its start."}
+	incidentServices = map[string]any{"type": "array", "items": object([]string{"id"}, map[string]any{"id": integer, "status": serviceStatus}),
+		"description": "Affected services, each with the status it shows while the incident is open (under_maintenance for a maintenance, whatever is sent)."}
 
 	// serviceBody creates a service or replaces its fields; the status has
 	// a route of its own.

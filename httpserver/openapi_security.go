@@ -36,10 +36,10 @@ var (
 				"kind": linkKind, "id": integer, "title": str, "status": securityStatus,
 			})},
 			"created_by": str, "created_at": dateTime, "updated_at": dateTime, "closed_at": nullable,
-			"timeline":       map[string]any{"type": "array", "items": ref("TimelineEntry"), "description": "A page of the timeline, oldest first (single incident only)."},
+			"timeline":       map[string]any{"type": "array", "items": ref("SecurityEntry"), "description": "A page of the timeline, oldest first (single incident only)."},
 			"timeline_total": map[string]any{"type": "integer", "description": "Entries in the whole timeline."},
 		}),
-		"TimelineEntry": object([]string{"id", "kind", "occurred_at", "created_at", "author"}, map[string]any{
+		"SecurityEntry": object([]string{"id", "kind", "occurred_at", "created_at", "author"}, map[string]any{
 			"id": integer, "kind": map[string]any{"type": "string", "enum": []tocsin.EntryKind{tocsin.EntryCreated, tocsin.EntryStatus, tocsin.EntryReopened,
 				tocsin.EntryRole, tocsin.EntryMoment, tocsin.EntryDecision, tocsin.EntryLink, tocsin.EntrySeverity, tocsin.EntryEdited,
 				tocsin.EntryObservation, tocsin.EntryAction}},

@@ -16,7 +16,7 @@ import (
 func (s *Server) RefreshPublic(ctx context.Context) error {
 	s.buildMu.Lock() // one build at a time; the last one wins with the newest data
 	defer s.buildMu.Unlock()
-	snap, err := publicsite.Read(ctx, s.store, s.store, PageOf(s.cfg, s.loc), s.now())
+	snap, err := publicsite.Read(ctx, s.store, s.store, s.store, PageOf(s.cfg, s.loc), s.now())
 	if err != nil {
 		return err
 	}
@@ -33,9 +33,11 @@ func PageOf(c config.Config, loc *time.Location) publicsite.Page {
 	return publicsite.Page{Title: c.Page.Title, URL: c.Page.URL, Contact: c.Page.Contact, Lang: c.Lang, Location: loc}
 }
 
-// refreshAfter rebuilds the public site after a change a handler made; a
+// refreshAfter rebuilds the public site after a change a handler made (and
+// wakes the maintenance worker, in case the change was to a maintenance); a
 // failure is logged, and the previous site keeps being served.
 func (s *Server) refreshAfter(ctx context.Context) {
+	s.kickM()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := s.RefreshPublic(ctx); err != nil {

@@ -21,6 +21,7 @@ var (
 	viewer       = roleAccess(tocsin.RoleViewer)
 	responder    = roleAccess(tocsin.RoleResponder)
 	communicator = roleAccess(tocsin.RoleCommunicator)
+	approver     = roleAccess(tocsin.RoleApprover)
 	admin        = roleAccess(tocsin.RoleAdmin)
 )
 
@@ -44,6 +45,9 @@ type route struct {
 	handle  handlerFunc
 	// summary documents API routes in the OpenAPI document.
 	summary string
+	// formBytes bounds a console form above maxFormBytes, for the few
+	// forms that carry several long texts at once.
+	formBytes int64
 }
 
 // routeTable is every route tocsin serves, with the access each needs. A
@@ -69,11 +73,22 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v2/summary.json", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /api/v2/incidents.json", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /api/v2/incidents/unresolved.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/scheduled-maintenances.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/scheduled-maintenances/upcoming.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/scheduled-maintenances/active.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /maintenance.ics", access: public, kind: site, handle: s.servePublic},
 		// Incident pages (…/index.html too, for exported copies' links) and
 		// the Atom feed; without a language prefix, negotiated like /.
 		{pattern: "GET /incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /en/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /fr/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
+		// Published post-mortems: one page per incident, and their list.
+		{pattern: "GET /incidents/{id}/postmortem/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/incidents/{id}/postmortem/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/incidents/{id}/postmortem/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /postmortems/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/postmortems/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/postmortems/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /feed.atom", access: public, kind: site, handle: s.servePublic},
 		// The history of published incidents, by month ("2026-11").
 		{pattern: "GET /history/{$}", access: public, kind: site, handle: s.servePublic},
@@ -134,6 +149,17 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/incidents/{id}/updates/{update}", access: communicator, kind: page, handle: s.editIncidentUpdate},
 		{pattern: "POST /console/incidents/{id}/publish", access: communicator, kind: page, handle: s.publishIncident},
 		{pattern: "POST /console/incidents/{id}/edit", access: communicator, kind: page, handle: s.setIncident},
+		// Scheduled maintenances are incidents with a window: listed and
+		// scheduled here, shown and updated on the incident pages above.
+		{pattern: "GET /console/maintenance", access: viewer, kind: page, handle: s.maintenances},
+		{pattern: "POST /console/maintenance", access: communicator, kind: page, handle: s.createMaintenance},
+		// Post-mortems. Responders write them: they know what happened, and
+		// nothing they write is public until an approver who wrote none of
+		// it approves it (the store refuses authors and editors) and a
+		// communicator, who speaks to the public, publishes it.
+		{pattern: "POST /console/incidents/{id}/postmortem", access: responder, kind: page, handle: s.savePostmortem, formBytes: maxJSONBytes},
+		{pattern: "POST /console/incidents/{id}/postmortem/approve", access: approver, kind: page, handle: s.approvePostmortem},
+		{pattern: "POST /console/incidents/{id}/postmortem/publish", access: communicator, kind: page, handle: s.publishPostmortem},
 
 		// The console: private security incidents. Every staff role reads
 		// them (the room is where everyone on call follows the response); the
@@ -180,11 +206,16 @@ func (s *Server) routeTable() []route {
 		{pattern: "PUT /api/v1/services/{id}", access: admin, kind: api, handle: s.apiUpdateService, summary: "Replace a service's name, description, link, group and position (fields left out are emptied); 409 for one declared in the configuration file"},
 		{pattern: "DELETE /api/v1/services/{id}", access: admin, kind: api, handle: s.apiDeleteService, summary: "Delete a service and its status history; 409 for one declared in the configuration file"},
 		{pattern: "POST /api/v1/services/{id}/status", access: communicator, kind: api, handle: s.apiSetServiceStatus, summary: "Set a service's status; the public page changes at once"},
-		{pattern: "GET /api/v1/incidents", access: viewer, kind: api, handle: s.apiIncidents, summary: "List incidents, drafts included, newest first"},
-		{pattern: "POST /api/v1/incidents", access: communicator, kind: api, handle: s.apiCreateIncident, summary: "Declare an incident with its first update; a draft unless publish is true"},
+		{pattern: "GET /api/v1/incidents", access: viewer, kind: api, handle: s.apiIncidents, summary: "List incidents and scheduled maintenances, drafts included, newest first; ?open=, ?maintenance= filter"},
+		{pattern: "POST /api/v1/incidents", access: communicator, kind: api, handle: s.apiCreateIncident, summary: "Declare an incident with its first update, or with scheduled_for and scheduled_until schedule a maintenance (status scheduled); a draft unless publish is true"},
+		{pattern: "PUT /api/v1/incidents/{id}", access: communicator, kind: api, handle: s.apiSetIncident, summary: "Replace title, impact, services, show_on_sites and a maintenance's window; moving a window before it starts re-arms its reminder"},
 		{pattern: "GET /api/v1/incidents/{id}", access: viewer, kind: api, handle: s.apiIncident, summary: "One incident with its updates and their revisions"},
 		{pattern: "POST /api/v1/incidents/{id}/updates", access: communicator, kind: api, handle: s.apiAddUpdate, summary: "Add an update; 409 for a resolved incident unless it is a post-mortem note"},
 		{pattern: "POST /api/v1/incidents/{id}/publish", access: communicator, kind: api, handle: s.apiPublishIncident, summary: "Publish a draft; 409 if already published"},
+		{pattern: "GET /api/v1/incidents/{id}/postmortem", access: viewer, kind: api, handle: s.apiPostmortem, summary: "An incident's post-mortem, drafts included, with its standing; 404 if it has none"},
+		{pattern: "PUT /api/v1/incidents/{id}/postmortem", access: responder, kind: api, handle: s.apiSavePostmortem, summary: "Write or edit an incident's post-mortem as a new version; an edit withdraws any approval; 409 once published"},
+		{pattern: "POST /api/v1/incidents/{id}/postmortem/approve", access: approver, kind: api, handle: s.apiApprovePostmortem, summary: "Approve the version of the post-mortem you read; 403 for a token that wrote or edited it, 409 if it changed since"},
+		{pattern: "POST /api/v1/incidents/{id}/postmortem/publish", access: communicator, kind: api, handle: s.apiPublishPostmortem, summary: "Publish an approved post-mortem on the public site; the incident's status becomes postmortem; 409 unless its current text is approved and the incident published and resolved"},
 		{pattern: "PUT /api/v1/updates/{id}", access: communicator, kind: api, handle: s.apiEditUpdate, summary: "Correct an update's body; the previous one is kept as a revision"},
 		{pattern: "GET /api/v1/security-incidents", access: viewer, kind: api, handle: s.apiSecurityIncidents, summary: "List private security incidents, open first, then by severity (SEV1 first), newest first"},
 		{pattern: "POST /api/v1/security-incidents", access: responder, kind: api, handle: s.apiCreateSecurityIncident, summary: "Open a security incident (title, summary, severity SEV1-SEV4, kind); it starts in triage"},

@@ -17,6 +17,19 @@ import (
 // and this table checks that routes.go declares what was meant. Changing a
 // route's access, or adding a route, means changing this table in review.
 var intendedAccess = map[string]access{
+	"GET /incidents/{id}/postmortem/":                 public,
+	"GET /en/incidents/{id}/postmortem/":              public,
+	"GET /fr/incidents/{id}/postmortem/":              public,
+	"GET /postmortems/":                               public,
+	"GET /en/postmortems/":                            public,
+	"GET /fr/postmortems/":                            public,
+	"POST /console/incidents/{id}/postmortem":         responder,
+	"POST /console/incidents/{id}/postmortem/approve": approver,
+	"POST /console/incidents/{id}/postmortem/publish": communicator,
+	"GET /api/v1/incidents/{id}/postmortem":           viewer,
+	"PUT /api/v1/incidents/{id}/postmortem":           responder,
+	"POST /api/v1/incidents/{id}/postmortem/approve":  approver,
+	"POST /api/v1/incidents/{id}/postmortem/publish":  communicator,
 	"GET /healthz":                                   public,
 	"GET /readyz":                                    public,
 	"GET /metrics":                                   viewer,
@@ -112,6 +125,7 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/incidents/{id}/publish":            communicator,
 	"PUT /api/v1/updates/{id}":                       communicator,
 	"GET /api/v1/audit":                              admin,
+	"GET /api/v1/audit/verify":                       admin,
 	"GET /console/security":                          viewer,
 	"POST /console/security":                         responder,
 	"GET /console/security/{id}":                     viewer,
@@ -134,7 +148,15 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/security-incidents/{id}/decisions": responder,
 	"POST /api/v1/security-incidents/{id}/roles":     responder,
 	"POST /api/v1/security-incidents/{id}/links":     responder,
-	"GET /api/v1/audit/verify":                       admin,
+	// Scheduled maintenance: its public JSON and calendar, its console
+	// list and form, and the settings route it shares with incidents.
+	"GET /api/v2/scheduled-maintenances.json":          public,
+	"GET /api/v2/scheduled-maintenances/upcoming.json": public,
+	"GET /api/v2/scheduled-maintenances/active.json":   public,
+	"GET /maintenance.ics":                             public,
+	"GET /console/maintenance":                         viewer,
+	"POST /console/maintenance":                        communicator,
+	"PUT /api/v1/incidents/{id}":                       communicator,
 }
 
 // allowed is the expected outcome of a request: computed from the route's
@@ -313,11 +335,11 @@ func (f *walkFixture) walkOne(t *testing.T, rt route, p *principal, want bool) s
 	}
 
 	// Every response, allowed or not, carries the security headers; only the
-	// public read-only Statuspage JSON, the Atom feeds and the site notice's
-	// JSON and script grant CORS, to anyone.
+	// public read-only Statuspage JSON, the Atom feeds, the maintenance
+	// calendar and the site notice's JSON and script grant CORS, to anyone.
 	wantCORS := ""
 	if strings.HasPrefix(rt.pattern, "GET /api/v2/") || strings.HasSuffix(rt.pattern, "/feed.atom") ||
-		rt.pattern == "GET /notice.json" || rt.pattern == "GET /notice.js" {
+		rt.pattern == "GET /notice.json" || rt.pattern == "GET /notice.js" || rt.pattern == "GET /maintenance.ics" {
 		wantCORS = "*"
 	}
 	if v := resp.Header.Get("Access-Control-Allow-Origin"); v != wantCORS {

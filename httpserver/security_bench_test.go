@@ -42,10 +42,10 @@ func BenchmarkSecurityRoom10k(b *testing.B) {
 			err = e.store.RecordDecision(e.ctx, tocsin.CLI, inc.ID, &tocsin.Decision{Choice: fmt.Sprintf("decision %d: revoke the keys", i),
 				Options: "revoke all; revoke some", Why: "accounts safe; some users lose history", DecidedBy: ann.ID, DecidedAt: at})
 		case i%2 == 0:
-			err = e.store.AddTimelineEntry(e.ctx, tocsin.CLI, inc.ID, &tocsin.TimelineEntry{Kind: tocsin.EntryObservation, OccurredAt: at,
+			err = e.store.AddTimelineEntry(e.ctx, tocsin.CLI, inc.ID, &tocsin.SecurityEntry{Kind: tocsin.EntryObservation, OccurredAt: at,
 				Body: fmt.Sprintf("observation %d: GET /bucket?list-type=2 from 203.0.113.%d <not html>", i, i%250)})
 		default:
-			err = e.store.AddTimelineEntry(e.ctx, tocsin.CLI, inc.ID, &tocsin.TimelineEntry{Kind: tocsin.EntryAction, OccurredAt: at,
+			err = e.store.AddTimelineEntry(e.ctx, tocsin.CLI, inc.ID, &tocsin.SecurityEntry{Kind: tocsin.EntryAction, OccurredAt: at,
 				Body: fmt.Sprintf("action %d: rotated credential %d", i, i)})
 		}
 		if err != nil {

@@ -36,7 +36,7 @@ func (e *testEnv) securityState() string {
 		}
 		j, _ := json.Marshal(struct {
 			Inc *tocsin.SecurityIncident
-			Es  []*tocsin.TimelineEntry
+			Es  []*tocsin.SecurityEntry
 		}{inc, es})
 		b.Write(j)
 	}
@@ -326,7 +326,7 @@ func TestConsoleSecurityTimelinePages(t *testing.T) {
 	}
 	start := time.Now().Add(-24 * time.Hour)
 	for i := range 249 { // with "created" (dated now, so the newest), 250 entries
-		entry := &tocsin.TimelineEntry{Kind: tocsin.EntryObservation, Body: fmt.Sprintf("entry %03d.", i), OccurredAt: start.Add(time.Duration(i) * time.Minute)}
+		entry := &tocsin.SecurityEntry{Kind: tocsin.EntryObservation, Body: fmt.Sprintf("entry %03d.", i), OccurredAt: start.Add(time.Duration(i) * time.Minute)}
 		if err := e.store.AddTimelineEntry(e.ctx, tocsin.CLI, inc.ID, entry); err != nil {
 			t.Fatal(err)
 		}

@@ -149,7 +149,7 @@ func (db *DB) SecurityIncidents(ctx context.Context, f tocsin.SecurityIncidentFi
 }
 
 // entry appends an automatic or manual timeline entry, setting its ID.
-func (c conn) entry(ctx context.Context, a tocsin.Actor, id int64, e *tocsin.TimelineEntry, now time.Time) error {
+func (c conn) entry(ctx context.Context, a tocsin.Actor, id int64, e *tocsin.SecurityEntry, now time.Time) error {
 	e.IncidentID, e.CreatedAt, e.Author = id, now, a.Label
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = now
@@ -189,7 +189,7 @@ func (db *DB) CreateSecurityIncident(ctx context.Context, a tocsin.Actor, inc *t
 		if err != nil {
 			return err
 		}
-		if err := tx.entry(ctx, a, inc.ID, &tocsin.TimelineEntry{Kind: tocsin.EntryCreated, New: string(inc.Severity), Body: inc.Title}, now); err != nil {
+		if err := tx.entry(ctx, a, inc.ID, &tocsin.SecurityEntry{Kind: tocsin.EntryCreated, New: string(inc.Severity), Body: inc.Title}, now); err != nil {
 			return err
 		}
 		after := fmt.Sprintf("title=%s severity=%s kind=%s", bodySummary(inc.Title), inc.Severity, inc.Kind)
@@ -230,13 +230,13 @@ func (db *DB) SetSecurityIncident(ctx context.Context, a tocsin.Actor, inc *tocs
 		}
 		if old.Severity != inc.Severity {
 			before, after = append(before, "severity="+string(old.Severity)), append(after, "severity="+string(inc.Severity))
-			if err := tx.entry(ctx, a, inc.ID, &tocsin.TimelineEntry{Kind: tocsin.EntrySeverity, Old: string(old.Severity), New: string(inc.Severity)}, now); err != nil {
+			if err := tx.entry(ctx, a, inc.ID, &tocsin.SecurityEntry{Kind: tocsin.EntrySeverity, Old: string(old.Severity), New: string(inc.Severity)}, now); err != nil {
 				return err
 			}
 		}
 		if len(before) > 0 {
 			if len(fields) > 0 {
-				if err := tx.entry(ctx, a, inc.ID, &tocsin.TimelineEntry{Kind: tocsin.EntryEdited, Subject: strings.Join(fields, ",")}, now); err != nil {
+				if err := tx.entry(ctx, a, inc.ID, &tocsin.SecurityEntry{Kind: tocsin.EntryEdited, Subject: strings.Join(fields, ",")}, now); err != nil {
 					return err
 				}
 			}
@@ -285,7 +285,7 @@ func (c conn) moveStatus(ctx context.Context, a tocsin.Actor, id int64, from, to
 	if _, err := c.exec(ctx, `UPDATE security_incidents SET status = ?, closed_at = ?, updated_at = ? WHERE id = ?`, string(to), closedAt, now, id); err != nil {
 		return err
 	}
-	if err := c.entry(ctx, a, id, &tocsin.TimelineEntry{Kind: kind, Old: string(from), New: string(to), Body: strings.TrimSpace(reason)}, now); err != nil {
+	if err := c.entry(ctx, a, id, &tocsin.SecurityEntry{Kind: kind, Old: string(from), New: string(to), Body: strings.TrimSpace(reason)}, now); err != nil {
 		return err
 	}
 	after := "status=" + string(to)
@@ -385,7 +385,7 @@ func (db *DB) AssignSecurityRole(ctx context.Context, a tocsin.Actor, id int64, 
 		if _, err := tx.exec(ctx, `INSERT INTO security_roles (incident_id, role, user_id) VALUES (?, ?, ?)`, id, string(role), userID); err != nil {
 			return err
 		}
-		if err := tx.entry(ctx, a, id, &tocsin.TimelineEntry{Kind: tocsin.EntryRole, Subject: string(role), Old: previous, New: email}, now); err != nil {
+		if err := tx.entry(ctx, a, id, &tocsin.SecurityEntry{Kind: tocsin.EntryRole, Subject: string(role), Old: previous, New: email}, now); err != nil {
 			return err
 		}
 		if err := tx.touch(ctx, id, now); err != nil {
@@ -419,7 +419,7 @@ func (db *DB) UnassignSecurityRole(ctx context.Context, a tocsin.Actor, id int64
 		if _, err := tx.exec(ctx, `DELETE FROM security_roles WHERE incident_id = ? AND role = ? AND user_id = ?`, id, string(role), userID); err != nil {
 			return err
 		}
-		if err := tx.entry(ctx, a, id, &tocsin.TimelineEntry{Kind: tocsin.EntryRole, Subject: string(role), Old: email}, now); err != nil {
+		if err := tx.entry(ctx, a, id, &tocsin.SecurityEntry{Kind: tocsin.EntryRole, Subject: string(role), Old: email}, now); err != nil {
 			return err
 		}
 		if err := tx.touch(ctx, id, now); err != nil {
@@ -478,10 +478,10 @@ func (db *DB) LinkSecurityIncidents(ctx context.Context, a tocsin.Actor, id, oth
 		if _, err := tx.exec(ctx, `INSERT INTO security_links (from_id, to_id, kind, created_at) VALUES (?, ?, ?, ?)`, from, to, string(stored), now); err != nil {
 			return err
 		}
-		if err := tx.entry(ctx, a, id, &tocsin.TimelineEntry{Kind: tocsin.EntryLink, Subject: string(kind), New: strconv.FormatInt(other, 10)}, now); err != nil {
+		if err := tx.entry(ctx, a, id, &tocsin.SecurityEntry{Kind: tocsin.EntryLink, Subject: string(kind), New: strconv.FormatInt(other, 10)}, now); err != nil {
 			return err
 		}
-		if err := tx.entry(ctx, a, other, &tocsin.TimelineEntry{Kind: tocsin.EntryLink, Subject: string(kind.Inverse()), New: strconv.FormatInt(id, 10)}, now); err != nil {
+		if err := tx.entry(ctx, a, other, &tocsin.SecurityEntry{Kind: tocsin.EntryLink, Subject: string(kind.Inverse()), New: strconv.FormatInt(id, 10)}, now); err != nil {
 			return err
 		}
 		if err := tx.touch(ctx, id, now); err != nil {

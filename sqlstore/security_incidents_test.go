@@ -203,15 +203,15 @@ func TestSecurityEntriesAndDecisions(t *testing.T) {
 		inc := newSecurity(t, db, "Stolen credentials")
 		ann := newUser(t, db, "ann@example.org", tocsin.RoleResponder)
 		earlier := now().Add(-48 * time.Hour)
-		obs := &tocsin.TimelineEntry{Kind: tocsin.EntryObservation, Body: "first login from 203.0.113.9", OccurredAt: earlier}
+		obs := &tocsin.SecurityEntry{Kind: tocsin.EntryObservation, Body: "first login from 203.0.113.9", OccurredAt: earlier}
 		audited(t, db, func() error { return db.AddTimelineEntry(ctx, admin, inc.ID, obs) })
 		for _, tt := range []struct {
 			name string
-			e    tocsin.TimelineEntry
+			e    tocsin.SecurityEntry
 		}{
-			{"future", tocsin.TimelineEntry{Kind: tocsin.EntryAction, Body: "x", OccurredAt: now().Add(time.Hour)}},
-			{"empty", tocsin.TimelineEntry{Kind: tocsin.EntryAction, Body: "  "}},
-			{"automatic kind", tocsin.TimelineEntry{Kind: tocsin.EntryStatus, Body: "x"}},
+			{"future", tocsin.SecurityEntry{Kind: tocsin.EntryAction, Body: "x", OccurredAt: now().Add(time.Hour)}},
+			{"empty", tocsin.SecurityEntry{Kind: tocsin.EntryAction, Body: "  "}},
+			{"automatic kind", tocsin.SecurityEntry{Kind: tocsin.EntryStatus, Body: "x"}},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				wantCode(t, notAudited(t, db, func() error { return db.AddTimelineEntry(ctx, admin, inc.ID, &tt.e) }), tocsin.EINVALID)

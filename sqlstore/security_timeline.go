@@ -15,9 +15,9 @@ import (
 // with the decisions it shows joined in, so that an incident with ten
 // thousand entries costs what one page costs.
 
-func scanEntry(sc rowScanner) (*tocsin.TimelineEntry, error) {
+func scanEntry(sc rowScanner) (*tocsin.SecurityEntry, error) {
 	var (
-		e                                 tocsin.TimelineEntry
+		e                                 tocsin.SecurityEntry
 		decisionID, decidedBy             sql.NullInt64
 		choice, options, why, email, name sql.NullString
 		decidedAt                         *time.Time
@@ -44,7 +44,7 @@ const entrySelect = `SELECT t.id, t.incident_id, t.kind, t.occurred_at, t.create
 // occurred_at then ID, and the number of entries in all. Limit defaults
 // to 200 and is at most 1000; with f.Last the page is counted from the end.
 // ENOTFOUND for an unknown incident.
-func (db *DB) Timeline(ctx context.Context, id int64, f tocsin.TimelineFilter) ([]*tocsin.TimelineEntry, int, error) {
+func (db *DB) Timeline(ctx context.Context, id int64, f tocsin.TimelineFilter) ([]*tocsin.SecurityEntry, int, error) {
 	c := db.read()
 	var total, exists int
 	err := c.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM security_incidents WHERE id = ?), (SELECT COUNT(*) FROM security_timeline WHERE incident_id = ?)`,
@@ -67,10 +67,10 @@ func (db *DB) Timeline(ctx context.Context, id int64, f tocsin.TimelineFilter) (
 	return out, total, nil
 }
 
-// AddTimelineEntry validates manual entry e (tocsin.TimelineEntry's
+// AddTimelineEntry validates manual entry e (tocsin.SecurityEntry's
 // ValidateManual) and appends it to incident id, with the audit entry
 // "security.entry". ENOTFOUND for an unknown incident.
-func (db *DB) AddTimelineEntry(ctx context.Context, a tocsin.Actor, id int64, e *tocsin.TimelineEntry) error {
+func (db *DB) AddTimelineEntry(ctx context.Context, a tocsin.Actor, id int64, e *tocsin.SecurityEntry) error {
 	now := storeNow()
 	return db.update(ctx, func(tx conn) error {
 		_, created, err := tx.securityStatus(ctx, id)
@@ -118,7 +118,7 @@ func (db *DB) RecordDecision(ctx context.Context, a tocsin.Actor, id int64, d *t
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, id, d.Choice, d.Options, d.Why, d.DecidedBy, d.DecidedAt).Scan(&d.ID); err != nil {
 			return err
 		}
-		if err := tx.entry(ctx, a, id, &tocsin.TimelineEntry{Kind: tocsin.EntryDecision, OccurredAt: d.DecidedAt, Decision: d}, now); err != nil {
+		if err := tx.entry(ctx, a, id, &tocsin.SecurityEntry{Kind: tocsin.EntryDecision, OccurredAt: d.DecidedAt, Decision: d}, now); err != nil {
 			return err
 		}
 		if err := tx.touch(ctx, id, now); err != nil {
@@ -179,7 +179,7 @@ func (db *DB) SetKeyMoments(ctx context.Context, a tocsin.Actor, id int64, m toc
 			if t := m.At(km); t != nil {
 				at = *t
 			}
-			if err := tx.entry(ctx, a, id, &tocsin.TimelineEntry{Kind: tocsin.EntryMoment, Subject: string(km), Old: o, New: n, OccurredAt: at}, now); err != nil {
+			if err := tx.entry(ctx, a, id, &tocsin.SecurityEntry{Kind: tocsin.EntryMoment, Subject: string(km), Old: o, New: n, OccurredAt: at}, now); err != nil {
 				return err
 			}
 			before, after = append(before, string(km)+"="+o), append(after, string(km)+"="+n)

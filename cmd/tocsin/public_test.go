@@ -99,6 +99,13 @@ func TestPublicPageAndExport(t *testing.T) {
 			"/api/v2/components.json": `"name":"Mail"`,
 			"/api/v2/status.json":     `"indicator":"none"`,
 			"/badges/mail.svg":        "Opérationnel",
+			"/postmortems/":           "encore été publié",
+			"/en/postmortems/":        "No post-mortem has been published yet.",
+			// Scheduled maintenance: its JSON and calendar, empty here.
+			"/maintenance.ics":                             "BEGIN:VCALENDAR",
+			"/api/v2/scheduled-maintenances.json":          `"scheduled_maintenances":[]`,
+			"/api/v2/scheduled-maintenances/upcoming.json": `"scheduled_maintenances":[]`,
+			"/api/v2/scheduled-maintenances/active.json":   `"scheduled_maintenances":[]`,
 		} {
 			res, err := http.Get(static.URL + path)
 			if err != nil {
