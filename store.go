@@ -12,6 +12,8 @@ type Store interface {
 	OutboxService
 	ServiceService
 	IncidentService
+	SubscriberService
+	NoticeService
 	Ping(ctx context.Context) error
 	Close() error
 }

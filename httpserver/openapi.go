@@ -161,6 +161,14 @@ var (
 				"body": str, "edited_at": dateTime, "edited_by": str,
 			})},
 		}),
+		"Subscriber": object([]string{"id", "email", "status", "lang", "all_services", "services", "created_at", "confirmed_at", "confirmation_sent_at"}, map[string]any{
+			"id": integer, "email": str, "status": map[string]any{"type": "string", "enum": []string{"pending", "confirmed"}},
+			"lang": map[string]any{"type": "string", "enum": []string{"fr", "en"}}, "all_services": boolean,
+			"services":   map[string]any{"type": "array", "items": integer, "description": "Service IDs, when not all_services."},
+			"created_at": dateTime, "confirmed_at": nullable, "confirmation_sent_at": nullable,
+			"service_names": map[string]any{"type": "array", "items": str, "description": "In exports only."},
+			"exported_at":   map[string]any{"type": "string", "format": "date-time", "description": "In exports only."},
+		}),
 		"AuditEntry": object([]string{"seq", "at", "action"}, map[string]any{
 			"seq": integer, "at": dateTime, "actor": str, "ip": str, "action": str, "target": str,
 			"before": str, "after": str, "prev_hash": str, "hash": str,
@@ -185,6 +193,9 @@ var (
 		"GET /api/v1/incidents/{id}":          ref("Incident"),
 		"POST /api/v1/incidents/{id}/updates": ref("Incident"),
 		"POST /api/v1/incidents/{id}/publish": ref("Incident"),
+		"GET /api/v1/subscribers":             object([]string{"subscribers"}, map[string]any{"subscribers": map[string]any{"type": "array", "items": ref("Subscriber")}}),
+		"GET /api/v1/subscribers/{id}":        ref("Subscriber"),
+		"GET /api/v1/subscribers/{id}/export": ref("Subscriber"),
 		"GET /api/v1/audit":                   object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
 		"GET /api/v1/audit/verify":            object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 	}
@@ -194,6 +205,11 @@ var (
 		"GET /api/v1/incidents": {
 			query("open", "true: open incidents only; false: resolved ones only.", boolean),
 			query("limit", "Incidents returned, 1 to 1000 (default 50).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+		},
+		"GET /api/v1/subscribers": {
+			query("status", "pending or confirmed; both when left out.", map[string]any{"type": "string", "enum": []string{"pending", "confirmed"}}),
+			query("limit", "Subscribers returned, 1 to 1000 (default 100).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+			query("offset", "Subscribers skipped.", map[string]any{"type": "integer", "minimum": 0}),
 		},
 		"GET /api/v1/audit": {
 			query("actor", "Part of the actor label (e-mail, token:NAME, cli, system).", str),

@@ -102,6 +102,8 @@ func TestOpenAPIDocument(t *testing.T) {
 	incident := fmt.Sprintf("/api/v1/incidents/%d", draft.ID)
 	firstUpdate := fmt.Sprintf("/api/v1/updates/%d", draft.Updates[0].ID)
 	serviceID := strings.TrimPrefix(service, "/api/v1/services/")
+	sub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "reader@example.org", "fr").ID)
+	doomedSub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "leaver@example.org", "en").ID)
 	newUser := fmt.Sprintf(`{"email":"new@example.org","name":"New","roles":["responder"],"password":%q}`, testPassword)
 
 	// Every documented operation gets at least a successful call with an
@@ -213,6 +215,25 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "ok", path: firstUpdate, token: admin, body: `{"body":"Looking into it."}`, wantStatus: 204},
 			{name: "empty", path: firstUpdate, token: admin, body: `{"body":" "}`, wantStatus: 400},
 			{name: "missing", path: "/api/v1/updates/999999", token: admin, body: `{"body":"x"}`, wantStatus: 404},
+		},
+		"GET /api/v1/subscribers": {
+			{name: "ok", path: "/api/v1/subscribers", token: admin, wantStatus: 200},
+			{name: "confirmed", path: "/api/v1/subscribers?status=confirmed&limit=10", token: admin, wantStatus: 200},
+			{name: "bad status", path: "/api/v1/subscribers?status=gone", token: admin, wantStatus: 400},
+			{name: "viewer", path: "/api/v1/subscribers", token: viewerTok, wantStatus: 403},
+		},
+		"GET /api/v1/subscribers/{id}": {
+			{name: "ok", path: sub, token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/subscribers/999999", token: admin, wantStatus: 404},
+			{name: "viewer", path: sub, token: viewerTok, wantStatus: 403},
+		},
+		"GET /api/v1/subscribers/{id}/export": {
+			{name: "ok", path: sub + "/export", token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/subscribers/999999/export", token: admin, wantStatus: 404},
+		},
+		"DELETE /api/v1/subscribers/{id}": {
+			{name: "ok", path: doomedSub, token: admin, wantStatus: 204},
+			{name: "missing", path: doomedSub, token: admin, wantStatus: 404},
 		},
 		"GET /api/v1/audit": {
 			{name: "ok", path: "/api/v1/audit", token: admin, wantStatus: 200},

@@ -36,6 +36,9 @@ func PageOf(c config.Config, loc *time.Location) publicsite.Page {
 // refreshAfter rebuilds the public site after a change a handler made; a
 // failure is logged, and the previous site keeps being served.
 func (s *Server) refreshAfter(ctx context.Context) {
+	// A published update records a notice for subscribers in its own
+	// transaction: wake the fan-out (a spare wake-up costs one query).
+	s.kick()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := s.RefreshPublic(ctx); err != nil {

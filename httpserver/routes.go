@@ -121,6 +121,31 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/incidents/{id}/publish", access: communicator, kind: page, handle: s.publishIncident},
 		{pattern: "POST /console/incidents/{id}/edit", access: communicator, kind: page, handle: s.setIncident},
 
+		// Public e-mail subscriptions (pages, so forms carry the CSRF token;
+		// the static public page only links here). A GET never changes
+		// anything: mail scanners fetch every link of a mail, so confirming
+		// and unsubscribing take a POST from the button the GET shows.
+		{pattern: "GET /subscribe", access: public, kind: page, handle: s.subscribeFormPage},
+		{pattern: "POST /subscribe", access: public, kind: page, handle: s.subscribe},
+		{pattern: "GET /subscribe/confirm", access: public, kind: page, handle: s.confirmForm},
+		{pattern: "POST /subscribe/confirm", access: public, kind: page, handle: s.confirm},
+		{pattern: "GET /unsubscribe/{id}/{token}", access: public, kind: page, handle: s.unsubscribeForm},
+		// RFC 8058 one-click unsubscribe: mail providers POST
+		// "List-Unsubscribe=One-Click" to the link of the List-Unsubscribe
+		// header, with no cookie and so no CSRF token. The link's HMAC
+		// (auth.SubscriberToken, keyed outside the database) is what
+		// authorises it, as a bearer secret for one action on one
+		// subscriber; a forged cross-site POST would need that secret, so
+		// CSRF adds nothing here. Hence raw: no cookie, no CSRF check.
+		{pattern: "POST /unsubscribe/{id}/{token}", access: public, kind: raw, handle: s.unsubscribe},
+
+		// The console: subscribers. Their addresses are personal data, seen
+		// only by the role that speaks to the public and handles its requests
+		// (export, erasure): communicator.
+		{pattern: "GET /console/subscribers", access: communicator, kind: page, handle: s.subscribers},
+		{pattern: "GET /console/subscribers/{id}/export", access: communicator, kind: page, handle: s.exportSubscriber},
+		{pattern: "POST /console/subscribers/{id}/erase", access: communicator, kind: page, handle: s.eraseSubscriber},
+
 		// The console: administration.
 		{pattern: "GET /console/users", access: admin, kind: page, handle: s.users},
 		{pattern: "POST /console/users", access: admin, kind: page, handle: s.createUser},
@@ -156,6 +181,10 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/v1/incidents/{id}/updates", access: communicator, kind: api, handle: s.apiAddUpdate, summary: "Add an update; 409 for a resolved incident unless it is a post-mortem note"},
 		{pattern: "POST /api/v1/incidents/{id}/publish", access: communicator, kind: api, handle: s.apiPublishIncident, summary: "Publish a draft; 409 if already published"},
 		{pattern: "PUT /api/v1/updates/{id}", access: communicator, kind: api, handle: s.apiEditUpdate, summary: "Correct an update's body; the previous one is kept as a revision"},
+		{pattern: "GET /api/v1/subscribers", access: communicator, kind: api, handle: s.apiSubscribers, summary: "List e-mail subscribers, newest first (?status=pending|confirmed, ?limit, ?offset)"},
+		{pattern: "GET /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiSubscriber, summary: "One subscriber"},
+		{pattern: "GET /api/v1/subscribers/{id}/export", access: communicator, kind: api, handle: s.exportSubscriber, summary: "Everything kept about one subscriber, as a JSON download (recorded in the audit log)"},
+		{pattern: "DELETE /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiDeleteSubscriber, summary: "Erase a subscriber (the audit entry keeps no address)"},
 		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
 		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},
 	}

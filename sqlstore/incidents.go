@@ -312,6 +312,11 @@ func (db *DB) CreateIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.In
 		if err := tx.audit(ctx, a, "incident.create", incidentTarget(inc.ID), "", after); err != nil {
 			return err
 		}
+		if inc.PublishedAt != nil { // subscribers hear of published incidents only
+			if err := tx.noticeOfUpdate(ctx, inc.ID, first.ID); err != nil {
+				return err
+			}
+		}
 		return tx.enqueue(ctx, msgs)
 	})
 }
@@ -343,6 +348,14 @@ func (db *DB) PublishIncident(ctx context.Context, a tocsin.Actor, id int64, at 
 		if err := tx.audit(ctx, a, "incident.publish", incidentTarget(id), "draft", publishedSummary(&at)); err != nil {
 			return err
 		}
+		var newest int64
+		if err := tx.queryRow(ctx, `SELECT id FROM incident_updates WHERE incident_id = ? ORDER BY display_at DESC, id DESC LIMIT 1`,
+			id).Scan(&newest); err != nil {
+			return err
+		}
+		if err := tx.noticeOfUpdate(ctx, id, newest); err != nil {
+			return err
+		}
 		return tx.enqueue(ctx, msgs)
 	})
 }
@@ -364,7 +377,9 @@ func (db *DB) AddUpdate(ctx context.Context, a tocsin.Actor, incidentID int64, u
 			old        tocsin.IncidentStatus
 			resolvedAt *time.Time
 		)
-		err := tx.queryRow(ctx, `SELECT status, resolved_at FROM incidents WHERE id = ?`, incidentID).Scan(&old, nullTimeScan{&resolvedAt})
+		var published *time.Time
+		err := tx.queryRow(ctx, `SELECT status, resolved_at, published_at FROM incidents WHERE id = ?`, incidentID).
+			Scan(&old, nullTimeScan{&resolvedAt}, nullTimeScan{&published})
 		if errors.Is(err, sql.ErrNoRows) {
 			return incidentNotFound(incidentID)
 		}
@@ -392,6 +407,11 @@ func (db *DB) AddUpdate(ctx context.Context, a tocsin.Actor, incidentID int64, u
 		after := fmt.Sprintf("status=%s update=%d body=%s", newest.Status, u.ID, bodySummary(u.Body))
 		if err := tx.audit(ctx, a, "incident.update", incidentTarget(incidentID), "status="+string(old), after); err != nil {
 			return err
+		}
+		if published != nil {
+			if err := tx.noticeOfUpdate(ctx, incidentID, u.ID); err != nil {
+				return err
+			}
 		}
 		return tx.enqueue(ctx, msgs)
 	})

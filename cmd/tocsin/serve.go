@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,9 +82,23 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		_ = worker.shutdown(shutdownCtx)
 		return err
 	}
+	// The fan-out turns published updates into one message per subscriber,
+	// in batches; it runs without a mail channel too (messages then wait).
+	fanout := notify.NewFanout(db, notify.SubscriberMail{
+		BaseURL: strings.TrimSuffix(c.PublicURL(), "/"), Key: box.DeriveKey(notify.UnsubscribeKeyLabel),
+	}, notify.FanoutOptions{PollInterval: c.Outbox.PollInterval, Enqueued: func(int) { worker.kick() }}, log)
+	fanout.Start(context.WithoutCancel(ctx))
+	abort = func(err error) error {
+		ln.Close()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = fanout.Shutdown(shutdownCtx)
+		_ = worker.shutdown(shutdownCtx)
+		return err
+	}
 	srv, err := httpserver.New(httpserver.Options{
 		Config: c, Store: db, Hasher: hasher, Box: box, Logger: log,
-		Version: version, KickOutbox: worker.kick,
+		Version: version, KickOutbox: func() { worker.kick(); fanout.Kick() },
 	})
 	if err != nil {
 		return abort(err)
@@ -111,6 +126,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	stopJanitor()
 	wg.Wait()
+	if ferr := fanout.Shutdown(shutdownCtx); ferr != nil && err == nil {
+		err = ferr
+	}
 	if werr := worker.shutdown(shutdownCtx); werr != nil && err == nil {
 		err = werr
 	}
@@ -233,6 +251,9 @@ func sweep(ctx context.Context, db *sqlstore.DB, c config.Config, log *slog.Logg
 			{"expired sessions", func() (int, error) { return db.DeleteExpiredSessions(ctx, now.Add(-c.Session.IdleTimeout), now) }},
 			{"old sign-in attempts", func() (int, error) { return db.PruneSignIns(ctx, now.Add(-keepSignIns)) }},
 			{"old delivered messages", func() (int, error) { return db.PruneMessages(ctx, now.Add(-keepMessages)) }},
+			{"old subscription attempts and expired pending subscribers", func() (int, error) {
+				return db.PruneSubscribeAttempts(ctx, now.Add(-tocsin.ConfirmLifetime))
+			}},
 		} {
 			if n, err := job.run(); err != nil && ctx.Err() == nil {
 				log.Warn("sweeping "+job.what, "err", err)
