@@ -221,6 +221,7 @@ func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, log *slo
 	w, err := notify.NewWorker(db, channels, notify.WorkerOptions{
 		PollInterval: o.PollInterval, Lease: o.Lease, SendTimeout: o.SendTimeout,
 		MaxAttempts: o.MaxAttempts, BaseBackoff: o.RetryBase, MaxBackoff: o.RetryMax,
+		Concurrency: o.Concurrency, BatchSize: max(o.Concurrency, 10),
 	}, log)
 	if err != nil {
 		return outbox{}, err
