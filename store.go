@@ -14,6 +14,7 @@ type Store interface {
 	IncidentService
 	SubscriberService
 	NoticeService
+	WebhookService
 	Ping(ctx context.Context) error
 	Close() error
 }

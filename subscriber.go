@@ -186,6 +186,7 @@ type Notice struct {
 	// the subscriber, so a fan-out resumed after a crash sends nothing twice.
 	Key         string
 	Kind        NoticeKind
+	SubjectID   int64 // the incident's (or the maintenance's) ID
 	Title       string
 	Status      string // an IncidentStatus for incidents
 	Body        string // Markdown

@@ -169,6 +169,12 @@ var (
 			"service_names": map[string]any{"type": "array", "items": str, "description": "In exports only."},
 			"exported_at":   map[string]any{"type": "string", "format": "date-time", "description": "In exports only."},
 		}),
+		"Webhook": object([]string{"id", "url", "all_services", "services", "created_by", "created_at"}, map[string]any{
+			"id": integer, "url": str, "all_services": boolean,
+			"services":   map[string]any{"type": "array", "items": integer},
+			"created_by": str, "created_at": dateTime,
+			"secret": map[string]any{"type": "string", "description": "In the creation's answer only: the HMAC-SHA256 key of X-Tocsin-Signature."},
+		}),
 		"AuditEntry": object([]string{"seq", "at", "action"}, map[string]any{
 			"seq": integer, "at": dateTime, "actor": str, "ip": str, "action": str, "target": str,
 			"before": str, "after": str, "prev_hash": str, "hash": str,
@@ -196,6 +202,8 @@ var (
 		"GET /api/v1/subscribers":             object([]string{"subscribers"}, map[string]any{"subscribers": map[string]any{"type": "array", "items": ref("Subscriber")}}),
 		"GET /api/v1/subscribers/{id}":        ref("Subscriber"),
 		"GET /api/v1/subscribers/{id}/export": ref("Subscriber"),
+		"GET /api/v1/webhooks":                object([]string{"webhooks"}, map[string]any{"webhooks": map[string]any{"type": "array", "items": ref("Webhook")}}),
+		"POST /api/v1/webhooks":               ref("Webhook"),
 		"GET /api/v1/audit":                   object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
 		"GET /api/v1/audit/verify":            object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 	}
@@ -242,6 +250,10 @@ var (
 		}),
 		"POST /api/v1/incidents/{id}/updates": object([]string{"status", "body"}, map[string]any{
 			"status": incidentStatus, "body": updateBody, "display_at": displayAt,
+		}),
+		"POST /api/v1/webhooks": object([]string{"url"}, map[string]any{
+			"url":          map[string]any{"type": "string", "maxLength": 2000, "description": "An absolute http:// or https:// URL."},
+			"all_services": boolean, "services": map[string]any{"type": "array", "items": integer},
 		}),
 		"PUT /api/v1/updates/{id}": object([]string{"body"}, map[string]any{"body": updateBody}),
 	}

@@ -104,6 +104,11 @@ func TestOpenAPIDocument(t *testing.T) {
 	serviceID := strings.TrimPrefix(service, "/api/v1/services/")
 	sub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "reader@example.org", "fr").ID)
 	doomedSub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "leaver@example.org", "en").ID)
+	hook := &tocsin.Webhook{URL: "https://hooks.example.org/doomed", AllServices: true, SecretSealed: []byte("sealed")}
+	if err := e.store.CreateWebhook(e.ctx, tocsin.CLI, hook); err != nil {
+		t.Fatal(err)
+	}
+	doomedHook := fmt.Sprintf("/api/v1/webhooks/%d", hook.ID)
 	newUser := fmt.Sprintf(`{"email":"new@example.org","name":"New","roles":["responder"],"password":%q}`, testPassword)
 
 	// Every documented operation gets at least a successful call with an
@@ -234,6 +239,21 @@ func TestOpenAPIDocument(t *testing.T) {
 		"DELETE /api/v1/subscribers/{id}": {
 			{name: "ok", path: doomedSub, token: admin, wantStatus: 204},
 			{name: "missing", path: doomedSub, token: admin, wantStatus: 404},
+		},
+		"GET /api/v1/webhooks": {
+			{name: "ok", path: "/api/v1/webhooks", token: admin, wantStatus: 200},
+			{name: "viewer", path: "/api/v1/webhooks", token: viewerTok, wantStatus: 403},
+		},
+		"POST /api/v1/webhooks": {
+			{name: "ok", path: "/api/v1/webhooks", token: admin, body: `{"url":"https://hooks.example.org/status","all_services":true}`, wantStatus: 201},
+			{name: "some", path: "/api/v1/webhooks", token: admin, body: `{"url":"http://127.0.0.1:9/x","services":[` + serviceID + `]}`, wantStatus: 201},
+			{name: "bad url", path: "/api/v1/webhooks", token: admin, body: `{"url":"ftp://x","all_services":true}`, wantStatus: 400},
+			{name: "no services", path: "/api/v1/webhooks", token: admin, body: `{"url":"https://x.example.org"}`, wantStatus: 400},
+			{name: "unknown service", path: "/api/v1/webhooks", token: admin, body: `{"url":"https://x.example.org","services":[999999]}`, wantStatus: 400},
+		},
+		"DELETE /api/v1/webhooks/{id}": {
+			{name: "ok", path: doomedHook, token: admin, wantStatus: 204},
+			{name: "missing", path: doomedHook, token: admin, wantStatus: 404},
 		},
 		"GET /api/v1/audit": {
 			{name: "ok", path: "/api/v1/audit", token: admin, wantStatus: 200},

@@ -146,6 +146,11 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /console/subscribers/{id}/export", access: communicator, kind: page, handle: s.exportSubscriber},
 		{pattern: "POST /console/subscribers/{id}/erase", access: communicator, kind: page, handle: s.eraseSubscriber},
 
+		// The console: webhook subscriptions, for programs; same role.
+		{pattern: "GET /console/webhooks", access: communicator, kind: page, handle: s.webhooks},
+		{pattern: "POST /console/webhooks", access: communicator, kind: page, handle: s.createWebhookForm},
+		{pattern: "POST /console/webhooks/{id}/delete", access: communicator, kind: page, handle: s.deleteWebhookForm},
+
 		// The console: administration.
 		{pattern: "GET /console/users", access: admin, kind: page, handle: s.users},
 		{pattern: "POST /console/users", access: admin, kind: page, handle: s.createUser},
@@ -185,6 +190,9 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiSubscriber, summary: "One subscriber"},
 		{pattern: "GET /api/v1/subscribers/{id}/export", access: communicator, kind: api, handle: s.exportSubscriber, summary: "Everything kept about one subscriber, as a JSON download (recorded in the audit log)"},
 		{pattern: "DELETE /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiDeleteSubscriber, summary: "Erase a subscriber (the audit entry keeps no address)"},
+		{pattern: "GET /api/v1/webhooks", access: communicator, kind: api, handle: s.apiWebhooks, summary: "List webhook subscriptions"},
+		{pattern: "POST /api/v1/webhooks", access: communicator, kind: api, handle: s.apiCreateWebhook, summary: "Create a webhook subscription; the answer holds its signing secret, shown only this once"},
+		{pattern: "DELETE /api/v1/webhooks/{id}", access: communicator, kind: api, handle: s.apiDeleteWebhook, summary: "Delete a webhook subscription"},
 		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
 		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},
 	}

@@ -114,6 +114,12 @@ var intendedAccess = map[string]access{
 	"GET /api/v1/subscribers/{id}":                  communicator,
 	"GET /api/v1/subscribers/{id}/export":           communicator,
 	"DELETE /api/v1/subscribers/{id}":               communicator,
+	"GET /console/webhooks":                         communicator,
+	"POST /console/webhooks":                        communicator,
+	"POST /console/webhooks/{id}/delete":            communicator,
+	"GET /api/v1/webhooks":                          communicator,
+	"POST /api/v1/webhooks":                         communicator,
+	"DELETE /api/v1/webhooks/{id}":                  communicator,
 	"GET /api/v1/audit/verify":                      admin,
 }
 
@@ -176,7 +182,7 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			}
 		case part == "{id}" && i > 0 && parts[i-1] == "incidents":
 			parts[i] = "999999" // no such incident: a 404 for everyone
-		case part == "{id}" && i > 0 && (parts[i-1] == "subscribers" || parts[i-1] == "unsubscribe"):
+		case part == "{id}" && i > 0 && (parts[i-1] == "subscribers" || parts[i-1] == "unsubscribe" || parts[i-1] == "webhooks"):
 			parts[i] = "999999" // no such subscriber: a 404 for everyone
 		case part == "{token}":
 			parts[i] = "not-a-token"

@@ -19,7 +19,7 @@ import (
 // inserts nothing twice. Several instances may run it at once for the same
 // reason.
 type Fanout struct {
-	store tocsin.NoticeService
+	store FanoutStore
 	mail  SubscriberMail
 	opts  FanoutOptions
 	log   *slog.Logger
@@ -39,8 +39,15 @@ type FanoutOptions struct {
 	Enqueued func(n int)
 }
 
+// FanoutStore is what the fan-out reads and writes.
+type FanoutStore interface {
+	tocsin.NoticeService
+	NoticeWebhooks(ctx context.Context, n *tocsin.Notice) ([]*tocsin.Webhook, error)
+	Incident(ctx context.Context, id int64) (*tocsin.Incident, error)
+}
+
 // NewFanout returns a fan-out over store writing mails with mail.
-func NewFanout(store tocsin.NoticeService, mail SubscriberMail, opts FanoutOptions, logger *slog.Logger) *Fanout {
+func NewFanout(store FanoutStore, mail SubscriberMail, opts FanoutOptions, logger *slog.Logger) *Fanout {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 500
 	}
@@ -94,6 +101,13 @@ func (f *Fanout) expand(ctx context.Context, n *tocsin.Notice) (int, error) {
 		cursor, done := n.Cursor, len(subs) < f.opts.BatchSize
 		if len(subs) > 0 {
 			cursor = subs[len(subs)-1].ID
+		}
+		if done { // webhooks go with the last batch, in its transaction
+			hooks, err := f.webhookMessages(ctx, n)
+			if err != nil {
+				return total, err
+			}
+			msgs = append(msgs, hooks...)
 		}
 		if err := f.store.AdvanceNotice(ctx, n.ID, cursor, done, msgs); err != nil {
 			return total, err

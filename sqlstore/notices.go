@@ -17,14 +17,14 @@ import (
 // notice and the subscriber, and inserted with ON CONFLICT DO NOTHING, so a
 // batch replayed after a crash adds nothing.
 
-const noticeColumns = `id, key, kind, title, status, body, path, services, all_services, at, cursor, done_at, created_at`
+const noticeColumns = `id, key, kind, subject_id, title, status, body, path, services, all_services, at, cursor, done_at, created_at`
 
 func scanNotice(sc rowScanner) (*tocsin.Notice, error) {
 	var (
 		n        tocsin.Notice
 		services string
 	)
-	err := sc.Scan(&n.ID, &n.Key, &n.Kind, &n.Title, &n.Status, &n.Body, &n.Path, &services, &n.AllServices,
+	err := sc.Scan(&n.ID, &n.Key, &n.Kind, &n.SubjectID, &n.Title, &n.Status, &n.Body, &n.Path, &services, &n.AllServices,
 		timeScan{&n.At}, &n.Cursor, nullTimeScan{&n.DoneAt}, timeScan{&n.CreatedAt})
 	if err != nil {
 		return nil, err
@@ -51,9 +51,9 @@ func (c conn) insertNotice(ctx context.Context, n *tocsin.Notice) error {
 	if ids == nil {
 		ids = []int64{}
 	}
-	_, err := c.exec(ctx, `INSERT INTO notices (key, kind, title, status, body, path, services, all_services, at, cursor, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (key) DO NOTHING`,
-		n.Key, string(n.Kind), n.Title, n.Status, n.Body, n.Path, jsonIDs(ids), n.AllServices, n.At, n.CreatedAt)
+	_, err := c.exec(ctx, `INSERT INTO notices (key, kind, subject_id, title, status, body, path, services, all_services, at, cursor, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (key) DO NOTHING`,
+		n.Key, string(n.Kind), n.SubjectID, n.Title, n.Status, n.Body, n.Path, jsonIDs(ids), n.AllServices, n.At, n.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("record notice: %w", err)
 	}
@@ -76,8 +76,8 @@ func (c conn) noticeOfUpdate(ctx context.Context, incidentID, updateID int64) er
 		return fmt.Errorf("update %d of incident %d not found", updateID, incidentID)
 	}
 	n := &tocsin.Notice{
-		Key:   fmt.Sprintf("incident:%d:update:%d", incidentID, updateID),
-		Kind:  tocsin.NoticeIncident,
+		Key:  fmt.Sprintf("incident:%d:update:%d", incidentID, updateID),
+		Kind: tocsin.NoticeIncident, SubjectID: incidentID,
 		Title: inc.Title, Status: string(u.Status), Body: u.Body,
 		Path: fmt.Sprintf("/incidents/%d/", incidentID),
 		At:   u.DisplayAt,

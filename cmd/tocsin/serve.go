@@ -70,7 +70,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	// The worker outlives the signal that stops serve: Shutdown below lets
 	// deliveries in flight finish instead of cutting them off.
-	worker, err := startWorker(context.WithoutCancel(ctx), c, db, log)
+	worker, err := startWorker(context.WithoutCancel(ctx), c, db, box, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -206,9 +206,9 @@ func (o outbox) shutdown(ctx context.Context) error {
 }
 
 // startWorker starts outbox delivery over the configured channels.
-func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, log *slog.Logger) (outbox, error) {
+func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, box *auth.Box, log *slog.Logger) (outbox, error) {
 	if c.SMTP.Host == "" {
-		log.Warn("smtp.host is not set: e-mail alerts wait in the outbox until it is")
+		log.Warn("smtp.host is not set: e-mail alerts and webhooks wait in the outbox until it is")
 		return outbox{}, nil
 	}
 	channels := map[string]notify.Channel{
@@ -216,6 +216,7 @@ func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, log *slo
 			Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password,
 			From: c.SMTP.From, TLS: c.SMTP.TLS,
 		}),
+		tocsin.ChannelWebhook: &notify.Webhook{Store: db, Box: box},
 	}
 	o := c.Outbox
 	w, err := notify.NewWorker(db, channels, notify.WorkerOptions{

@@ -40,6 +40,7 @@ CREATE TABLE notices (
 	id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	key          TEXT    NOT NULL UNIQUE,
 	kind         TEXT    NOT NULL,
+	subject_id   BIGINT  NOT NULL DEFAULT 0,
 	title        TEXT    NOT NULL,
 	status       TEXT    NOT NULL,
 	body         TEXT    NOT NULL,
@@ -52,3 +53,20 @@ CREATE TABLE notices (
 	created_at   TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX notices_pending ON notices (id) WHERE done_at IS NULL;
+
+-- Webhook subscriptions staff create: a URL and services. The signing
+-- secret is sealed with the at-rest key (auth.Box), shown once.
+CREATE TABLE webhooks (
+	id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	url           TEXT    NOT NULL,
+	all_services  BOOLEAN NOT NULL DEFAULT false,
+	secret_sealed BYTEA    NOT NULL,
+	created_by    TEXT    NOT NULL,
+	created_at    TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE webhook_services (
+	webhook_id BIGINT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+	service_id BIGINT NOT NULL REFERENCES services (id) ON DELETE CASCADE,
+	PRIMARY KEY (webhook_id, service_id)
+);

@@ -40,6 +40,7 @@ CREATE TABLE notices (
 	id           INTEGER PRIMARY KEY,
 	key          TEXT    NOT NULL UNIQUE,
 	kind         TEXT    NOT NULL,
+	subject_id   INTEGER NOT NULL DEFAULT 0,
 	title        TEXT    NOT NULL,
 	status       TEXT    NOT NULL,
 	body         TEXT    NOT NULL,
@@ -52,3 +53,20 @@ CREATE TABLE notices (
 	created_at   INTEGER NOT NULL
 );
 CREATE INDEX notices_pending ON notices (id) WHERE done_at IS NULL;
+
+-- Webhook subscriptions staff create: a URL and services. The signing
+-- secret is sealed with the at-rest key (auth.Box), shown once.
+CREATE TABLE webhooks (
+	id            INTEGER PRIMARY KEY,
+	url           TEXT    NOT NULL,
+	all_services  INTEGER NOT NULL DEFAULT 0,
+	secret_sealed BLOB    NOT NULL,
+	created_by    TEXT    NOT NULL,
+	created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE webhook_services (
+	webhook_id INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+	service_id INTEGER NOT NULL REFERENCES services (id) ON DELETE CASCADE,
+	PRIMARY KEY (webhook_id, service_id)
+);
