@@ -48,6 +48,9 @@ func subscribeValues(email string) url.Values {
 func TestSubscribeDoubleOptIn(t *testing.T) {
 	e := newTestEnv(t)
 	b := e.browser("127.0.0.1")
+	if r := b.get("/"); !strings.Contains(r.Body, `href="/subscribe"`) {
+		t.Error("the public page does not link to /subscribe")
+	}
 	if r := b.get("/subscribe"); r.Status != http.StatusOK || !strings.Contains(r.Body, `name="email"`) {
 		t.Fatalf("GET /subscribe = %d\n%s", r.Status, r.Body)
 	}

@@ -53,7 +53,11 @@ func (c SubscriberMail) Compose(n *tocsin.Notice, text string, s *tocsin.Subscri
 	unsubscribe := c.UnsubscribeURL(s)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n%s — %s\n\n%s\n\n", n.Title, status, n.At.UTC().Format("2006-01-02 15:04 UTC"), text)
-	fmt.Fprintf(&b, "%s\n%s/%s%s\n\n-- \n", i18n.T(lang, "notice.mail_more"), c.BaseURL, lang, n.Path)
+	more := "notice.mail_more"
+	if n.Kind == tocsin.NoticeMaintenance {
+		more = "notice.mail_more_maintenance"
+	}
+	fmt.Fprintf(&b, "%s\n%s/%s%s\n\n-- \n", i18n.T(lang, more), c.BaseURL, lang, n.Path)
 	fmt.Fprintf(&b, "%s\n%s: %s\n", i18n.T(lang, "notice.mail_why"), i18n.T(lang, "notice.mail_unsubscribe"), unsubscribe)
 	return &tocsin.Message{
 		Channel: tocsin.ChannelEmail,

@@ -94,6 +94,16 @@ func TestSubscribeOutcomes(t *testing.T) {
 		if _, err := db.Subscribe(ctx, visitor, subscribeReq("bob@example.org", "h5", 999999)); tocsin.ErrorCode(err) != tocsin.EINVALID {
 			t.Errorf("unknown service: %v", err)
 		}
+		// The janitor: attempts, and pending subscribers whose link expired.
+		if _, err := db.Subscribe(ctx, visitor, subscribeReq("carol@example.org", "h6")); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.PruneSubscribeAttempts(ctx, time.Now().Add(tocsin.ConfirmLifetime+time.Hour)); err != nil || n != 6 {
+			t.Errorf("pruned %d, %v; want 5 attempts and 1 expired pending subscriber", n, err)
+		}
+		if n, _ := db.CountSubscribers(ctx, ""); n != 1 {
+			t.Errorf("%d subscribers after pruning, want the confirmed one", n)
+		}
 		if err := db.DeleteSubscriber(ctx, admin, s.ID, "subscriber.erase"); err != nil {
 			t.Fatal(err)
 		}
@@ -101,8 +111,8 @@ func TestSubscribeOutcomes(t *testing.T) {
 			t.Errorf("erase twice: %v", err)
 		}
 		entries, _ := db.AuditEntries(ctx, tocsin.AuditFilter{Action: "subscriber.", Limit: 100})
-		if len(entries) != 6 { // four requests, a confirmation, an erasure
-			t.Errorf("%d subscriber audit entries, want 6", len(entries))
+		if len(entries) != 7 { // five requests, a confirmation, an erasure
+			t.Errorf("%d subscriber audit entries, want 7", len(entries))
 		}
 		for _, e := range entries {
 			if strings.Contains(strings.ToLower(e.Before+e.After+e.Target), "ada") {
