@@ -75,20 +75,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		ln.Close()
 		return err
 	}
-	abort := func(err error) error {
-		ln.Close()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		_ = worker.shutdown(shutdownCtx)
-		return err
-	}
 	// The fan-out turns published updates into one message per subscriber,
 	// in batches; it runs without a mail channel too (messages then wait).
 	fanout := notify.NewFanout(db, notify.SubscriberMail{
 		BaseURL: strings.TrimSuffix(c.PublicURL(), "/"), Key: box.DeriveKey(notify.UnsubscribeKeyLabel),
 	}, notify.FanoutOptions{PollInterval: c.Outbox.PollInterval, Enqueued: func(int) { worker.kick() }}, log)
 	fanout.Start(context.WithoutCancel(ctx))
-	abort = func(err error) error {
+	abort := func(err error) error {
 		ln.Close()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
