@@ -223,10 +223,15 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) error {
 		err = s.store.DeleteSubscriber(r.Context(), st.actor(), sub.ID, "subscriber.unsubscribe")
 	}
 	if err != nil {
-		if tocsin.ErrorCode(err) == tocsin.ENOTFOUND {
-			return tocsin.Errorf(tocsin.ENOTFOUND, "%s", s.localized(r, err))
+		if tocsin.ErrorCode(err) != tocsin.ENOTFOUND {
+			return err
 		}
-		return err
+		// A person who pressed the button reads a page; a mail provider
+		// reads the status.
+		if strings.Contains(r.Header.Get("Accept"), "text/html") {
+			return s.linkInvalid(w, r, err)
+		}
+		return tocsin.Errorf(tocsin.ENOTFOUND, "%s", s.localized(r, err))
 	}
 	s.render(w, r, http.StatusOK, "unsubscribed", nil)
 	return nil

@@ -1,7 +1,9 @@
 package httpserver
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -252,6 +254,12 @@ func TestUnsubscribeOneClick(t *testing.T) {
 	if got := post(path); got != http.StatusNotFound {
 		t.Errorf("second POST = %d, want 404", got)
 	}
+	req, _ := http.NewRequest(http.MethodPost, e.ts.URL+path, strings.NewReader("List-Unsubscribe=One-Click"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	if r := e.do(req); r.Status != http.StatusNotFound || !strings.Contains(r.Body, "<html") {
+		t.Errorf("a person pressing a used link's button: %d %q", r.Status, r.Header.Get("Content-Type"))
+	}
 	entries := auditOf(t, e, "subscriber.unsubscribe")
 	if len(entries) != 1 || strings.Contains(entries[0].Before+entries[0].After, "ada") {
 		t.Errorf("audit entries %+v", entries)
@@ -372,5 +380,69 @@ func TestFanoutOfPublishedUpdates(t *testing.T) {
 	}
 	if n := run(); n != 2 {
 		t.Fatalf("the resolution enqueued %d, want 2", n)
+	}
+}
+
+// failingAdvance makes the fan-out's transaction fail once, after a given
+// number of batches, as a crash between two batches would.
+type failingAdvance struct {
+	notify.FanoutStore
+	okBatches int
+	calls     int
+}
+
+func (f *failingAdvance) AdvanceNotice(ctx context.Context, id, cursor int64, done bool, msgs []*tocsin.Message) error {
+	f.calls++
+	if f.calls == f.okBatches+1 {
+		return errors.New("connection lost")
+	}
+	return f.FanoutStore.AdvanceNotice(ctx, id, cursor, done, msgs)
+}
+
+// A fan-out stopped between batches resumes from the notice's cursor and
+// sends each subscriber one message in all.
+func TestFanoutResumesAfterAFailedBatch(t *testing.T) {
+	e := newTestEnv(t)
+	const n = 25
+	for i := range n {
+		e.confirmedSubscriber(t, fmt.Sprintf("s%02d@example.org", i), "en")
+	}
+	if err := e.store.NotifySubscribers(e.ctx, tocsin.CLI, &tocsin.Notice{Key: "maintenance:7:reminder", Kind: tocsin.NoticeMaintenance,
+		Title: "Database upgrade", Status: "scheduled", Body: "Tonight, *22:00*.", Path: "/maintenance/7/"}); err != nil {
+		t.Fatal(err)
+	}
+	broken := &failingAdvance{FanoutStore: e.store, okBatches: 2}
+	if _, err := notify.NewFanout(broken, e.subscriberMail(), notify.FanoutOptions{BatchSize: 10}, nil).RunOnce(e.ctx); err == nil {
+		t.Fatal("the failed batch was not reported")
+	}
+	notices := func() []*tocsin.Message {
+		var out []*tocsin.Message
+		for _, m := range e.messages() {
+			if strings.HasPrefix(m.Key, "notice:") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	if got := len(notices()); got != 20 {
+		t.Fatalf("%d messages after two batches, want 20", got)
+	}
+	if _, err := notify.NewFanout(e.store, e.subscriberMail(), notify.FanoutOptions{BatchSize: 10}, nil).RunOnce(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, m := range notices() {
+		seen[m.To]++
+		if !strings.Contains(m.Body, "Details of this maintenance") || !strings.Contains(m.Body, "/en/maintenance/7/") {
+			t.Fatalf("maintenance mail:\n%s", m.Body)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d recipients, want %d", len(seen), n)
+	}
+	for to, k := range seen {
+		if k != 1 {
+			t.Errorf("%s got %d messages", to, k)
+		}
 	}
 }
