@@ -30,8 +30,8 @@ type Snapshot struct {
 	Now      time.Time
 	Services []*tocsin.Service
 	History  []tocsin.StatusChange // since Now minus UptimeDays, as StatusHistory returns it
-	// Incidents are the published incidents to show, newest first: the
-	// open ones and those of the last IncidentDays. Drafts are skipped.
+	// Incidents are the published incidents, newest first. Drafts are
+	// skipped.
 	Incidents []*tocsin.Incident
 }
 
@@ -47,6 +47,9 @@ type Resource struct {
 	CacheControl string
 	// Public read-only data that widgets on other sites may read.
 	CORS bool
+	// Frameable pages may be shown in another site's <iframe> (the site
+	// notice); every other page refuses framing.
+	Frameable bool
 
 	// The gzip variant is made on first request, not at build time: a
 	// rebuild during an incident then costs only what readers ask for.
@@ -99,6 +102,9 @@ func Build(s Snapshot) (*Site, error) {
 			// the ETag, which spares hashing thousands of unchanged pages.
 			site.add(incidentPath(lang, inc.ID), body, "text/html; charset=utf-8", pageCache, false, inc.UpdatedAt, key)
 		}
+		if err := addHistory(site, lang, v, s.Now); err != nil {
+			return nil, err
+		}
 		site.add("/"+lang+"/feed.atom", renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
 	}
 	for svc, paths := range badgePaths(s.Services) {
@@ -109,6 +115,9 @@ func Build(s Snapshot) (*Site, error) {
 	}
 	for path, body := range statuspageJSON(s, v) {
 		site.add(path, body, "application/json; charset=utf-8", pageCache, true, s.Now)
+	}
+	if err := addNotice(site, s, v); err != nil {
+		return nil, err
 	}
 	return site, nil
 }
@@ -136,10 +145,16 @@ func (site *Site) add(path string, body []byte, contentType, cache string, cors 
 }
 
 // Negotiated reports whether a request path is served in the reader's
-// language: "/", "/index.html", "/feed.atom" and "/incidents/…".
+// language: "/", "/index.html", "/feed.atom", "/notice.html", "/incidents/…"
+// and "/history/…".
 func Negotiated(path string) bool {
-	return path == "/" || path == "/index.html" || path == "/feed.atom" || strings.HasPrefix(path, "/incidents/")
+	return path == "/" || path == "/index.html" || path == "/feed.atom" || path == "/notice.html" ||
+		strings.HasPrefix(path, "/incidents/") || strings.HasPrefix(path, "/history/")
 }
+
+// frameableCSP is the policy of pages other sites may frame: no script at
+// all, the stylesheet from here, links that leave the frame.
+const frameableCSP = "default-src 'none'; style-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'"
 
 // Lookup returns the resource for a request path; the Negotiated paths
 // follow the reader's language.
@@ -171,6 +186,10 @@ func (r *Resource) Serve(w http.ResponseWriter, req *http.Request, varyLanguage 
 	h.Set("Vary", vary)
 	if r.CORS {
 		h.Set("Access-Control-Allow-Origin", "*")
+	}
+	if r.Frameable {
+		h.Set("Content-Security-Policy", frameableCSP)
+		h.Del("X-Frame-Options")
 	}
 	if match := req.Header.Get("If-None-Match"); match != "" {
 		if etagMatches(match, r.ETag) {
