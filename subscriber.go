@@ -109,7 +109,7 @@ func (r *SubscribeRequest) Validate() error {
 		slices.Sort(r.ServiceIDs)
 		r.ServiceIDs = slices.Compact(r.ServiceIDs)
 		if len(r.ServiceIDs) > 1000 {
-			return Errorf(EINVALID, "too many services").WithKey("subscribe.services_empty")
+			return Errorf(EINVALID, "choose at most 1000 services").WithKey("subscribe.services_too_many")
 		}
 	}
 	return nil

@@ -47,7 +47,7 @@ func parseSubscribeForm(form url.Values) (subscribeForm, *tocsin.SubscribeReques
 		return f, req, tocsin.Errorf(tocsin.EINVALID, "choose all services or some").WithKey("subscribe.services_empty")
 	}
 	if len(form["service"]) > 1000 {
-		return f, req, tocsin.Errorf(tocsin.EINVALID, "too many services").WithKey("subscribe.services_empty")
+		return f, req, tocsin.Errorf(tocsin.EINVALID, "choose at most 1000 services").WithKey("subscribe.services_too_many")
 	}
 	for _, v := range form["service"] {
 		id, err := strconv.ParseInt(v, 10, 64)
