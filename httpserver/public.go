@@ -16,7 +16,7 @@ import (
 func (s *Server) RefreshPublic(ctx context.Context) error {
 	s.buildMu.Lock() // one build at a time; the last one wins with the newest data
 	defer s.buildMu.Unlock()
-	snap, err := publicsite.Read(ctx, s.store, s.store, PageOf(s.cfg, s.loc), s.now())
+	snap, err := publicsite.Read(ctx, s.store, s.store, s.store, PageOf(s.cfg, s.loc), s.now())
 	if err != nil {
 		return err
 	}

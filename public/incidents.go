@@ -20,6 +20,8 @@ type incidentView struct {
 	Open     bool
 	Affected []affectedView
 	Updates  []*updateView // newest first
+	// Postmortem is its published post-mortem, nil if none.
+	Postmortem *postmortemView
 }
 
 // Latest is the update shown on top, nil for an incident without updates.
@@ -123,12 +125,22 @@ func absolute(base, path string) string {
 	return strings.TrimSuffix(base, "/") + path
 }
 
+// postmortemMark is 1 when inc links to a post-mortem, for the page's
+// cache key (an int hashes without allocating).
+func postmortemMark(inc *incidentView) int {
+	if inc.Postmortem != nil {
+		return 1
+	}
+	return 0
+}
+
 // renderIncident renders an incident's page, or takes it from the cache
 // when nothing that goes into it changed. The page says when the incident
 // last changed, not when the site was rebuilt, so that it can be reused.
 func renderIncident(lang string, v *view, inc *incidentView) (body []byte, key string, err error) {
-	parts := []any{lang, v.Title, v.URL, v.Contact, v.Zone, inc.ID, inc.Title, string(inc.Status), string(inc.Impact),
-		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates)}
+	parts := make([]any, 0, 14+4*len(inc.Affected)+5*len(inc.Updates)) // one allocation per page
+	parts = append(parts, lang, v.Title, v.URL, v.Contact, v.Zone, inc.ID, inc.Title, string(inc.Status), string(inc.Impact),
+		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates), postmortemMark(inc))
 	for _, a := range inc.Affected {
 		parts = append(parts, a.ID, a.Name, string(a.Status), string(a.Impact))
 	}

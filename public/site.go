@@ -33,6 +33,8 @@ type Snapshot struct {
 	// Incidents are the published incidents, newest first. Drafts are
 	// skipped.
 	Incidents []*tocsin.Incident
+	// Postmortems are the published post-mortems; any other is skipped.
+	Postmortems []*tocsin.Postmortem
 }
 
 // UptimeDays is the length of the uptime bars.
@@ -102,6 +104,18 @@ func Build(s Snapshot) (*Site, error) {
 			// the ETag, which spares hashing thousands of unchanged pages.
 			site.add(incidentPath(lang, inc.ID), body, "text/html; charset=utf-8", pageCache, false, inc.UpdatedAt, key)
 		}
+		for _, pm := range v.Postmortems {
+			body, key, err := renderPostmortem(lang, v, pm)
+			if err != nil {
+				return nil, err
+			}
+			site.add(postmortemPath(lang, pm.IncidentID), body, "text/html; charset=utf-8", pageCache, false, *pm.PublishedAt, key)
+		}
+		body, err = renderPage("postmortems", lang, v)
+		if err != nil {
+			return nil, err
+		}
+		site.add(postmortemsPath(lang), body, "text/html; charset=utf-8", pageCache, false, s.Now)
 		if err := addHistory(site, lang, v, s.Now); err != nil {
 			return nil, err
 		}
@@ -146,10 +160,10 @@ func (site *Site) add(path string, body []byte, contentType, cache string, cors 
 
 // Negotiated reports whether a request path is served in the reader's
 // language: "/", "/index.html", "/feed.atom", "/notice.html", "/incidents/…"
-// and "/history/…".
+// (post-mortems included), "/history/…" and "/postmortems/".
 func Negotiated(path string) bool {
 	return path == "/" || path == "/index.html" || path == "/feed.atom" || path == "/notice.html" ||
-		strings.HasPrefix(path, "/incidents/") || strings.HasPrefix(path, "/history/")
+		strings.HasPrefix(path, "/incidents/") || strings.HasPrefix(path, "/history/") || strings.HasPrefix(path, "/postmortems/")
 }
 
 // frameableCSP is the policy of pages other sites may frame: no script at
