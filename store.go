@@ -15,6 +15,7 @@ type Store interface {
 	SubscriberService
 	NoticeService
 	WebhookService
+	MaintenanceService
 	PostmortemService
 	Ping(ctx context.Context) error
 	Close() error

@@ -79,6 +79,8 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"env number", "", map[string]string{"TOCSIN_PASSWORD_THREADS": "900"}, []string{"password.threads", "900", "255"}},
 		{"base url", "base_url: status.example.org\n", nil, []string{"base_url", "https://"}},
 		{"memory", "password: {memory_kib: 12}\n", nil, []string{"password.memory_kib", "12"}},
+		{"negative reminder lead", "maintenance: {reminder_lead: -1h}\n", nil, []string{"maintenance.reminder_lead", "-1h"}},
+		{"env reminder lead", "", map[string]string{"TOCSIN_MAINTENANCE_REMINDER_LEAD": "soon"}, []string{"maintenance.reminder_lead", "soon", "duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

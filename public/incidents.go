@@ -22,6 +22,8 @@ type incidentView struct {
 	Updates  []*updateView // newest first
 	// Postmortem is its published post-mortem, nil if none.
 	Postmortem *postmortemView
+	// From and Until are a maintenance's window in the page's zone.
+	From, Until time.Time
 }
 
 // Latest is the update shown on top, nil for an incident without updates.
@@ -70,6 +72,9 @@ func incidentViews(s Snapshot, services map[int64]*tocsin.Service) []*incidentVi
 	out := make([]*incidentView, 0, len(incs))
 	for _, inc := range incs {
 		iv := &incidentView{Incident: inc, Open: !inc.Status.Closed()}
+		if inc.Maintenance() {
+			iv.From, iv.Until = inc.ScheduledFor.In(s.Location), inc.ScheduledUntil.In(s.Location)
+		}
 		for _, si := range inc.Services {
 			svc := services[si.ServiceID]
 			if svc == nil {
@@ -138,9 +143,9 @@ func postmortemMark(inc *incidentView) int {
 // when nothing that goes into it changed. The page says when the incident
 // last changed, not when the site was rebuilt, so that it can be reused.
 func renderIncident(lang string, v *view, inc *incidentView) (body []byte, key string, err error) {
-	parts := make([]any, 0, 14+4*len(inc.Affected)+5*len(inc.Updates)) // one allocation per page
+	parts := make([]any, 0, 16+4*len(inc.Affected)+5*len(inc.Updates)) // one allocation per page
 	parts = append(parts, lang, v.Title, v.URL, v.Contact, v.Zone, inc.ID, inc.Title, string(inc.Status), string(inc.Impact),
-		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates), postmortemMark(inc))
+		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates), postmortemMark(inc), inc.ScheduledFor, inc.ScheduledUntil)
 	for _, a := range inc.Affected {
 		parts = append(parts, a.ID, a.Name, string(a.Status), string(a.Impact))
 	}

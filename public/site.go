@@ -127,6 +127,7 @@ func Build(s Snapshot) (*Site, error) {
 			site.add(p, body, "image/svg+xml", pageCache, true, s.Now)
 		}
 	}
+	site.add("/maintenance.ics", renderCalendar(s, v), "text/calendar; charset=utf-8", pageCache, true, s.Now)
 	for path, body := range statuspageJSON(s, v) {
 		site.add(path, body, "application/json; charset=utf-8", pageCache, true, s.Now)
 	}

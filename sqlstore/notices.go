@@ -66,6 +66,9 @@ func (c conn) noticeOfUpdate(ctx context.Context, incidentID, updateID int64) er
 	if err != nil {
 		return err
 	}
+	if inc.Maintenance() {
+		return nil // maintenances announce themselves (their reminder calls NotifySubscribers)
+	}
 	var u *tocsin.Update
 	for _, x := range inc.Updates {
 		if x.ID == updateID {
