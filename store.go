@@ -13,6 +13,9 @@ type Store interface {
 	ServiceService
 	IncidentService
 	SecurityIncidentService
+	SubscriberService
+	NoticeService
+	WebhookService
 	MaintenanceService
 	PostmortemService
 	Ping(ctx context.Context) error

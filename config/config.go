@@ -159,6 +159,9 @@ type Outbox struct {
 	MaxAttempts  int           `yaml:"max_attempts"`
 	RetryBase    time.Duration `yaml:"retry_base"`
 	RetryMax     time.Duration `yaml:"retry_max"`
+	// Concurrency is how many messages are sent at once (default 4); a
+	// fan-out to thousands of subscribers goes faster with more.
+	Concurrency int `yaml:"concurrency"`
 }
 
 // Log sets how tocsin logs.

@@ -138,6 +138,9 @@ func (c *Config) Validate() error {
 	if c.Outbox.MaxAttempts < 0 || c.Outbox.MaxAttempts > 100 {
 		return bad("outbox.max_attempts", c.Outbox.MaxAttempts, "0 (default) to 100")
 	}
+	if c.Outbox.Concurrency < 0 || c.Outbox.Concurrency > 64 {
+		return bad("outbox.concurrency", c.Outbox.Concurrency, "0 (default) to 64")
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -75,6 +75,7 @@ func newTestEnv(t testing.TB, tweak ...func(*config.Config)) *testEnv {
 	for _, f := range tweak {
 		f(&cfg)
 	}
+	dir = cfg.DataDir // a tweak may move it
 	store, err := sqlstore.Open(ctx, "", dir)
 	if err != nil {
 		t.Fatal(err)

@@ -201,6 +201,20 @@ var (
 				"body": str, "edited_at": dateTime, "edited_by": str,
 			})},
 		}),
+		"Subscriber": object([]string{"id", "email", "status", "lang", "all_services", "services", "created_at", "confirmed_at", "confirmation_sent_at"}, map[string]any{
+			"id": integer, "email": str, "status": map[string]any{"type": "string", "enum": []string{"pending", "confirmed"}},
+			"lang": map[string]any{"type": "string", "enum": []string{"fr", "en"}}, "all_services": boolean,
+			"services":   map[string]any{"type": "array", "items": integer, "description": "Service IDs, when not all_services."},
+			"created_at": dateTime, "confirmed_at": nullable, "confirmation_sent_at": nullable,
+			"service_names": map[string]any{"type": "array", "items": str, "description": "In exports only."},
+			"exported_at":   map[string]any{"type": "string", "format": "date-time", "description": "In exports only."},
+		}),
+		"Webhook": object([]string{"id", "url", "all_services", "services", "created_by", "created_at"}, map[string]any{
+			"id": integer, "url": str, "all_services": boolean,
+			"services":   map[string]any{"type": "array", "items": integer},
+			"created_by": str, "created_at": dateTime,
+			"secret": map[string]any{"type": "string", "description": "In the creation's answer only: the HMAC-SHA256 key of X-Tocsin-Signature."},
+		}),
 		"Postmortem": object([]string{"incident_id", "status", "revision", "summary", "timeline", "impact", "root_cause", "went_well", "changes",
 			"contributors", "approved_by", "approved_at", "published_by", "published_at", "created_at", "updated_at"}, map[string]any{
 			"incident_id": integer, "status": map[string]any{"type": "string", "enum": []string{"draft", "approved", "published"}},
@@ -239,6 +253,11 @@ var (
 		"POST /api/v1/incidents/{id}/postmortem/approve": ref("Postmortem"),
 		"POST /api/v1/incidents/{id}/postmortem/publish": ref("Postmortem"),
 		"PUT /api/v1/incidents/{id}":                     ref("Incident"),
+		"GET /api/v1/subscribers":                        object([]string{"subscribers"}, map[string]any{"subscribers": map[string]any{"type": "array", "items": ref("Subscriber")}}),
+		"GET /api/v1/subscribers/{id}":                   ref("Subscriber"),
+		"GET /api/v1/subscribers/{id}/export":            ref("Subscriber"),
+		"GET /api/v1/webhooks":                           object([]string{"webhooks"}, map[string]any{"webhooks": map[string]any{"type": "array", "items": ref("Webhook")}}),
+		"POST /api/v1/webhooks":                          ref("Webhook"),
 		"GET /api/v1/audit":                              object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
 		"GET /api/v1/audit/verify":                       object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 	}
@@ -249,6 +268,11 @@ var (
 			query("open", "true: open incidents only; false: resolved ones only.", boolean),
 			query("maintenance", "true: scheduled maintenances only; false: incidents only.", boolean),
 			query("limit", "Incidents returned, 1 to 1000 (default 50).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+		},
+		"GET /api/v1/subscribers": {
+			query("status", "pending or confirmed; both when left out.", map[string]any{"type": "string", "enum": []string{"pending", "confirmed"}}),
+			query("limit", "Subscribers returned, 1 to 1000 (default 100).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+			query("offset", "Subscribers skipped.", map[string]any{"type": "integer", "minimum": 0}),
 		},
 		"GET /api/v1/audit": {
 			query("actor", "Part of the actor label (e-mail, token:NAME, cli, system).", str),
@@ -287,6 +311,10 @@ var (
 		}),
 		"POST /api/v1/incidents/{id}/updates": object([]string{"status", "body"}, map[string]any{
 			"status": incidentStatus, "body": updateBody, "display_at": displayAt,
+		}),
+		"POST /api/v1/webhooks": object([]string{"url"}, map[string]any{
+			"url":          map[string]any{"type": "string", "maxLength": 2000, "description": "An absolute http:// or https:// URL."},
+			"all_services": boolean, "services": map[string]any{"type": "array", "items": integer},
 		}),
 		"PUT /api/v1/updates/{id}": object([]string{"body"}, map[string]any{"body": updateBody}),
 		"PUT /api/v1/incidents/{id}/postmortem": object([]string{"summary"}, map[string]any{

@@ -132,6 +132,13 @@ func TestOpenAPIDocument(t *testing.T) {
 	room, otherRoom, closedRoom, shutRoom := securityOf("Bucket listable", false), securityOf("Earlier case", false), securityOf("Old case", true), securityOf("Shut case", true)
 	otherRoomID := strings.TrimPrefix(otherRoom, "/api/v1/security-incidents/")
 	responderID := fmt.Sprint(e.createUser("lead@example.org", tocsin.RoleResponder).ID)
+	sub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "reader@example.org", "fr").ID)
+	doomedSub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "leaver@example.org", "en").ID)
+	hook := &tocsin.Webhook{URL: "https://hooks.example.org/doomed", AllServices: true, SecretSealed: []byte("sealed")}
+	if err := e.store.CreateWebhook(e.ctx, tocsin.CLI, hook); err != nil {
+		t.Fatal(err)
+	}
+	doomedHook := fmt.Sprintf("/api/v1/webhooks/%d", hook.ID)
 	newUser := fmt.Sprintf(`{"email":"new@example.org","name":"New","roles":["responder"],"password":%q}`, testPassword)
 
 	// Every documented operation gets at least a successful call with an
@@ -331,6 +338,40 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "ok", path: room + "/links", token: admin, body: `{"kind":"parent","other_id":` + otherRoomID + `}`, wantStatus: 200},
 			{name: "again", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + otherRoomID + `}`, wantStatus: 409},
 			{name: "self", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + strings.TrimPrefix(room, "/api/v1/security-incidents/") + `}`, wantStatus: 400},
+		},
+		"GET /api/v1/subscribers": {
+			{name: "ok", path: "/api/v1/subscribers", token: admin, wantStatus: 200},
+			{name: "confirmed", path: "/api/v1/subscribers?status=confirmed&limit=10", token: admin, wantStatus: 200},
+			{name: "bad status", path: "/api/v1/subscribers?status=gone", token: admin, wantStatus: 400},
+			{name: "viewer", path: "/api/v1/subscribers", token: viewerTok, wantStatus: 403},
+		},
+		"GET /api/v1/subscribers/{id}": {
+			{name: "ok", path: sub, token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/subscribers/999999", token: admin, wantStatus: 404},
+			{name: "viewer", path: sub, token: viewerTok, wantStatus: 403},
+		},
+		"GET /api/v1/subscribers/{id}/export": {
+			{name: "ok", path: sub + "/export", token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/subscribers/999999/export", token: admin, wantStatus: 404},
+		},
+		"DELETE /api/v1/subscribers/{id}": {
+			{name: "ok", path: doomedSub, token: admin, wantStatus: 204},
+			{name: "missing", path: doomedSub, token: admin, wantStatus: 404},
+		},
+		"GET /api/v1/webhooks": {
+			{name: "ok", path: "/api/v1/webhooks", token: admin, wantStatus: 200},
+			{name: "viewer", path: "/api/v1/webhooks", token: viewerTok, wantStatus: 403},
+		},
+		"POST /api/v1/webhooks": {
+			{name: "ok", path: "/api/v1/webhooks", token: admin, body: `{"url":"https://hooks.example.org/status","all_services":true}`, wantStatus: 201},
+			{name: "some", path: "/api/v1/webhooks", token: admin, body: `{"url":"http://127.0.0.1:9/x","services":[` + serviceID + `]}`, wantStatus: 201},
+			{name: "bad url", path: "/api/v1/webhooks", token: admin, body: `{"url":"ftp://x","all_services":true}`, wantStatus: 400},
+			{name: "no services", path: "/api/v1/webhooks", token: admin, body: `{"url":"https://x.example.org"}`, wantStatus: 400},
+			{name: "unknown service", path: "/api/v1/webhooks", token: admin, body: `{"url":"https://x.example.org","services":[999999]}`, wantStatus: 400},
+		},
+		"DELETE /api/v1/webhooks/{id}": {
+			{name: "ok", path: doomedHook, token: admin, wantStatus: 204},
+			{name: "missing", path: doomedHook, token: admin, wantStatus: 404},
 		},
 		"GET /api/v1/audit": {
 			{name: "ok", path: "/api/v1/audit", token: admin, wantStatus: 200},

@@ -125,6 +125,25 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/incidents/{id}/publish":           communicator,
 	"PUT /api/v1/updates/{id}":                      communicator,
 	"GET /api/v1/audit":                             admin,
+	"GET /subscribe":                                public,
+	"POST /subscribe":                               public,
+	"GET /subscribe/confirm":                        public,
+	"POST /subscribe/confirm":                       public,
+	"GET /unsubscribe/{id}/{token}":                 public,
+	"POST /unsubscribe/{id}/{token}":                public,
+	"GET /console/subscribers":                      communicator,
+	"GET /console/subscribers/{id}/export":          communicator,
+	"POST /console/subscribers/{id}/erase":          communicator,
+	"GET /api/v1/subscribers":                       communicator,
+	"GET /api/v1/subscribers/{id}":                  communicator,
+	"GET /api/v1/subscribers/{id}/export":           communicator,
+	"DELETE /api/v1/subscribers/{id}":               communicator,
+	"GET /console/webhooks":                         communicator,
+	"POST /console/webhooks":                        communicator,
+	"POST /console/webhooks/{id}/delete":            communicator,
+	"GET /api/v1/webhooks":                          communicator,
+	"POST /api/v1/webhooks":                         communicator,
+	"DELETE /api/v1/webhooks/{id}":                  communicator,
 	"GET /api/v1/audit/verify":                      admin,
 
 	// Private security incidents: staff read, responders work them.
@@ -222,6 +241,10 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = "999999" // no such security incident: a 404 for everyone
 		case part == "{id}" && i > 0 && parts[i-1] == "incidents":
 			parts[i] = "999999" // no such incident: a 404 for everyone
+		case part == "{id}" && i > 0 && (parts[i-1] == "subscribers" || parts[i-1] == "unsubscribe" || parts[i-1] == "webhooks"):
+			parts[i] = "999999" // no such subscriber: a 404 for everyone
+		case part == "{token}":
+			parts[i] = "not-a-token"
 		case (part == "{id}" && i > 0 && parts[i-1] == "updates") || part == "{update}":
 			parts[i] = "999999" // no such update: a 404 for everyone
 		case part == "{month}":
