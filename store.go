@@ -13,6 +13,10 @@ type Store interface {
 	ServiceService
 	IncidentService
 	SignalService
+	SecurityIncidentService
+	SubscriberService
+	NoticeService
+	WebhookService
 	MaintenanceService
 	PostmortemService
 	Ping(ctx context.Context) error

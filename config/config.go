@@ -25,6 +25,10 @@ type Config struct {
 	Page     Page      `yaml:"page"`
 	Services []Service `yaml:"services"` // config-managed services, created/updated at start
 
+	// Severities are the written definitions of the security incident
+	// severities, shown wherever one is chosen.
+	Severities Severities `yaml:"severities"`
+
 	TLS      TLS      `yaml:"tls"`
 	Password Password `yaml:"password"`
 	Session  Session  `yaml:"session"`
@@ -53,6 +57,62 @@ type Service struct {
 	Group       string `yaml:"group"`
 	Description string `yaml:"description"`
 	Link        string `yaml:"link"`
+}
+
+// Severities defines SEV1 (the worst) to SEV4 in both languages.
+type Severities struct {
+	SEV1 Definition `yaml:"sev1"`
+	SEV2 Definition `yaml:"sev2"`
+	SEV3 Definition `yaml:"sev3"`
+	SEV4 Definition `yaml:"sev4"`
+}
+
+// Definition is a text in English and in French.
+type Definition struct {
+	EN string `yaml:"en"`
+	FR string `yaml:"fr"`
+}
+
+// Of returns the definition of severity sev ("SEV1"…) in lang; "" for an
+// unknown severity.
+func (s Severities) Of(sev, lang string) string {
+	var d Definition
+	switch sev {
+	case "SEV1":
+		d = s.SEV1
+	case "SEV2":
+		d = s.SEV2
+	case "SEV3":
+		d = s.SEV3
+	case "SEV4":
+		d = s.SEV4
+	}
+	if lang == "fr" {
+		return d.FR
+	}
+	return d.EN
+}
+
+// DefaultSeverities are definitions a small host can start from.
+func DefaultSeverities() Severities {
+	return Severities{
+		SEV1: Definition{
+			EN: "Critical: personal data or credentials exposed or stolen, or an attacker in control of systems; all hands, now.",
+			FR: "Critique : données personnelles ou identifiants exposés ou volés, ou un attaquant aux commandes ; tout le monde, maintenant.",
+		},
+		SEV2: Definition{
+			EN: "Major: a compromise or exposure likely but not confirmed, or a serious vulnerability exploitable now; within the hour.",
+			FR: "Majeur : compromission ou exposition probable mais non confirmée, ou vulnérabilité grave exploitable ; dans l'heure.",
+		},
+		SEV3: Definition{
+			EN: "Moderate: a vulnerability or misconfiguration with limited reach and no sign of use; within the working day.",
+			FR: "Modéré : vulnérabilité ou erreur de configuration de portée limitée, sans signe d'exploitation ; dans la journée.",
+		},
+		SEV4: Definition{
+			EN: "Low: a weakness to fix with no exposure; in the normal course of work.",
+			FR: "Faible : une faiblesse à corriger, sans exposition ; dans le cours normal du travail.",
+		},
+	}
 }
 
 // TLS serves HTTPS directly when both files are set.
@@ -123,6 +183,9 @@ type Outbox struct {
 	MaxAttempts  int           `yaml:"max_attempts"`
 	RetryBase    time.Duration `yaml:"retry_base"`
 	RetryMax     time.Duration `yaml:"retry_max"`
+	// Concurrency is how many messages are sent at once (default 4); a
+	// fan-out to thousands of subscribers goes faster with more.
+	Concurrency int `yaml:"concurrency"`
 }
 
 // Log sets how tocsin logs.
@@ -143,5 +206,7 @@ func Default() Config {
 		SMTP:     SMTP{Port: 587, TLS: "starttls"},
 		Intake:   Intake{IMAP: IMAP{TLS: "tls", Mailbox: "INBOX", PollInterval: time.Minute}},
 		Log:      Log{Level: "info", Format: "text"},
+
+		Severities: DefaultSeverities(),
 	}
 }

@@ -84,6 +84,8 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"imap tls", "intake: {imap: {tls: maybe}}\n", nil, []string{"intake.imap.tls", "maybe", "starttls"}},
 		{"imap without password", "intake: {imap: {host: imap.example.org, username: s}}\n", nil, []string{"intake.imap.username", "TOCSIN_INTAKE_IMAP_PASSWORD"}},
 		{"imap poll", "intake: {imap: {host: h, username: s, password: p, poll_interval: 1ms}}\n", nil, []string{"intake.imap.poll_interval", "1ms"}},
+		{"empty severity", "severities: {sev2: {fr: \"\"}}\n", nil, []string{"severities.sev2.fr", "1 to 500"}},
+		{"unknown severity", "severities: {sev5: {en: x}}\n", nil, []string{"sev5", "not found"}},
 		{"negative reminder lead", "maintenance: {reminder_lead: -1h}\n", nil, []string{"maintenance.reminder_lead", "-1h"}},
 		{"env reminder lead", "", map[string]string{"TOCSIN_MAINTENANCE_REMINDER_LEAD": "soon"}, []string{"maintenance.reminder_lead", "soon", "duration"}},
 	}
@@ -125,6 +127,13 @@ func TestEveryKeyHasAnEnvironmentVariable(t *testing.T) {
 		if !found {
 			t.Errorf("key %q missing from Keys() = %v", want, keys)
 		}
+	}
+	if got := EnvName("severities.sev1.fr"); got != "TOCSIN_SEVERITIES_SEV1_FR" {
+		t.Errorf("EnvName = %q", got)
+	}
+	c, err := Load("", envFrom(map[string]string{"TOCSIN_SEVERITIES_SEV1_EN": "Customer data leaves the building."}))
+	if err != nil || c.Severities.Of("SEV1", "en") != "Customer data leaves the building." || c.Severities.Of("SEV1", "fr") == "" {
+		t.Errorf("severity from the environment: %v %+v", err, c.Severities.SEV1)
 	}
 	if got := EnvName("smtp.password"); got != "TOCSIN_SMTP_PASSWORD" {
 		t.Errorf("EnvName = %q", got)

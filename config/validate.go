@@ -81,6 +81,14 @@ func (c *Config) Validate() error {
 			return bad(key+".link", s.Link, "an http:// or https:// address")
 		}
 	}
+	for _, sev := range []string{"SEV1", "SEV2", "SEV3", "SEV4"} {
+		for _, lang := range []string{"en", "fr"} {
+			key := "severities." + strings.ToLower(sev) + "." + lang
+			if d := c.Severities.Of(sev, lang); strings.TrimSpace(d) == "" || len(d) > 500 {
+				return bad(key, d, "a definition of 1 to 500 characters saying when an incident is "+sev)
+			}
+		}
+	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return bad("tls", c.TLS.Cert+c.TLS.Key, "set both tls.cert and tls.key, or neither")
 	}
@@ -132,6 +140,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Outbox.MaxAttempts < 0 || c.Outbox.MaxAttempts > 100 {
 		return bad("outbox.max_attempts", c.Outbox.MaxAttempts, "0 (default) to 100")
+	}
+	if c.Outbox.Concurrency < 0 || c.Outbox.Concurrency > 64 {
+		return bad("outbox.concurrency", c.Outbox.Concurrency, "0 (default) to 64")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

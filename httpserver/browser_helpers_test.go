@@ -33,6 +33,7 @@ const artifactsEnv = "TOCSIN_TEST_ARTIFACTS"
 type app struct {
 	url string
 	db  *sqlstore.DB
+	box *auth.Box
 }
 
 func startApp(t *testing.T) *app {
@@ -69,7 +70,7 @@ func startApp(t *testing.T) *app {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &app{url: ts.URL, db: db}
+	return &app{url: ts.URL, db: db, box: box}
 }
 
 // browser drives one Chromium tab through the console. Its methods take the

@@ -148,7 +148,15 @@ func (s *Server) errorText(r *http.Request, code string, err error) string {
 func (s *Server) localized(r *http.Request, err error) string {
 	var te *tocsin.Error
 	if errors.As(err, &te) && te.Key != "" {
-		return i18n.T(state(r).lang, te.Key, te.Args...)
+		lang := state(r).lang
+		args := make([]any, len(te.Args))
+		for i, a := range te.Args {
+			args[i] = a
+			if m, ok := a.(tocsin.KeyMoment); ok { // named in the reader's language
+				args[i] = i18n.T(lang, "security.moment."+string(m))
+			}
+		}
+		return i18n.T(lang, te.Key, args...)
 	}
 	return tocsin.ErrorMessage(err)
 }

@@ -51,7 +51,7 @@ func (c *testClock) Advance(d time.Duration) {
 // testEnv is a Server on a real SQLite store in a temporary directory,
 // served by an httptest.Server.
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	cfg    config.Config
 	store  *sqlstore.DB
@@ -66,7 +66,7 @@ type testEnv struct {
 }
 
 // newTestEnv builds the server; tweak adjusts the configuration first.
-func newTestEnv(t *testing.T, tweak ...func(*config.Config)) *testEnv {
+func newTestEnv(t testing.TB, tweak ...func(*config.Config)) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -75,6 +75,7 @@ func newTestEnv(t *testing.T, tweak ...func(*config.Config)) *testEnv {
 	for _, f := range tweak {
 		f(&cfg)
 	}
+	dir = cfg.DataDir // a tweak may move it
 	store, err := sqlstore.Open(ctx, "", dir)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +158,7 @@ type response struct {
 
 func (r *response) location() string { return r.Header.Get("Location") }
 
-func readResponse(t *testing.T, resp *http.Response) *response {
+func readResponse(t testing.TB, resp *http.Response) *response {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

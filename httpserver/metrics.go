@@ -15,10 +15,11 @@ import (
 // metrics are exposed in the Prometheus text format. A few counters and one
 // histogram do not justify the client library and its dependencies.
 type metrics struct {
-	mu             sync.Mutex
-	requests       map[reqKey]uint64
-	durations      map[string]*histogram // by route pattern
-	signInFailures atomic.Uint64
+	mu                 sync.Mutex
+	requests           map[reqKey]uint64
+	durations          map[string]*histogram // by route pattern
+	signInFailures     atomic.Uint64
+	subscribeThrottled atomic.Uint64
 }
 
 type reqKey struct {
@@ -101,6 +102,9 @@ func (m *metrics) write(w io.Writer, gauges map[string]float64) {
 	fmt.Fprintln(w, "# HELP tocsin_signin_failures_total Failed sign-in attempts (password or second factor).")
 	fmt.Fprintln(w, "# TYPE tocsin_signin_failures_total counter")
 	fmt.Fprintf(w, "tocsin_signin_failures_total %d\n", m.signInFailures.Load())
+	fmt.Fprintln(w, "# HELP tocsin_subscribe_throttled_total Subscription requests refused by rate limits.")
+	fmt.Fprintln(w, "# TYPE tocsin_subscribe_throttled_total counter")
+	fmt.Fprintf(w, "tocsin_subscribe_throttled_total %d\n", m.subscribeThrottled.Load())
 	names := make([]string, 0, len(gauges))
 	for n := range gauges {
 		names = append(names, n)

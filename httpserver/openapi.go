@@ -26,7 +26,7 @@ func (s *Server) openAPIDoc() []byte {
 				"operationId": operationID(method, p),
 				"security":    []map[string][]string{{"bearer": {}}},
 				"description": "Needs a token with the " + string(rt.access) + " role.",
-				"responses":   responsesFor(method, p, queryParams[rt.pattern] != nil),
+				"responses":   responsesFor(method, p, queryParamsOf(rt.pattern) != nil),
 			}
 			var params []map[string]any
 			for _, m := range pathParam.FindAllStringSubmatch(p, -1) {
@@ -35,11 +35,11 @@ func (s *Server) openAPIDoc() []byte {
 					"schema": map[string]any{"type": "integer", "minimum": 1},
 				})
 			}
-			params = append(params, queryParams[rt.pattern]...)
+			params = append(params, queryParamsOf(rt.pattern)...)
 			if params != nil {
 				op["parameters"] = params
 			}
-			if body, ok := requestBodies[rt.pattern]; ok {
+			if body, ok := requestBodyOf(rt.pattern); ok {
 				op["requestBody"] = map[string]any{
 					"required": true,
 					"content":  map[string]any{"application/json": map[string]any{"schema": body}},
@@ -58,12 +58,49 @@ func (s *Server) openAPIDoc() []byte {
 				"securitySchemes": map[string]any{
 					"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "A token from `tocsin token create`."},
 				},
-				"schemas": schemas,
+				"schemas": allSchemas(),
 			},
 		}
 		s.openAPIJSON, _ = json.MarshalIndent(doc, "", "  ")
 	})
 	return s.openAPIJSON
+}
+
+// The lookups below join the tables of this file with those of
+// openapi_security.go.
+
+func queryParamsOf(pattern string) []map[string]any {
+	if q, ok := queryParams[pattern]; ok {
+		return q
+	}
+	return securityQuery[pattern]
+}
+
+func requestBodyOf(pattern string) (map[string]any, bool) {
+	if b, ok := requestBodies[pattern]; ok {
+		return b, true
+	}
+	b, ok := securityRequests[pattern]
+	return b, ok
+}
+
+func successBodyOf(pattern string) (map[string]any, bool) {
+	if b, ok := successBodies[pattern]; ok {
+		return b, true
+	}
+	b, ok := securitySuccess[pattern]
+	return b, ok
+}
+
+func allSchemas() map[string]any {
+	out := make(map[string]any, len(schemas)+len(securitySchemas))
+	for k, v := range schemas {
+		out[k] = v
+	}
+	for k, v := range securitySchemas {
+		out[k] = v
+	}
+	return out
 }
 
 func operationID(method, path string) string {
@@ -74,7 +111,7 @@ func operationID(method, path string) string {
 		if part == "" || part == "api" || part == "v1" {
 			continue
 		}
-		b.WriteString(strings.ToUpper(part[:1]) + strings.ReplaceAll(part[1:], ".", ""))
+		b.WriteString(strings.ToUpper(part[:1]) + strings.NewReplacer(".", "", "-", "").Replace(part[1:]))
 	}
 	return b.String()
 }
@@ -90,7 +127,7 @@ func jsonResponse(desc string, schema map[string]any) map[string]any {
 func responsesFor(method, path string, hasQuery bool) map[string]any {
 	errResp := jsonResponse("Error", ref("Error"))
 	out := map[string]any{"401": errResp, "403": errResp}
-	ok, found := successBodies[method+" "+path]
+	ok, found := successBodyOf(method + " " + path)
 	switch {
 	case method == "DELETE" || noContent[method+" "+path]:
 		out["204"] = map[string]any{"description": "Done"}
@@ -176,6 +213,20 @@ var (
 			"closed_by": str, "closed_at": nullable, "reason": map[string]any{"type": "string", "description": "Why it was dismissed."},
 			"security_incident_id": map[string]any{"type": "integer", "nullable": true, "description": "The security incident a linked signal belongs to."},
 		}),
+		"Subscriber": object([]string{"id", "email", "status", "lang", "all_services", "services", "created_at", "confirmed_at", "confirmation_sent_at"}, map[string]any{
+			"id": integer, "email": str, "status": map[string]any{"type": "string", "enum": []string{"pending", "confirmed"}},
+			"lang": map[string]any{"type": "string", "enum": []string{"fr", "en"}}, "all_services": boolean,
+			"services":   map[string]any{"type": "array", "items": integer, "description": "Service IDs, when not all_services."},
+			"created_at": dateTime, "confirmed_at": nullable, "confirmation_sent_at": nullable,
+			"service_names": map[string]any{"type": "array", "items": str, "description": "In exports only."},
+			"exported_at":   map[string]any{"type": "string", "format": "date-time", "description": "In exports only."},
+		}),
+		"Webhook": object([]string{"id", "url", "all_services", "services", "created_by", "created_at"}, map[string]any{
+			"id": integer, "url": str, "all_services": boolean,
+			"services":   map[string]any{"type": "array", "items": integer},
+			"created_by": str, "created_at": dateTime,
+			"secret": map[string]any{"type": "string", "description": "In the creation's answer only: the HMAC-SHA256 key of X-Tocsin-Signature."},
+		}),
 		"Postmortem": object([]string{"incident_id", "status", "revision", "summary", "timeline", "impact", "root_cause", "went_well", "changes",
 			"contributors", "approved_by", "approved_at", "published_by", "published_at", "created_at", "updated_at"}, map[string]any{
 			"incident_id": integer, "status": map[string]any{"type": "string", "enum": []string{"draft", "approved", "published"}},
@@ -214,6 +265,11 @@ var (
 		"POST /api/v1/incidents/{id}/postmortem/approve": ref("Postmortem"),
 		"POST /api/v1/incidents/{id}/postmortem/publish": ref("Postmortem"),
 		"PUT /api/v1/incidents/{id}":                     ref("Incident"),
+		"GET /api/v1/subscribers":                        object([]string{"subscribers"}, map[string]any{"subscribers": map[string]any{"type": "array", "items": ref("Subscriber")}}),
+		"GET /api/v1/subscribers/{id}":                   ref("Subscriber"),
+		"GET /api/v1/subscribers/{id}/export":            ref("Subscriber"),
+		"GET /api/v1/webhooks":                           object([]string{"webhooks"}, map[string]any{"webhooks": map[string]any{"type": "array", "items": ref("Webhook")}}),
+		"POST /api/v1/webhooks":                          ref("Webhook"),
 		"GET /api/v1/audit":                              object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
 		"GET /api/v1/audit/verify":                       object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 		"GET /api/v1/signals":                            object([]string{"signals"}, map[string]any{"signals": map[string]any{"type": "array", "items": ref("Signal")}}),
@@ -233,6 +289,11 @@ var (
 		"GET /api/v1/signals": {
 			query("state", "Only signals in this state.", signalState),
 			query("limit", "Signals returned, 1 to 1000 (default 100).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+		},
+		"GET /api/v1/subscribers": {
+			query("status", "pending or confirmed; both when left out.", map[string]any{"type": "string", "enum": []string{"pending", "confirmed"}}),
+			query("limit", "Subscribers returned, 1 to 1000 (default 100).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+			query("offset", "Subscribers skipped.", map[string]any{"type": "integer", "minimum": 0}),
 		},
 		"GET /api/v1/audit": {
 			query("actor", "Part of the actor label (e-mail, token:NAME, cli, system).", str),
@@ -271,6 +332,10 @@ var (
 		}),
 		"POST /api/v1/incidents/{id}/updates": object([]string{"status", "body"}, map[string]any{
 			"status": incidentStatus, "body": updateBody, "display_at": displayAt,
+		}),
+		"POST /api/v1/webhooks": object([]string{"url"}, map[string]any{
+			"url":          map[string]any{"type": "string", "maxLength": 2000, "description": "An absolute http:// or https:// URL."},
+			"all_services": boolean, "services": map[string]any{"type": "array", "items": integer},
 		}),
 		"PUT /api/v1/updates/{id}": object([]string{"body"}, map[string]any{"body": updateBody}),
 		"POST /api/v1/signals": object([]string{"subject", "body"}, map[string]any{

@@ -72,7 +72,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	e.createUser("admin@example.org", tocsin.RoleAdmin) // accounts may be disabled only while an admin remains
 	// The token of the successful calls holds every role an operation
 	// needs: admin, communicator for service statuses and incidents,
-	// responder and approver for post-mortems.
+	// responder and approver for post-mortems and security incidents.
 	admin, _ := e.createToken("openapi-admin", tocsin.RoleAdmin, tocsin.RoleCommunicator, tocsin.RoleResponder, tocsin.RoleApprover)
 	viewerTok, _ := e.createToken("openapi-viewer", tocsin.RoleViewer)
 	target := e.createUser("target@example.org", tocsin.RoleResponder)
@@ -121,6 +121,30 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	signal := fmt.Sprintf("/api/v1/signals/%d", sigFix.ID)
+	// Security incidents: one worked through the walk, one to link to, and
+	// a closed one to reopen.
+	securityOf := func(title string, closed bool) string {
+		inc := &tocsin.SecurityIncident{Title: title, Severity: tocsin.SEV2, Kind: tocsin.KindDataExposure}
+		if err := e.store.CreateSecurityIncident(e.ctx, tocsin.CLI, inc); err != nil {
+			t.Fatal(err)
+		}
+		if closed {
+			if err := e.store.SetSecurityStatus(e.ctx, tocsin.CLI, inc.ID, tocsin.SecClosed, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return fmt.Sprintf("/api/v1/security-incidents/%d", inc.ID)
+	}
+	room, otherRoom, closedRoom, shutRoom := securityOf("Bucket listable", false), securityOf("Earlier case", false), securityOf("Old case", true), securityOf("Shut case", true)
+	otherRoomID := strings.TrimPrefix(otherRoom, "/api/v1/security-incidents/")
+	responderID := fmt.Sprint(e.createUser("lead@example.org", tocsin.RoleResponder).ID)
+	sub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "reader@example.org", "fr").ID)
+	doomedSub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "leaver@example.org", "en").ID)
+	hook := &tocsin.Webhook{URL: "https://hooks.example.org/doomed", AllServices: true, SecretSealed: []byte("sealed")}
+	if err := e.store.CreateWebhook(e.ctx, tocsin.CLI, hook); err != nil {
+		t.Fatal(err)
+	}
+	doomedHook := fmt.Sprintf("/api/v1/webhooks/%d", hook.ID)
 	newUser := fmt.Sprintf(`{"email":"new@example.org","name":"New","roles":["responder"],"password":%q}`, testPassword)
 
 	// Every documented operation gets at least a successful call with an
@@ -289,6 +313,95 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "no reason", path: signal + "/dismiss", token: admin, body: `{"reason":""}`, wantStatus: 400},
 			{name: "ok", path: signal + "/dismiss", token: admin, body: `{"reason":"Our own test."}`, wantStatus: 200},
 			{name: "again", path: signal + "/dismiss", token: admin, body: `{"reason":"Twice."}`, wantStatus: 409},
+		},
+		"GET /api/v1/security-incidents": {
+			{name: "ok", path: "/api/v1/security-incidents", token: admin, wantStatus: 200},
+			{name: "open", path: "/api/v1/security-incidents?open=true", token: viewerTok, wantStatus: 200},
+			{name: "bad open", path: "/api/v1/security-incidents?open=maybe", token: admin, wantStatus: 400},
+		},
+		"POST /api/v1/security-incidents": {
+			{name: "ok", path: "/api/v1/security-incidents", token: admin, body: `{"title":"Leaked DKIM key","summary":"<b>found</b> in a public repo","severity":"SEV1","kind":"data_exposure"}`, wantStatus: 201},
+			{name: "bad severity", path: "/api/v1/security-incidents", token: admin, body: `{"title":"x","severity":"SEV9","kind":"other"}`, wantStatus: 400},
+			{name: "viewer", path: "/api/v1/security-incidents", token: viewerTok, body: `{"title":"x","severity":"SEV1","kind":"other"}`, wantStatus: 403},
+		},
+		"GET /api/v1/security-incidents/{id}": {
+			{name: "ok", path: room, token: admin, wantStatus: 200},
+			{name: "paged", path: room + "?limit=1&offset=0", token: viewerTok, wantStatus: 200},
+			{name: "bad limit", path: room + "?limit=x", token: admin, wantStatus: 400},
+			{name: "missing", path: "/api/v1/security-incidents/999999", token: admin, wantStatus: 404},
+		},
+		"PUT /api/v1/security-incidents/{id}": {
+			{name: "ok", path: room, token: admin, body: `{"title":"Bucket world-listable","summary":"s","severity":"SEV1","kind":"misconfiguration"}`, wantStatus: 200},
+			{name: "bad kind", path: room, token: admin, body: `{"title":"x","severity":"SEV1","kind":"alien"}`, wantStatus: 400},
+			{name: "missing", path: "/api/v1/security-incidents/999999", token: admin, body: `{"title":"x","severity":"SEV1","kind":"other"}`, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/status": {
+			{name: "ok", path: room + "/status", token: admin, body: `{"status":"contained"}`, wantStatus: 200},
+			{name: "back without reason", path: room + "/status", token: admin, body: `{"status":"triage"}`, wantStatus: 400},
+			{name: "closed", path: shutRoom + "/status", token: admin, body: `{"status":"triage","reason":"x"}`, wantStatus: 409},
+			{name: "missing", path: "/api/v1/security-incidents/999999/status", token: admin, body: `{"status":"closed"}`, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/reopen": {
+			{name: "ok", path: closedRoom + "/reopen", token: admin, body: `{"status":"investigating","reason":"it leaked again"}`, wantStatus: 200},
+			{name: "not closed", path: closedRoom + "/reopen", token: admin, body: `{"reason":"again"}`, wantStatus: 409},
+		},
+		"POST /api/v1/security-incidents/{id}/moments": {
+			{name: "ok", path: room + "/moments", token: admin, body: `{"exposure_started":"2026-01-01T10:00:00Z","detected":"2026-02-01T17:40:00Z","acknowledged":"2026-02-02T12:04:00Z"}`, wantStatus: 200},
+			{name: "order", path: room + "/moments", token: admin, body: `{"exposure_started":"2026-03-01T10:00:00Z","exposure_ended":"2026-02-01T10:00:00Z"}`, wantStatus: 400},
+			{name: "future", path: room + "/moments", token: admin, body: `{"detected":"2999-01-01T00:00:00Z"}`, wantStatus: 400},
+		},
+		"POST /api/v1/security-incidents/{id}/timeline": {
+			{name: "ok", path: room + "/timeline", token: admin, body: `{"kind":"observation","body":"the bucket lists 40,000 objects","occurred_at":"2026-02-01T17:40:00Z"}`, wantStatus: 200},
+			{name: "future", path: room + "/timeline", token: admin, body: `{"kind":"action","body":"x","occurred_at":"2999-01-01T00:00:00Z"}`, wantStatus: 400},
+			{name: "missing", path: "/api/v1/security-incidents/999999/timeline", token: admin, body: `{"kind":"action","body":"x"}`, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/decisions": {
+			{name: "ok", path: room + "/decisions", token: admin, body: `{"choice":"make the bucket private","options":"private; delete","why":"stops the listing at once","decided_by":` + responderID + `}`, wantStatus: 200},
+			{name: "no why", path: room + "/decisions", token: admin, body: `{"choice":"x","decided_by":` + responderID + `}`, wantStatus: 400},
+		},
+		"POST /api/v1/security-incidents/{id}/roles": {
+			{name: "ok", path: room + "/roles", token: admin, body: `{"role":"lead","user_id":` + responderID + `}`, wantStatus: 200},
+			{name: "again", path: room + "/roles", token: admin, body: `{"role":"lead","user_id":` + responderID + `}`, wantStatus: 409},
+			{name: "unknown user", path: room + "/roles", token: admin, body: `{"role":"lead","user_id":999999}`, wantStatus: 400},
+		},
+		"POST /api/v1/security-incidents/{id}/links": {
+			{name: "ok", path: room + "/links", token: admin, body: `{"kind":"parent","other_id":` + otherRoomID + `}`, wantStatus: 200},
+			{name: "again", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + otherRoomID + `}`, wantStatus: 409},
+			{name: "self", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + strings.TrimPrefix(room, "/api/v1/security-incidents/") + `}`, wantStatus: 400},
+		},
+		"GET /api/v1/subscribers": {
+			{name: "ok", path: "/api/v1/subscribers", token: admin, wantStatus: 200},
+			{name: "confirmed", path: "/api/v1/subscribers?status=confirmed&limit=10", token: admin, wantStatus: 200},
+			{name: "bad status", path: "/api/v1/subscribers?status=gone", token: admin, wantStatus: 400},
+			{name: "viewer", path: "/api/v1/subscribers", token: viewerTok, wantStatus: 403},
+		},
+		"GET /api/v1/subscribers/{id}": {
+			{name: "ok", path: sub, token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/subscribers/999999", token: admin, wantStatus: 404},
+			{name: "viewer", path: sub, token: viewerTok, wantStatus: 403},
+		},
+		"GET /api/v1/subscribers/{id}/export": {
+			{name: "ok", path: sub + "/export", token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/subscribers/999999/export", token: admin, wantStatus: 404},
+		},
+		"DELETE /api/v1/subscribers/{id}": {
+			{name: "ok", path: doomedSub, token: admin, wantStatus: 204},
+			{name: "missing", path: doomedSub, token: admin, wantStatus: 404},
+		},
+		"GET /api/v1/webhooks": {
+			{name: "ok", path: "/api/v1/webhooks", token: admin, wantStatus: 200},
+			{name: "viewer", path: "/api/v1/webhooks", token: viewerTok, wantStatus: 403},
+		},
+		"POST /api/v1/webhooks": {
+			{name: "ok", path: "/api/v1/webhooks", token: admin, body: `{"url":"https://hooks.example.org/status","all_services":true}`, wantStatus: 201},
+			{name: "some", path: "/api/v1/webhooks", token: admin, body: `{"url":"http://127.0.0.1:9/x","services":[` + serviceID + `]}`, wantStatus: 201},
+			{name: "bad url", path: "/api/v1/webhooks", token: admin, body: `{"url":"ftp://x","all_services":true}`, wantStatus: 400},
+			{name: "no services", path: "/api/v1/webhooks", token: admin, body: `{"url":"https://x.example.org"}`, wantStatus: 400},
+			{name: "unknown service", path: "/api/v1/webhooks", token: admin, body: `{"url":"https://x.example.org","services":[999999]}`, wantStatus: 400},
+		},
+		"DELETE /api/v1/webhooks/{id}": {
+			{name: "ok", path: doomedHook, token: admin, wantStatus: 204},
+			{name: "missing", path: doomedHook, token: admin, wantStatus: 404},
 		},
 		"GET /api/v1/audit": {
 			{name: "ok", path: "/api/v1/audit", token: admin, wantStatus: 200},

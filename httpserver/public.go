@@ -37,6 +37,9 @@ func PageOf(c config.Config, loc *time.Location) publicsite.Page {
 // wakes the maintenance worker, in case the change was to a maintenance); a
 // failure is logged, and the previous site keeps being served.
 func (s *Server) refreshAfter(ctx context.Context) {
+	// A published update records a notice for subscribers in its own
+	// transaction: wake the fan-out (a spare wake-up costs one query).
+	s.kick()
 	s.kickM()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()

@@ -174,6 +174,51 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/signals/{id}/acknowledge", access: responder, kind: page, handle: s.acknowledgeSignal},
 		{pattern: "POST /console/signals/{id}/dismiss", access: responder, kind: page, handle: s.dismissSignal},
 
+		// The console: private security incidents. Every staff role reads
+		// them (the room is where everyone on call follows the response); the
+		// responder role opens and works them. None of it is public, and an
+		// admin or communicator who works incidents also holds responder.
+		{pattern: "GET /console/security", access: viewer, kind: page, handle: s.securityIncidents},
+		{pattern: "POST /console/security", access: responder, kind: page, handle: s.createSecurityIncident},
+		{pattern: "GET /console/security/{id}", access: viewer, kind: page, handle: s.securityIncident},
+		{pattern: "POST /console/security/{id}/edit", access: responder, kind: page, handle: s.roomAction("settings", "security.saved", s.setSecurityIncident)},
+		{pattern: "POST /console/security/{id}/status", access: responder, kind: page, handle: s.roomAction("status", "security.status_changed", s.setSecurityStatus)},
+		{pattern: "POST /console/security/{id}/reopen", access: responder, kind: page, handle: s.roomAction("reopen", "security.reopened", s.reopenSecurityIncident)},
+		{pattern: "POST /console/security/{id}/roles", access: responder, kind: page, handle: s.roomAction("roles", "security.roles_saved", s.setSecurityRole)},
+		{pattern: "POST /console/security/{id}/moments", access: responder, kind: page, handle: s.roomAction("moments", "security.moments_saved", s.setKeyMoments)},
+		{pattern: "POST /console/security/{id}/timeline", access: responder, kind: page, handle: s.roomAction("entry", "security.entry_added", s.addSecurityEntry)},
+		{pattern: "POST /console/security/{id}/decisions", access: responder, kind: page, handle: s.roomAction("decision", "security.decision_recorded", s.recordSecurityDecision)},
+		{pattern: "POST /console/security/{id}/links", access: responder, kind: page, handle: s.roomAction("link", "security.linked", s.linkSecurityIncident)},
+		// Public e-mail subscriptions (pages, so forms carry the CSRF token;
+		// the static public page only links here). A GET never changes
+		// anything: mail scanners fetch every link of a mail, so confirming
+		// and unsubscribing take a POST from the button the GET shows.
+		{pattern: "GET /subscribe", access: public, kind: page, handle: s.subscribeFormPage},
+		{pattern: "POST /subscribe", access: public, kind: page, handle: s.subscribe},
+		{pattern: "GET /subscribe/confirm", access: public, kind: page, handle: s.confirmForm},
+		{pattern: "POST /subscribe/confirm", access: public, kind: page, handle: s.confirm},
+		{pattern: "GET /unsubscribe/{id}/{token}", access: public, kind: page, handle: s.unsubscribeForm},
+		// RFC 8058 one-click unsubscribe: mail providers POST
+		// "List-Unsubscribe=One-Click" to the link of the List-Unsubscribe
+		// header, with no cookie and so no CSRF token. The link's HMAC
+		// (auth.SubscriberToken, keyed outside the database) is what
+		// authorises it, as a bearer secret for one action on one
+		// subscriber; a forged cross-site POST would need that secret, so
+		// CSRF adds nothing here. Hence raw: no cookie, no CSRF check.
+		{pattern: "POST /unsubscribe/{id}/{token}", access: public, kind: raw, handle: s.unsubscribe},
+
+		// The console: subscribers. Their addresses are personal data, seen
+		// only by the role that speaks to the public and handles its requests
+		// (export, erasure): communicator.
+		{pattern: "GET /console/subscribers", access: communicator, kind: page, handle: s.subscribers},
+		{pattern: "GET /console/subscribers/{id}/export", access: communicator, kind: page, handle: s.exportSubscriber},
+		{pattern: "POST /console/subscribers/{id}/erase", access: communicator, kind: page, handle: s.eraseSubscriber},
+
+		// The console: webhook subscriptions, for programs; same role.
+		{pattern: "GET /console/webhooks", access: communicator, kind: page, handle: s.webhooks},
+		{pattern: "POST /console/webhooks", access: communicator, kind: page, handle: s.createWebhookForm},
+		{pattern: "POST /console/webhooks/{id}/delete", access: communicator, kind: page, handle: s.deleteWebhookForm},
+
 		// The console: administration.
 		{pattern: "GET /console/users", access: admin, kind: page, handle: s.users},
 		{pattern: "POST /console/users", access: admin, kind: page, handle: s.createUser},
@@ -219,6 +264,24 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/signals/{id}", access: viewer, kind: api, handle: s.apiSignal, summary: "One signal, with the reporter's contact"},
 		{pattern: "POST /api/v1/signals/{id}/acknowledge", access: responder, kind: api, handle: s.apiAcknowledgeSignal, summary: "Acknowledge an open signal; 409 if it is not open"},
 		{pattern: "POST /api/v1/signals/{id}/dismiss", access: responder, kind: api, handle: s.apiDismissSignal, summary: "Dismiss a signal with the reason why; 409 if it is already linked or dismissed"},
+		{pattern: "GET /api/v1/security-incidents", access: viewer, kind: api, handle: s.apiSecurityIncidents, summary: "List private security incidents, open first, then by severity (SEV1 first), newest first"},
+		{pattern: "POST /api/v1/security-incidents", access: responder, kind: api, handle: s.apiCreateSecurityIncident, summary: "Open a security incident (title, summary, severity SEV1-SEV4, kind); it starts in triage"},
+		{pattern: "GET /api/v1/security-incidents/{id}", access: viewer, kind: api, handle: s.apiSecurityIncident, summary: "One security incident with its roles, key moments, computed durations, links and timeline (oldest first; ?limit= and ?offset=, default the newest 200)"},
+		{pattern: "PUT /api/v1/security-incidents/{id}", access: responder, kind: api, handle: s.apiSetSecurityIncident, summary: "Replace title, summary, severity and kind"},
+		{pattern: "POST /api/v1/security-incidents/{id}/status", access: responder, kind: api, handle: s.apiSetSecurityStatus, summary: "Move to a status; going back needs a reason; 409 for a closed incident (reopen it)"},
+		{pattern: "POST /api/v1/security-incidents/{id}/reopen", access: responder, kind: api, handle: s.apiReopenSecurityIncident, summary: "Reopen a closed incident with the reason; 409 if it is not closed"},
+		{pattern: "POST /api/v1/security-incidents/{id}/moments", access: responder, kind: api, handle: s.apiSetKeyMoments, summary: "Replace the key moments (omitted ones are cleared); times in the future or in an impossible order are refused"},
+		{pattern: "POST /api/v1/security-incidents/{id}/timeline", access: responder, kind: api, handle: s.apiAddSecurityEntry, summary: "Add an observation or action, with occurred_at when it happened (not in the future)"},
+		{pattern: "POST /api/v1/security-incidents/{id}/decisions", access: responder, kind: api, handle: s.apiRecordSecurityDecision, summary: "Record a decision: choice, options weighed, who decided (a user ID), why"},
+		{pattern: "POST /api/v1/security-incidents/{id}/roles", access: responder, kind: api, handle: s.apiSetSecurityRole, summary: "Give a role (lead, comms, scribe, member) to an enabled account, or take it back with remove: true"},
+		{pattern: "POST /api/v1/security-incidents/{id}/links", access: responder, kind: api, handle: s.apiLinkSecurityIncident, summary: "Link to another incident: related, duplicate, duplicated_by, parent, child; one link per pair"},
+		{pattern: "GET /api/v1/subscribers", access: communicator, kind: api, handle: s.apiSubscribers, summary: "List e-mail subscribers, newest first (?status=pending|confirmed, ?limit, ?offset)"},
+		{pattern: "GET /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiSubscriber, summary: "One subscriber"},
+		{pattern: "GET /api/v1/subscribers/{id}/export", access: communicator, kind: api, handle: s.exportSubscriber, summary: "Everything kept about one subscriber, as a JSON download (recorded in the audit log)"},
+		{pattern: "DELETE /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiDeleteSubscriber, summary: "Erase a subscriber (the audit entry keeps no address)"},
+		{pattern: "GET /api/v1/webhooks", access: communicator, kind: api, handle: s.apiWebhooks, summary: "List webhook subscriptions"},
+		{pattern: "POST /api/v1/webhooks", access: communicator, kind: api, handle: s.apiCreateWebhook, summary: "Create a webhook subscription; the answer holds its signing secret, shown only this once"},
+		{pattern: "DELETE /api/v1/webhooks/{id}", access: communicator, kind: api, handle: s.apiDeleteWebhook, summary: "Delete a webhook subscription"},
 		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
 		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},
 	}

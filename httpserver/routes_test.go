@@ -137,7 +137,50 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/signals/{id}/acknowledge":         responder,
 	"POST /api/v1/signals/{id}/dismiss":             responder,
 	"GET /api/v1/audit":                             admin,
+	"GET /subscribe":                                public,
+	"POST /subscribe":                               public,
+	"GET /subscribe/confirm":                        public,
+	"POST /subscribe/confirm":                       public,
+	"GET /unsubscribe/{id}/{token}":                 public,
+	"POST /unsubscribe/{id}/{token}":                public,
+	"GET /console/subscribers":                      communicator,
+	"GET /console/subscribers/{id}/export":          communicator,
+	"POST /console/subscribers/{id}/erase":          communicator,
+	"GET /api/v1/subscribers":                       communicator,
+	"GET /api/v1/subscribers/{id}":                  communicator,
+	"GET /api/v1/subscribers/{id}/export":           communicator,
+	"DELETE /api/v1/subscribers/{id}":               communicator,
+	"GET /console/webhooks":                         communicator,
+	"POST /console/webhooks":                        communicator,
+	"POST /console/webhooks/{id}/delete":            communicator,
+	"GET /api/v1/webhooks":                          communicator,
+	"POST /api/v1/webhooks":                         communicator,
+	"DELETE /api/v1/webhooks/{id}":                  communicator,
 	"GET /api/v1/audit/verify":                      admin,
+
+	// Private security incidents: staff read, responders work them.
+	"GET /console/security":                          viewer,
+	"POST /console/security":                         responder,
+	"GET /console/security/{id}":                     viewer,
+	"POST /console/security/{id}/edit":               responder,
+	"POST /console/security/{id}/status":             responder,
+	"POST /console/security/{id}/reopen":             responder,
+	"POST /console/security/{id}/roles":              responder,
+	"POST /console/security/{id}/moments":            responder,
+	"POST /console/security/{id}/timeline":           responder,
+	"POST /console/security/{id}/decisions":          responder,
+	"POST /console/security/{id}/links":              responder,
+	"GET /api/v1/security-incidents":                 viewer,
+	"POST /api/v1/security-incidents":                responder,
+	"GET /api/v1/security-incidents/{id}":            viewer,
+	"PUT /api/v1/security-incidents/{id}":            responder,
+	"POST /api/v1/security-incidents/{id}/status":    responder,
+	"POST /api/v1/security-incidents/{id}/reopen":    responder,
+	"POST /api/v1/security-incidents/{id}/moments":   responder,
+	"POST /api/v1/security-incidents/{id}/timeline":  responder,
+	"POST /api/v1/security-incidents/{id}/decisions": responder,
+	"POST /api/v1/security-incidents/{id}/roles":     responder,
+	"POST /api/v1/security-incidents/{id}/links":     responder,
 	// Scheduled maintenance: its public JSON and calendar, its console
 	// list and form, and the settings route it shares with incidents.
 	"GET /api/v2/scheduled-maintenances.json":          public,
@@ -206,8 +249,14 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			default:
 				parts[i] = fmt.Sprint(f.service)
 			}
+		case part == "{id}" && i > 0 && (parts[i-1] == "security" || parts[i-1] == "security-incidents"):
+			parts[i] = "999999" // no such security incident: a 404 for everyone
 		case part == "{id}" && i > 0 && parts[i-1] == "incidents":
 			parts[i] = "999999" // no such incident: a 404 for everyone
+		case part == "{id}" && i > 0 && (parts[i-1] == "subscribers" || parts[i-1] == "unsubscribe" || parts[i-1] == "webhooks"):
+			parts[i] = "999999" // no such subscriber: a 404 for everyone
+		case part == "{token}":
+			parts[i] = "not-a-token"
 		case (part == "{id}" && i > 0 && parts[i-1] == "updates") || part == "{update}":
 			parts[i] = "999999" // no such update: a 404 for everyone
 		case part == "{id}" && i > 0 && parts[i-1] == "signals":

@@ -18,6 +18,7 @@ import (
 	"github.com/tocsin-org/tocsin"
 	"github.com/tocsin-org/tocsin/auth"
 	"github.com/tocsin-org/tocsin/config"
+	"github.com/tocsin-org/tocsin/notify"
 	publicsite "github.com/tocsin-org/tocsin/public"
 )
 
@@ -52,12 +53,16 @@ type Server struct {
 	loc     *time.Location
 	proxies []netip.Prefix
 	csrfKey []byte
-	metrics *metrics
-	pages   *pages
-	handler http.Handler
-	routes  []route
-	httpSrv *http.Server
-	started time.Time
+	// unsubKey signs subscribers' unsubscribe links; digestKey makes the
+	// digests of addresses that rate limits keep.
+	unsubKey  []byte
+	digestKey []byte
+	metrics   *metrics
+	pages     *pages
+	handler   http.Handler
+	routes    []route
+	httpSrv   *http.Server
+	started   time.Time
 
 	openAPIOnce sync.Once
 	openAPIJSON []byte
@@ -102,6 +107,8 @@ func New(o Options) (*Server, error) {
 	// The CSRF key is derived from the at-rest key, so that it survives
 	// restarts and is shared by every instance using the same key.
 	s.csrfKey = o.Box.DeriveKey("csrf")
+	s.unsubKey = o.Box.DeriveKey(notify.UnsubscribeKeyLabel)
+	s.digestKey = o.Box.DeriveKey("subscriber-digest")
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}

@@ -354,6 +354,11 @@ func (db *DB) CreateIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.In
 		if err := tx.audit(ctx, a, "incident.create", incidentTarget(inc.ID), "", after); err != nil {
 			return err
 		}
+		if inc.PublishedAt != nil { // subscribers hear of published incidents only
+			if err := tx.noticeOfUpdate(ctx, inc.ID, first.ID); err != nil {
+				return err
+			}
+		}
 		return tx.enqueue(ctx, msgs)
 	})
 }
@@ -383,6 +388,14 @@ func (db *DB) PublishIncident(ctx context.Context, a tocsin.Actor, id int64, at 
 			return err
 		}
 		if err := tx.audit(ctx, a, "incident.publish", incidentTarget(id), "draft", publishedSummary(&at)); err != nil {
+			return err
+		}
+		var newest int64
+		if err := tx.queryRow(ctx, `SELECT id FROM incident_updates WHERE incident_id = ? ORDER BY display_at DESC, id DESC LIMIT 1`,
+			id).Scan(&newest); err != nil {
+			return err
+		}
+		if err := tx.noticeOfUpdate(ctx, id, newest); err != nil {
 			return err
 		}
 		return tx.enqueue(ctx, msgs)
@@ -457,6 +470,11 @@ func (tx conn) appendUpdate(ctx context.Context, a tocsin.Actor, inc *tocsin.Inc
 	after := fmt.Sprintf("status=%s update=%d body=%s", status, u.ID, bodySummary(u.Body))
 	if err := tx.audit(ctx, a, action, incidentTarget(incidentID), "status="+string(old), after); err != nil {
 		return err
+	}
+	if inc.PublishedAt != nil { // subscribers hear of published incidents only
+		if err := tx.noticeOfUpdate(ctx, incidentID, u.ID); err != nil {
+			return err
+		}
 	}
 	return tx.enqueue(ctx, msgs)
 }

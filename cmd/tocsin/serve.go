@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,7 +72,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	// The worker outlives the signal that stops serve: Shutdown below lets
 	// deliveries in flight finish instead of cutting them off.
-	worker, err := startWorker(context.WithoutCancel(ctx), c, db, log)
+	worker, err := startWorker(context.WithoutCancel(ctx), c, db, box, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -84,11 +85,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		_ = worker.shutdown(shutdownCtx)
 		return err
 	}
+	// The fan-out turns published updates into one message per subscriber,
+	// in batches; it runs without a mail channel too (messages then wait).
+	fanout := notify.NewFanout(db, notify.SubscriberMail{
+		BaseURL: strings.TrimSuffix(c.PublicURL(), "/"), Key: box.DeriveKey(notify.UnsubscribeKeyLabel),
+	}, notify.FanoutOptions{PollInterval: c.Outbox.PollInterval, Enqueued: func(int) { worker.kick() }}, log)
+	fanout.Start(context.WithoutCancel(ctx))
 	abort := func(err error) error {
 		ln.Close()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		_ = reader.Shutdown(shutdownCtx)
+		_ = fanout.Shutdown(shutdownCtx)
 		_ = worker.shutdown(shutdownCtx)
 		return err
 	}
@@ -97,7 +105,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	maint := &maintenance.Worker{Store: db, Lang: c.Lang, Lead: c.Maintenance.ReminderLead, Log: log}
 	srv, err := httpserver.New(httpserver.Options{
 		Config: c, Store: db, Hasher: hasher, Box: box, Logger: log,
-		Version: version, KickOutbox: worker.kick, KickMaintenance: maint.Kick,
+		Version: version, KickOutbox: func() { worker.kick(); fanout.Kick() }, KickMaintenance: maint.Kick,
 	})
 	if err != nil {
 		return abort(err)
@@ -130,6 +138,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	wg.Wait()
 	if rerr := reader.Shutdown(shutdownCtx); rerr != nil && err == nil {
 		err = rerr
+	}
+	if ferr := fanout.Shutdown(shutdownCtx); ferr != nil && err == nil {
+		err = ferr
 	}
 	if werr := worker.shutdown(shutdownCtx); werr != nil && err == nil {
 		err = werr
@@ -208,9 +219,9 @@ func (o outbox) shutdown(ctx context.Context) error {
 }
 
 // startWorker starts outbox delivery over the configured channels.
-func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, log *slog.Logger) (outbox, error) {
+func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, box *auth.Box, log *slog.Logger) (outbox, error) {
 	if c.SMTP.Host == "" {
-		log.Warn("smtp.host is not set: e-mail alerts wait in the outbox until it is")
+		log.Warn("smtp.host is not set: e-mail alerts and webhooks wait in the outbox until it is")
 		return outbox{}, nil
 	}
 	channels := map[string]notify.Channel{
@@ -218,11 +229,13 @@ func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, log *slo
 			Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password,
 			From: c.SMTP.From, TLS: c.SMTP.TLS,
 		}),
+		tocsin.ChannelWebhook: &notify.Webhook{Store: db, Box: box},
 	}
 	o := c.Outbox
 	w, err := notify.NewWorker(db, channels, notify.WorkerOptions{
 		PollInterval: o.PollInterval, Lease: o.Lease, SendTimeout: o.SendTimeout,
 		MaxAttempts: o.MaxAttempts, BaseBackoff: o.RetryBase, MaxBackoff: o.RetryMax,
+		Concurrency: o.Concurrency, BatchSize: max(o.Concurrency, 10),
 	}, log)
 	if err != nil {
 		return outbox{}, err
@@ -272,6 +285,9 @@ func sweep(ctx context.Context, db *sqlstore.DB, c config.Config, log *slog.Logg
 			{"expired sessions", func() (int, error) { return db.DeleteExpiredSessions(ctx, now.Add(-c.Session.IdleTimeout), now) }},
 			{"old sign-in attempts", func() (int, error) { return db.PruneSignIns(ctx, now.Add(-keepSignIns)) }},
 			{"old delivered messages", func() (int, error) { return db.PruneMessages(ctx, now.Add(-keepMessages)) }},
+			{"old subscription attempts and expired pending subscribers", func() (int, error) {
+				return db.PruneSubscribeAttempts(ctx, now.Add(-tocsin.ConfirmLifetime))
+			}},
 		} {
 			if n, err := job.run(); err != nil && ctx.Err() == nil {
 				log.Warn("sweeping "+job.what, "err", err)

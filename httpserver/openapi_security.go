@@ -1,0 +1,105 @@
+package httpserver
+
+import "github.com/tocsin-org/tocsin"
+
+// The OpenAPI description of the private security incidents' API.
+
+var (
+	securityStatus = map[string]any{"type": "string", "enum": tocsin.SecurityStatuses}
+	severity       = map[string]any{"type": "string", "enum": tocsin.Severities, "description": "SEV1 is the worst; the definitions are in the configuration (severities)."}
+	securityKind   = map[string]any{"type": "string", "enum": tocsin.SecurityKinds}
+	incidentRole   = map[string]any{"type": "string", "enum": tocsin.IncidentRoles}
+	linkKind       = map[string]any{"type": "string", "enum": tocsin.LinkKinds, "description": "Read from this incident: duplicate means this one duplicates the other; parent that this one is the other's parent."}
+	seconds64      = map[string]any{"type": "integer", "nullable": true}
+	securityText   = map[string]any{"type": "string", "maxLength": tocsin.MaxSecurityText}
+	pastTime       = map[string]any{"type": "string", "format": "date-time", "description": "When it happened (RFC 3339); not in the future. Omit for now."}
+
+	keyMoments = func() map[string]any {
+		props := map[string]any{}
+		for _, m := range tocsin.AllKeyMoments {
+			props[string(m)] = nullable
+		}
+		return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	}()
+
+	securitySchemas = map[string]any{
+		"SecurityIncident": object([]string{"id", "title", "summary", "severity", "status", "kind", "key_moments", "durations", "roles", "links", "created_by", "created_at", "updated_at", "closed_at"}, map[string]any{
+			"id": integer, "title": str, "summary": str, "severity": severity, "status": securityStatus, "kind": securityKind,
+			"key_moments": keyMoments,
+			"durations": object([]string{"time_to_acknowledge_seconds", "time_to_contain_seconds", "exposure_seconds", "exposure_ongoing"}, map[string]any{
+				"time_to_acknowledge_seconds": seconds64, "time_to_contain_seconds": seconds64, "exposure_seconds": seconds64, "exposure_ongoing": boolean,
+			}),
+			"roles": map[string]any{"type": "array", "items": object([]string{"role", "user_id", "email", "disabled"}, map[string]any{
+				"role": incidentRole, "user_id": integer, "email": str, "disabled": boolean,
+			})},
+			"links": map[string]any{"type": "array", "items": object([]string{"kind", "id", "title", "status"}, map[string]any{
+				"kind": linkKind, "id": integer, "title": str, "status": securityStatus,
+			})},
+			"created_by": str, "created_at": dateTime, "updated_at": dateTime, "closed_at": nullable,
+			"timeline":       map[string]any{"type": "array", "items": ref("SecurityEntry"), "description": "A page of the timeline, oldest first (single incident only)."},
+			"timeline_total": map[string]any{"type": "integer", "description": "Entries in the whole timeline."},
+		}),
+		"SecurityEntry": object([]string{"id", "kind", "occurred_at", "created_at", "author"}, map[string]any{
+			"id": integer, "kind": map[string]any{"type": "string", "enum": []tocsin.EntryKind{tocsin.EntryCreated, tocsin.EntryStatus, tocsin.EntryReopened,
+				tocsin.EntryRole, tocsin.EntryMoment, tocsin.EntryDecision, tocsin.EntryLink, tocsin.EntrySeverity, tocsin.EntryEdited,
+				tocsin.EntryObservation, tocsin.EntryAction}},
+			"occurred_at": dateTime, "created_at": dateTime, "author": str, "subject": str, "old": str, "new": str, "body": str,
+			"decision": object([]string{"id", "choice", "options", "why", "decided_by", "decided_by_email", "decided_at"}, map[string]any{
+				"id": integer, "choice": str, "options": str, "why": str, "decided_by": integer, "decided_by_email": str, "decided_at": dateTime,
+			}),
+		}),
+	}
+
+	securityBody = object([]string{"title", "severity", "kind"}, map[string]any{
+		"title": map[string]any{"type": "string", "minLength": 1, "maxLength": 200}, "summary": securityText,
+		"severity": severity, "kind": securityKind,
+	})
+
+	securitySuccess = map[string]map[string]any{
+		"GET /api/v1/security-incidents": object([]string{"security_incidents"}, map[string]any{
+			"security_incidents": map[string]any{"type": "array", "items": ref("SecurityIncident")},
+		}),
+		"POST /api/v1/security-incidents":                ref("SecurityIncident"),
+		"GET /api/v1/security-incidents/{id}":            ref("SecurityIncident"),
+		"PUT /api/v1/security-incidents/{id}":            ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/status":    ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/reopen":    ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/moments":   ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/timeline":  ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/decisions": ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/roles":     ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/links":     ref("SecurityIncident"),
+	}
+
+	securityQuery = map[string][]map[string]any{
+		"GET /api/v1/security-incidents": {
+			query("open", "true: open incidents only; false: closed ones only.", boolean),
+		},
+		"GET /api/v1/security-incidents/{id}": {
+			query("limit", "Timeline entries returned, 1 to 1000 (default 200).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+			query("offset", "Timeline entries skipped from the oldest; without it, the newest entries are returned.", map[string]any{"type": "integer", "minimum": 0}),
+		},
+	}
+
+	securityRequests = map[string]map[string]any{
+		"POST /api/v1/security-incidents":             securityBody,
+		"PUT /api/v1/security-incidents/{id}":         securityBody,
+		"POST /api/v1/security-incidents/{id}/status": object([]string{"status"}, map[string]any{"status": securityStatus, "reason": securityText}),
+		"POST /api/v1/security-incidents/{id}/reopen": object([]string{"reason"}, map[string]any{
+			"status": map[string]any{"type": "string", "enum": tocsin.SecurityStatuses[:len(tocsin.SecurityStatuses)-1], "description": "Default investigating."},
+			"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxSecurityText},
+		}),
+		"POST /api/v1/security-incidents/{id}/moments": keyMoments,
+		"POST /api/v1/security-incidents/{id}/timeline": object([]string{"kind", "body"}, map[string]any{
+			"kind": map[string]any{"type": "string", "enum": tocsin.ManualKinds}, "body": securityText, "occurred_at": pastTime,
+		}),
+		"POST /api/v1/security-incidents/{id}/decisions": object([]string{"choice", "why", "decided_by"}, map[string]any{
+			"choice": securityText, "options": securityText, "why": securityText,
+			"decided_by": map[string]any{"type": "integer", "description": "The account of who decided."}, "decided_at": pastTime,
+		}),
+		"POST /api/v1/security-incidents/{id}/roles": object([]string{"role", "user_id"}, map[string]any{
+			"role": incidentRole, "user_id": integer, "remove": map[string]any{"type": "boolean", "description": "Take the role back instead."},
+		}),
+		"POST /api/v1/security-incidents/{id}/links": object([]string{"kind", "other_id"}, map[string]any{"kind": linkKind, "other_id": integer}),
+	}
+)
