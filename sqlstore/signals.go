@@ -218,8 +218,8 @@ func (db *DB) DismissSignal(ctx context.Context, a tocsin.Actor, id int64, reaso
 // LinkSignal closes signal id as part of security incident incidentID, with
 // the audit entry "signal.link"; a signal linked straight from open counts
 // as acknowledged by the actor too. ENOTFOUND for an unknown signal,
-// ECONFLICT for a closed one, EINVALID for an incident ID that is not
-// positive.
+// ECONFLICT for a closed one, EINVALID for a security incident that does
+// not exist.
 func (db *DB) LinkSignal(ctx context.Context, a tocsin.Actor, id, incidentID int64) error {
 	if incidentID <= 0 {
 		return tocsin.Errorf(tocsin.EINVALID, "no security incident %d", incidentID).WithKey("signals.incident_unknown", incidentID)
@@ -227,6 +227,14 @@ func (db *DB) LinkSignal(ctx context.Context, a tocsin.Actor, id, incidentID int
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	return db.update(ctx, func(tx conn) error {
 		old, err := tx.moveSignal(ctx, id, tocsin.SignalLinked)
+		if err != nil {
+			return err
+		}
+		var one int
+		err = tx.queryRow(ctx, `SELECT 1 FROM security_incidents WHERE id = ?`, incidentID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return tocsin.Errorf(tocsin.EINVALID, "no security incident %d", incidentID).WithKey("signals.incident_unknown", incidentID)
+		}
 		if err != nil {
 			return err
 		}

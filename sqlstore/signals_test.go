@@ -91,6 +91,10 @@ func TestSignalTriage(t *testing.T) {
 		ctx := context.Background()
 		responder := tocsin.Actor{UserID: 2, Label: "resp@example.org", IP: "192.0.2.9"}
 
+		room := &tocsin.SecurityIncident{Title: "Bucket listable", Severity: "sev2", Kind: tocsin.KindDataExposure}
+		if err := db.CreateSecurityIncident(ctx, admin, room); err != nil {
+			t.Fatal(err)
+		}
 		a := newSignal(t, db, "first")
 		e := audited(t, db, func() error { return db.AcknowledgeSignal(ctx, responder, a.ID) })
 		wantEntry(t, e, "signal.acknowledge", fmt.Sprintf("signal:%d", a.ID), "state=open", "state=acknowledged")
@@ -103,14 +107,15 @@ func TestSignalTriage(t *testing.T) {
 			got.ClosedBy != responder.Label || got.ClosedAt == nil || got.Reason != "A test from our own monitoring." {
 			t.Errorf("dismissed signal = %+v", got)
 		}
-		wantCode(t, notAudited(t, db, func() error { return db.LinkSignal(ctx, responder, a.ID, 7) }), tocsin.ECONFLICT)
+		wantCode(t, notAudited(t, db, func() error { return db.LinkSignal(ctx, responder, a.ID, room.ID) }), tocsin.ECONFLICT)
 
 		b := newSignal(t, db, "second")
 		wantCode(t, notAudited(t, db, func() error { return db.LinkSignal(ctx, responder, b.ID, 0) }), tocsin.EINVALID)
-		e = audited(t, db, func() error { return db.LinkSignal(ctx, responder, b.ID, 7) })
-		wantEntry(t, e, "signal.link", fmt.Sprintf("signal:%d", b.ID), "state=open", "state=linked security_incident=7")
+		wantCode(t, notAudited(t, db, func() error { return db.LinkSignal(ctx, responder, b.ID, room.ID+100) }), tocsin.EINVALID)
+		e = audited(t, db, func() error { return db.LinkSignal(ctx, responder, b.ID, room.ID) })
+		wantEntry(t, e, "signal.link", fmt.Sprintf("signal:%d", b.ID), "state=open", fmt.Sprintf("state=linked security_incident=%d", room.ID))
 		got, _ = db.Signal(ctx, b.ID)
-		if got.State != tocsin.SignalLinked || got.SecurityIncidentID == nil || *got.SecurityIncidentID != 7 ||
+		if got.State != tocsin.SignalLinked || got.SecurityIncidentID == nil || *got.SecurityIncidentID != room.ID ||
 			got.AcknowledgedBy != responder.Label || got.AcknowledgedAt == nil {
 			t.Errorf("linked signal = %+v", got)
 		}
