@@ -1,6 +1,7 @@
 package public
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/xml"
 	"fmt"
@@ -61,7 +62,7 @@ func feedID(base, path, urn string) string {
 
 // renderFeed renders the Atom feed in lang: one entry per update of the
 // published incidents, the most recent FeedEntries by their shown date.
-func renderFeed(s Snapshot, v *view, lang string) []byte {
+func (b *Builder) renderFeed(s Snapshot, v *view, lang string) []byte {
 	type item struct {
 		inc *incidentView
 		up  *updateView
@@ -96,22 +97,51 @@ func renderFeed(s Snapshot, v *view, lang string) []byte {
 	if len(items) > 0 {
 		f.Updated = rfc3339(items[0].up.DisplayAt)
 	}
-	for _, it := range items {
-		page := incidentPath(lang, it.inc.ID)
-		f.Entries = append(f.Entries, atomEntry{
-			ID:        feedID(s.URL, fmt.Sprintf("%s#update-%d", incidentPath("", it.inc.ID), it.up.ID), fmt.Sprintf("incident:%d:update:%d", it.inc.ID, it.up.ID)),
-			Title:     it.inc.Title + " — " + i18n.T(lang, "public.incident_status."+string(it.up.Status)),
-			Updated:   rfc3339(it.up.DisplayAt),
-			Published: rfc3339(it.up.DisplayAt),
-			Link:      atomLink{Rel: "alternate", Type: "text/html", Href: absolute(s.URL, fmt.Sprintf("%s#update-%d", page, it.up.ID))},
-			Content:   atomText{Type: "html", Body: string(it.up.HTML)},
-		})
-	}
-	b, err := xml.Marshal(f)
+	head, err := xml.Marshal(f)
 	if err != nil {
 		panic(err) // plain structs of strings: cannot fail
 	}
-	return append([]byte(xml.Header), b...)
+	// Entries are marshalled one by one, and kept while their incident
+	// is unchanged, then spliced in before the end tag: the bytes are those
+	// of marshalling the whole feed at once.
+	end := []byte("</feed>")
+	out := bytes.NewBuffer(make([]byte, 0, len(xml.Header)+len(head)+len(items)*1024))
+	out.WriteString(xml.Header)
+	out.Write(head[:len(head)-len(end)])
+	for _, it := range items {
+		key := feedKey{lang, it.up.ID}
+		entry, ok := b.entries.get(key, it.inc.fp, b.gen)
+		if !ok {
+			entry = feedEntry(s, lang, it.inc, it.up)
+			b.entries.put(key, it.inc.fp, b.gen, entry)
+		}
+		out.Write(entry)
+	}
+	out.Write(end)
+	return out.Bytes()
+}
+
+type feedKey struct {
+	lang string
+	id   int64
+}
+
+// feedEntry marshals one update's entry in the feed.
+func feedEntry(s Snapshot, lang string, inc *incidentView, up *updateView) []byte {
+	page := incidentPath(lang, inc.ID)
+	e := atomEntry{
+		ID:        feedID(s.URL, fmt.Sprintf("%s#update-%d", incidentPath("", inc.ID), up.ID), fmt.Sprintf("incident:%d:update:%d", inc.ID, up.ID)),
+		Title:     inc.Title + " — " + i18n.T(lang, "public.incident_status."+string(up.Status)),
+		Updated:   rfc3339(up.DisplayAt),
+		Published: rfc3339(up.DisplayAt),
+		Link:      atomLink{Rel: "alternate", Type: "text/html", Href: absolute(s.URL, fmt.Sprintf("%s#update-%d", page, up.ID))},
+		Content:   atomText{Type: "html", Body: string(up.HTML)},
+	}
+	var buf bytes.Buffer
+	if err := xml.NewEncoder(&buf).EncodeElement(e, xml.StartElement{Name: xml.Name{Local: "entry"}}); err != nil {
+		panic(err) // plain structs of strings: cannot fail
+	}
+	return buf.Bytes()
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -77,62 +77,105 @@ type Site struct {
 	Resources map[string]*Resource
 }
 
-// Build renders the whole public site from s.
-func Build(s Snapshot) (*Site, error) {
-	site := &Site{Resources: map[string]*Resource{}}
-	for path, a := range assets.files {
-		site.add(path, a.body, a.contentType, "public, max-age=31536000, immutable", false, s.Now)
+// Build renders the whole public site from s, with the process's shared
+// Builder.
+func Build(s Snapshot) (*Site, error) { return defaultBuilder.Build(s) }
+
+// Build renders the whole public site from s, reusing what earlier builds
+// rendered from the same inputs. Builds are serialized.
+func (b *Builder) Build(s Snapshot) (*Site, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.gen++
+	site := &Site{Resources: make(map[string]*Resource, len(b.incidents.m)+len(s.Services)*2+64)}
+	if b.assets == nil {
+		// Assets are content-addressed: one Resource each for the
+		// process's life, dated by the first build.
+		b.assets = map[string]*Resource{}
+		for path, a := range assets.files {
+			b.assets[path] = newResource(a.body, a.contentType, assetCache, false, s.Now)
+		}
 	}
-	v := newView(s)
-	for _, lang := range i18n.Langs {
-		body, err := renderPage("index", lang, v)
+	for path, r := range b.assets {
+		site.Resources[path] = r
+	}
+	v, err := b.newView(s)
+	if err != nil {
+		return nil, err
+	}
+	shared := newFingerprint().str(v.Title).str(v.URL).str(v.Contact).str(v.Zone).sum()
+	for _, inc := range v.Incidents {
+		inc.fp = incidentFingerprint(shared, inc)
+		rs, err := b.renderIncident(v, inc)
 		if err != nil {
 			return nil, err
 		}
-		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
-		for _, inc := range v.Incidents {
-			body, key, err := renderIncident(lang, v, inc)
-			if err != nil {
-				return nil, err
-			}
-			// The page's cache key digests all that is in it: it serves as
-			// the ETag, which spares hashing thousands of unchanged pages.
-			site.add(incidentPath(lang, inc.ID), body, "text/html; charset=utf-8", pageCache, false, inc.UpdatedAt, key)
+		for i, lang := range i18n.Langs {
+			site.Resources[incidentPath(lang, inc.ID)] = rs[i]
 		}
-		site.add("/"+lang+"/feed.atom", renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
+	}
+	for _, lang := range i18n.Langs {
+		c := *v
+		c.Lang = lang
+		// The page is sized like the last one, plus room to grow.
+		body, err := executeSized("index.html", lang, &c, b.indexSize+b.indexSize/8)
+		if err != nil {
+			return nil, err
+		}
+		b.indexSize = len(body)
+		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
+		site.add("/"+lang+"/feed.atom", b.renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
 	}
 	for svc, paths := range badgePaths(s.Services) {
-		body := badgeSVG(svc, s.Lang)
+		r := b.badge(svc, s.Lang, s.Now)
 		for _, p := range paths {
-			site.add(p, body, "image/svg+xml", pageCache, true, s.Now)
+			site.Resources[p] = r
 		}
 	}
 	for path, body := range statuspageJSON(s, v) {
 		site.add(path, body, "application/json; charset=utf-8", pageCache, true, s.Now)
 	}
+	b.markdown.sweep(b.gen)
+	b.incidents.sweep(b.gen)
+	b.entries.sweep(b.gen)
+	b.bars.sweep(b.gen)
+	b.days.sweep(b.gen)
+	b.items.sweep(b.gen)
+	b.badges.sweep(b.gen)
 	return site, nil
+}
+
+// badge returns a service's badge, drawn again only when its name or
+// status changed; it is dated by the build that drew it.
+func (b *Builder) badge(svc *tocsin.Service, lang string, now time.Time) *Resource {
+	key := badgeKey{svc.Name, lang, string(svc.Status)}
+	if r, ok := b.badges.get(key, 0, b.gen); ok {
+		return r
+	}
+	r := newResource(badgeSVG(svc, lang), "image/svg+xml", pageCache, true, now)
+	b.badges.put(key, 0, b.gen, r)
+	return r
 }
 
 // pageCache lets a CDN or browser keep pages briefly: during an incident
 // readers reload often, and a minute-old page is still useful.
 const pageCache = "public, max-age=30, stale-while-revalidate=30, stale-if-error=86400"
 
-// add stores a resource; its ETag is tag when given (a digest of the
-// inputs), else a hash of the body.
-func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time, tag ...string) *Resource {
-	etag := ""
-	if len(tag) > 0 && len(tag[0]) > 24 {
-		etag = `"` + tag[0][len(tag[0])-24:] + `"`
-	} else {
-		sum := sha256.Sum256(body)
-		etag = `"` + hex.EncodeToString(sum[:12]) + `"`
-	}
-	r := &Resource{
+// assetCache is for content-hashed asset URLs: their bytes never change.
+const assetCache = "public, max-age=31536000, immutable"
+
+// add stores a resource made from body.
+func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time) {
+	site.Resources[path] = newResource(body, contentType, cache, cors, mod)
+}
+
+// newResource makes a resource whose ETag is a hash of its body.
+func newResource(body []byte, contentType, cache string, cors bool, mod time.Time) *Resource {
+	sum := sha256.Sum256(body)
+	return &Resource{
 		Body: body, ContentType: contentType, CacheControl: cache, CORS: cors,
-		ETag: etag, ModTime: mod.UTC().Truncate(time.Second),
+		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ModTime: mod.UTC().Truncate(time.Second),
 	}
-	site.Resources[path] = r
-	return r
 }
 
 // Negotiated reports whether a request path is served in the reader's

@@ -115,16 +115,18 @@ type serviceView struct {
 	HasUptime bool
 	// AffectedBy are the open incidents that name the service.
 	AffectedBy []*incidentView
+	Grouped    bool                     // under a group's heading
+	Items      map[string]template.HTML // the service's row on the page, per language
 }
 
-func newView(s Snapshot) *view {
+func (b *Builder) newView(s Snapshot) (*view, error) {
 	v := &view{Title: s.Title, URL: s.URL, Contact: s.Contact, Zone: s.Location.String(), Updated: s.Now.In(s.Location), Overall: tocsin.StatusOperational}
 	history := byService(s.History)
 	services := make(map[int64]*tocsin.Service, len(s.Services))
 	for _, svc := range s.Services {
 		services[svc.ID] = svc
 	}
-	v.Incidents = incidentViews(s, services)
+	v.Incidents = b.incidentViews(s, services)
 	affected := map[int64][]*incidentView{}
 	for _, inc := range v.Incidents {
 		if !inc.Open {
@@ -139,32 +141,33 @@ func newView(s Snapshot) *view {
 		if len(v.Groups) == 0 || v.Groups[len(v.Groups)-1].Name != svc.Group {
 			v.Groups = append(v.Groups, groupView{Name: svc.Group})
 		}
-		days := dailyUptime(history[svc.ID], UptimeDays, s.Now, s.Location)
-		up, ok := Uptime(days)
 		g := &v.Groups[len(v.Groups)-1]
-		spans := Spans(days)
-		bars := map[string]template.HTML{}
-		for _, lang := range i18n.Langs {
-			bars[lang] = barSVG(spans, lang)
+		sv, err := b.serviceView(svc, history[svc.ID], s, g.Name != "", affected[svc.ID])
+		if err != nil {
+			return nil, err
 		}
-		g.Services = append(g.Services, serviceView{Service: svc, Days: days, Spans: spans, Bars: bars, Uptime: up, HasUptime: ok, AffectedBy: affected[svc.ID]})
+		g.Services = append(g.Services, sv)
 		if severity[svc.Status] > severity[v.Overall] {
 			v.Overall = svc.Status
 		}
 	}
-	return v
-}
-
-func renderPage(name, lang string, v *view) ([]byte, error) {
-	c := *v
-	c.Lang = lang
-	return execute(name, &c)
+	return v, nil
 }
 
 func execute(name string, c *view) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name+".html", c); err != nil {
-		return nil, fmt.Errorf("public: render %s (%s): %w", name, c.Lang, err)
+	return executeData(name+".html", c.Lang, c)
+}
+
+func executeData(name, lang string, data any) ([]byte, error) {
+	return executeSized(name, lang, data, 0)
+}
+
+// executeSized renders into a buffer of size bytes, so that a large page
+// is not copied again and again as it grows.
+func executeSized(name, lang string, data any, size int) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if err := pages.ExecuteTemplate(buf, name, data); err != nil {
+		return nil, fmt.Errorf("public: render %s (%s): %w", name, lang, err)
 	}
 	return buf.Bytes(), nil
 }
