@@ -79,6 +79,11 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"env number", "", map[string]string{"TOCSIN_PASSWORD_THREADS": "900"}, []string{"password.threads", "900", "255"}},
 		{"base url", "base_url: status.example.org\n", nil, []string{"base_url", "https://"}},
 		{"memory", "password: {memory_kib: 12}\n", nil, []string{"password.memory_kib", "12"}},
+		{"poll too often", "page: {poll_interval: 1ms}\n", nil, []string{"page.poll_interval", "1ms", "10ms to 1h"}},
+		{"env poll", "", map[string]string{"TOCSIN_PAGE_POLL_INTERVAL": "2h"}, []string{"page.poll_interval", "2h"}},
+		{"relative export dir", "export: {dir: site}\n", nil, []string{"export.dir", `"site"`, "absolute path"}},
+		{"export to root", "export: {dir: /}\n", nil, []string{"export.dir", "absolute path"}},
+		{"export into data", "data_dir: /srv/tocsin\nexport: {dir: /srv/tocsin/}\n", nil, []string{"export.dir", "data_dir"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

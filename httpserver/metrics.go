@@ -19,6 +19,7 @@ type metrics struct {
 	requests       map[reqKey]uint64
 	durations      map[string]*histogram // by route pattern
 	signInFailures atomic.Uint64
+	publicBuilds   atomic.Uint64 // public site rebuilds
 }
 
 type reqKey struct {
@@ -101,6 +102,9 @@ func (m *metrics) write(w io.Writer, gauges map[string]float64) {
 	fmt.Fprintln(w, "# HELP tocsin_signin_failures_total Failed sign-in attempts (password or second factor).")
 	fmt.Fprintln(w, "# TYPE tocsin_signin_failures_total counter")
 	fmt.Fprintf(w, "tocsin_signin_failures_total %d\n", m.signInFailures.Load())
+	fmt.Fprintln(w, "# HELP tocsin_public_builds_total Rebuilds of the public site.")
+	fmt.Fprintln(w, "# TYPE tocsin_public_builds_total counter")
+	fmt.Fprintf(w, "tocsin_public_builds_total %d\n", m.publicBuilds.Load())
 	names := make([]string, 0, len(gauges))
 	for n := range gauges {
 		names = append(names, n)
