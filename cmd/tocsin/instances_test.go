@@ -30,7 +30,9 @@ func TestInstancesFollowEachOthersChanges(t *testing.T) {
 		}
 		componentStatus := func(base string) string {
 			_, body := get(t, base+"/api/v2/components.json", "")
-			var doc struct{ Components []struct{ Name, Status string } }
+			var doc struct {
+				Components []struct{ Name, Status string }
+			}
 			json.Unmarshal([]byte(body), &doc)
 			for _, c := range doc.Components {
 				if c.Name == "Forge" {
