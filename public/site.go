@@ -6,12 +6,8 @@
 package public
 
 import (
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,27 +44,10 @@ type Resource struct {
 	// Public read-only data that widgets on other sites may read.
 	CORS bool
 
-	// The gzip variant is made on first request, not at build time: a
-	// rebuild during an incident then costs only what readers ask for.
-	gzipOnce sync.Once
-	gzip     []byte // nil when compression does not pay
-}
-
-// Gzip returns the compressed body, or nil when compression does not pay.
-func (r *Resource) Gzip() []byte {
-	r.gzipOnce.Do(func() {
-		if len(r.Body) < 512 {
-			return
-		}
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		zw.Write(r.Body)
-		zw.Close()
-		if buf.Len() < len(r.Body) {
-			r.gzip = buf.Bytes()
-		}
-	})
-	return r.gzip
+	// Compressed variants are made on first request, not at build time:
+	// a rebuild during an incident then costs only what readers ask for.
+	gzipOnce, brOnce sync.Once
+	gzip, br         []byte // nil when compression does not pay
 }
 
 // Site is the public site: URL path → resource, with "/" negotiated by
@@ -197,69 +176,4 @@ func (site *Site) Lookup(path, acceptLanguage, fallback string) (*Resource, bool
 	path = strings.TrimSuffix(path, "index.html")
 	r, ok := site.Resources[path]
 	return r, ok
-}
-
-// Serve writes r, answering conditional requests and compressing for
-// clients that accept gzip. It never touches anything but memory.
-func (r *Resource) Serve(w http.ResponseWriter, req *http.Request, varyLanguage bool) {
-	h := w.Header()
-	h.Set("Content-Type", r.ContentType)
-	h.Set("Cache-Control", r.CacheControl)
-	h.Set("ETag", r.ETag)
-	h.Set("Last-Modified", r.ModTime.Format(http.TimeFormat))
-	vary := "Accept-Encoding"
-	if varyLanguage {
-		vary += ", Accept-Language"
-	}
-	h.Set("Vary", vary)
-	if r.CORS {
-		h.Set("Access-Control-Allow-Origin", "*")
-	}
-	if match := req.Header.Get("If-None-Match"); match != "" {
-		if etagMatches(match, r.ETag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-	} else if since, err := http.ParseTime(req.Header.Get("If-Modified-Since")); err == nil && !r.ModTime.After(since) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	body := r.Body
-	if acceptsGzip(req.Header.Get("Accept-Encoding")) {
-		if z := r.Gzip(); z != nil {
-			h.Set("Content-Encoding", "gzip")
-			body = z
-		}
-	}
-	if req.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	w.Write(body)
-}
-
-func etagMatches(header, etag string) bool {
-	for _, part := range strings.Split(header, ",") {
-		part = strings.TrimPrefix(strings.TrimSpace(part), "W/")
-		if part == etag || part == "*" {
-			return true
-		}
-	}
-	return false
-}
-
-func acceptsGzip(header string) bool {
-	for _, part := range strings.Split(header, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
-			continue
-		}
-		q, ok := strings.CutPrefix(strings.TrimSpace(params), "q=")
-		if !ok {
-			return true
-		}
-		v, err := strconv.ParseFloat(q, 64)
-		return err == nil && v > 0
-	}
-	return false
 }
