@@ -32,7 +32,7 @@ func bigSnapshot() Snapshot {
 	}
 	var incidents []*tocsin.Incident
 	for i := range 2000 {
-		created := now.Add(-time.Duration(i) * 90 * 24 * time.Hour / 2000).Add(-time.Hour)
+		created := now.Add(-time.Duration(i) * (90 * 24 * time.Hour / 2000)).Add(-time.Hour)
 		id := int64(i + 1)
 		inc := &tocsin.Incident{
 			ID: id, Title: fmt.Sprintf("Incident %d: uploads fail", id), Status: tocsin.IncidentResolved, Impact: tocsin.ImpactMinor,
