@@ -178,12 +178,21 @@ func (s *Server) RefreshPublic(ctx context.Context) error {
 	p.mu.Unlock()
 	// The head is read before the data: a change that lands in between
 	// moves the head past it, and the next poll builds again.
+	start := time.Now()
 	head, err := s.auditHead(ctx)
 	if err == nil {
+		var snap publicsite.Snapshot
 		var site *publicsite.Site
-		if site, err = s.buildPublic(ctx); err == nil {
+		snap, err = publicsite.Read(ctx, s.store, s.store, PageOf(s.cfg, s.loc), s.now())
+		read := time.Now()
+		if err == nil {
+			site, err = p.builder.Build(snap)
+		}
+		if err == nil {
 			s.site.Store(site)
 			s.metrics.publicBuilds.Add(1)
+			s.log.Debug("public site rebuilt", "read", read.Sub(start).Round(time.Microsecond),
+				"render", time.Since(read).Round(time.Microsecond), "resources", len(site.Resources))
 			if p.exporter != nil {
 				if _, _, xerr := p.exporter.Export(site); xerr != nil {
 					s.log.Error("exporting the public site", "dir", s.cfg.Export.Dir, "err", xerr)
@@ -203,14 +212,6 @@ func (s *Server) RefreshPublic(ctx context.Context) error {
 	close(p.advanced)
 	p.advanced = make(chan struct{})
 	return err
-}
-
-func (s *Server) buildPublic(ctx context.Context) (*publicsite.Site, error) {
-	snap, err := publicsite.Read(ctx, s.store, s.store, PageOf(s.cfg, s.loc), s.now())
-	if err != nil {
-		return nil, err
-	}
-	return s.pub.builder.Build(snap)
 }
 
 // auditHead is the sequence number of the newest audit entry, 0 if there is

@@ -16,7 +16,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		"Write the public site — the status page in each language, the Statuspage JSON and the\n"+
 			"assets — as static files that any web server or object store serves at the same URLs,\n"+
 			"so that a copy on another host stays up when this one is down.")
-	out := f.String("out", "", "output `directory` (created if missing; files in it are replaced)")
+	out := f.String("out", "", "output `directory` (created if missing; files an earlier export wrote are replaced or removed, others left alone)")
 	if err := f.parse(args); err != nil {
 		return helpOK(err)
 	}
@@ -43,11 +43,13 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := site.WriteDir(*out, c.Lang)
+	// As serve does with export.dir: changed files replaced atomically,
+	// files an earlier export wrote that are gone removed.
+	n, removed, err := public.NewExporter(*out, c.Lang).Export(site)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "exported %d files to %s\n", n, *out)
+	fmt.Fprintf(e.stdout, "exported %d files to %s (%d removed)\n", n, *out, removed)
 	return nil
 }
 
