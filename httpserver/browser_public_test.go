@@ -147,6 +147,16 @@ func TestBrowserPublicPage(t *testing.T) {
 			}
 		}
 	}
+	// A resolved incident on Mail: its day is marked on Mail's bar and
+	// listed under it.
+	mail := services[6].ID
+	published := time.Now().Add(-2 * time.Hour)
+	resolved := &tocsin.Incident{Title: "Courriels retardés", Impact: tocsin.ImpactMinor, PublishedAt: &published,
+		Services: []tocsin.ServiceImpact{{ServiceID: mail, Status: tocsin.StatusDegraded}}}
+	if err := a.db.CreateIncident(context.Background(), tocsin.CLI, resolved,
+		&tocsin.Update{Status: tocsin.IncidentResolved, Body: "Les courriels sont **livrés**."}, nil); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.srv.RefreshPublic(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +222,39 @@ func TestBrowserPublicPage(t *testing.T) {
 				t.Errorf("%s: contact link says %q, want %q", path, got, want)
 			}
 			wantServices(t, b, lang, services)
+
+			// The day of Mail's incident, from the keyboard: the list
+			// under the bar opens from its summary.
+			if _, err := chromedp.Run(b.ctx, chromedp.Focus(chromedp.CSS(".days summary"), chromedp.NodeVisible)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := chromedp.Run(b.ctx, chromedp.KeyEvent("\r")); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.text(t, ".days li"); !strings.Contains(got, "Courriels retardés") {
+				t.Errorf("%s: the incident days list says %q", path, got)
+			}
+			b.accessible(t, path+" with the incident days open")
 		})
 	}
+
+	b.step(t, "history by month", func(t *testing.T) {
+		loc, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		month := time.Now().In(loc).Format("2006-01") // when the incident began: its first update, just written
+		for _, lang := range i18n.Langs {
+			b.open(t, "/"+lang+"/")
+			b.submit(t, `footer a[href="/`+lang+`/history/"]`, 200)
+			b.accessible(t, "/"+lang+"/history/")
+			b.submit(t, `main a[href="/`+lang+`/history/`+month+`/"]`, 200)
+			if got := b.text(t, "main .incident-title"); got != "Courriels retardés" {
+				t.Errorf("%s history of %s lists %q", lang, month, got)
+			}
+			b.accessible(t, "/"+lang+"/history/"+month+"/")
+		}
+	})
 
 	b.step(t, "without JavaScript", func(t *testing.T) {
 		setScripts(t, b, false)

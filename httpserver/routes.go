@@ -74,6 +74,19 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /en/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /fr/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /feed.atom", access: public, kind: site, handle: s.servePublic},
+		// The history of published incidents, by month ("2026-11").
+		{pattern: "GET /history/{$}", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/history/{$}", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/history/{$}", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /history/{month}/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/history/{month}/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/history/{month}/", access: public, kind: site, handle: s.servePublic},
+		// The site notice other sites embed: JSON, a script, a frame.
+		{pattern: "GET /notice.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /notice.js", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /notice.html", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/notice.html", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/notice.html", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /en/feed.atom", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /fr/feed.atom", access: public, kind: site, handle: s.servePublic},
 

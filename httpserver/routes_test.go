@@ -38,6 +38,17 @@ var intendedAccess = map[string]access{
 	"GET /feed.atom":                                public,
 	"GET /en/feed.atom":                             public,
 	"GET /fr/feed.atom":                             public,
+	"GET /history/{$}":                              public,
+	"GET /en/history/{$}":                           public,
+	"GET /fr/history/{$}":                           public,
+	"GET /history/{month}/":                         public,
+	"GET /en/history/{month}/":                      public,
+	"GET /fr/history/{month}/":                      public,
+	"GET /notice.json":                              public,
+	"GET /notice.js":                                public,
+	"GET /notice.html":                              public,
+	"GET /en/notice.html":                           public,
+	"GET /fr/notice.html":                           public,
 	"GET /setup":                                    public,
 	"POST /setup":                                   public,
 	"GET /signin":                                   public,
@@ -165,6 +176,8 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = "999999" // no such incident: a 404 for everyone
 		case (part == "{id}" && i > 0 && parts[i-1] == "updates") || part == "{update}":
 			parts[i] = "999999" // no such update: a 404 for everyone
+		case part == "{month}":
+			parts[i] = "1999-01" // no incident that month: a 404 for everyone
 		case strings.HasPrefix(part, "{"):
 			t.Fatalf("route %s: the walk has no value for %s; add one", pattern, part)
 		}
@@ -276,10 +289,11 @@ func (f *walkFixture) walkOne(t *testing.T, rt route, p *principal, want bool) s
 	}
 
 	// Every response, allowed or not, carries the security headers; only the
-	// public read-only Statuspage JSON and the Atom feeds grant CORS, to
-	// anyone.
+	// public read-only Statuspage JSON, the Atom feeds and the site notice's
+	// JSON and script grant CORS, to anyone.
 	wantCORS := ""
-	if strings.HasPrefix(rt.pattern, "GET /api/v2/") || strings.HasSuffix(rt.pattern, "/feed.atom") {
+	if strings.HasPrefix(rt.pattern, "GET /api/v2/") || strings.HasSuffix(rt.pattern, "/feed.atom") ||
+		rt.pattern == "GET /notice.json" || rt.pattern == "GET /notice.js" {
 		wantCORS = "*"
 	}
 	if v := resp.Header.Get("Access-Control-Allow-Origin"); v != wantCORS {

@@ -20,9 +20,11 @@ type Builder struct {
 	gen uint64 // build counter, to sweep entries a build did not use
 
 	markdown  memo[string, template.HTML]
-	incidents memo[int64, []*Resource] // an incident's page per language of i18n.Langs
-	entries   memo[feedKey, []byte]    // a feed entry per language and update
-	bars      memo[int64, map[string]template.HTML]
+	incidents memo[int64, []*Resource]              // an incident's page per language of i18n.Langs
+	entries   memo[feedKey, []byte]                 // a feed entry per language and update
+	months    memo[monthKey, *Resource]             // a history month's page per language
+	rows      memo[int64, map[string]template.HTML] // an incident's entry in the history
+	bars      memo[int64, bars]
 	days      memo[int64, []Day] // a service's complete days
 	items     memo[int64, map[string]template.HTML]
 	badges    memo[badgeKey, *Resource]
@@ -33,8 +35,10 @@ type Builder struct {
 // NewBuilder returns a Builder with empty caches.
 func NewBuilder() *Builder {
 	return &Builder{
-		markdown: newMemo[string, template.HTML](), incidents: newMemo[int64, []*Resource](), entries: newMemo[feedKey, []byte](),
-		bars: newMemo[int64, map[string]template.HTML](), badges: newMemo[badgeKey, *Resource](),
+		markdown: newMemo[string, template.HTML](), incidents: newMemo[int64, []*Resource](),
+		entries: newMemo[feedKey, []byte](), months: newMemo[monthKey, *Resource](),
+		rows: newMemo[int64, map[string]template.HTML](),
+		bars: newMemo[int64, bars](), badges: newMemo[badgeKey, *Resource](),
 		days: newMemo[int64, []Day](), items: newMemo[int64, map[string]template.HTML](),
 	}
 }

@@ -125,6 +125,10 @@ func (r *Resource) Serve(w http.ResponseWriter, req *http.Request, varyLanguage 
 	if r.CORS {
 		h["Access-Control-Allow-Origin"] = star
 	}
+	if r.Frameable {
+		h.Set("Content-Security-Policy", frameableCSP)
+		h.Del("X-Frame-Options")
+	}
 	if match := req.Header.Get("If-None-Match"); match != "" {
 		if etagMatches(match, r.ETag) {
 			w.WriteHeader(http.StatusNotModified)

@@ -17,12 +17,9 @@ type Page struct {
 	Location                  *time.Location
 }
 
-// IncidentDays is how far back the public site lists closed incidents; open
-// ones are listed whatever their age.
-const IncidentDays = 90
-
-// Read takes the snapshot the public site is built from. Only published
-// incidents are read: drafts never reach the public site.
+// Read takes the snapshot the public site is built from. Every published
+// incident is read (the history pages list them all, by month); drafts
+// never reach the public site.
 func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentService, p Page, now time.Time) (Snapshot, error) {
 	services, err := src.Services(ctx)
 	if err != nil {
@@ -32,36 +29,22 @@ func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentSe
 	if err != nil {
 		return Snapshot{}, err
 	}
-	yes := true
-	open, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Open: &yes, Limit: 1000})
-	if err != nil {
-		return Snapshot{}, err
-	}
-	recent, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Since: now.AddDate(0, 0, -IncidentDays), Limit: 1000})
-	if err != nil {
-		return Snapshot{}, err
+	var published []*tocsin.Incident
+	for yes := true; ; {
+		const page = 1000 // the most the store returns at once
+		batch, err := incs.Incidents(ctx, tocsin.IncidentFilter{Published: &yes, Limit: page, Offset: len(published)})
+		if err != nil {
+			return Snapshot{}, err
+		}
+		published = append(published, batch...)
+		if len(batch) < page {
+			break
+		}
 	}
 	return Snapshot{
 		Title: p.Title, URL: p.URL, Contact: p.Contact, Lang: p.Lang, Location: p.Location,
-		Now: now, Services: services, History: history, Incidents: mergeIncidents(open, recent),
+		Now: now, Services: services, History: history, Incidents: published,
 	}, nil
-}
-
-// mergeIncidents joins two lists of incidents, each newest first, into one
-// without duplicates, newest first by creation.
-func mergeIncidents(a, b []*tocsin.Incident) []*tocsin.Incident {
-	seen := map[int64]bool{}
-	var out []*tocsin.Incident
-	for _, list := range [][]*tocsin.Incident{a, b} {
-		for _, inc := range list {
-			if !seen[inc.ID] {
-				seen[inc.ID] = true
-				out = append(out, inc)
-			}
-		}
-	}
-	sortIncidents(out)
-	return out
 }
 
 // WriteDir writes the site as static files under dir, at the same URLs:

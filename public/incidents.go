@@ -22,6 +22,9 @@ type incidentView struct {
 	Affected []affectedView
 	Updates  []*updateView // newest first
 
+	// HistoryRows are its entry in the history's month, per language.
+	HistoryRows map[string]template.HTML
+
 	fp uint64 // fingerprint of what its page shows, set by Build
 }
 
@@ -162,4 +165,29 @@ func (b *Builder) renderIncident(v *view, inc *incidentView) ([]*Resource, error
 	}
 	b.incidents.put(inc.ID, inc.fp, b.gen, rs)
 	return rs, nil
+}
+
+// historyRows returns an incident's entry in the history, per language,
+// from the cache while the incident is unchanged.
+func (b *Builder) historyRows(inc *incidentView, loc *time.Location) (map[string]template.HTML, error) {
+	if rows, ok := b.rows.get(inc.ID, inc.fp, b.gen); ok {
+		return rows, nil
+	}
+	rows := make(map[string]template.HTML, len(i18n.Langs))
+	for _, lang := range i18n.Langs {
+		body, err := executeData("history-row", lang, &historyRow{incidentView: inc, Lang: lang, Location: loc})
+		if err != nil {
+			return nil, err
+		}
+		rows[lang] = template.HTML(body)
+	}
+	b.rows.put(inc.ID, inc.fp, b.gen, rows)
+	return rows, nil
+}
+
+// historyRow is what the "history-row" template shows.
+type historyRow struct {
+	*incidentView
+	Lang     string
+	Location *time.Location
 }

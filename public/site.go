@@ -26,8 +26,8 @@ type Snapshot struct {
 	Now      time.Time
 	Services []*tocsin.Service
 	History  []tocsin.StatusChange // since Now minus UptimeDays, as StatusHistory returns it
-	// Incidents are the published incidents to show, newest first: the
-	// open ones and those of the last IncidentDays. Drafts are skipped.
+	// Incidents are the published incidents, newest first. Drafts are
+	// skipped.
 	Incidents []*tocsin.Incident
 }
 
@@ -43,6 +43,9 @@ type Resource struct {
 	CacheControl string
 	// Public read-only data that widgets on other sites may read.
 	CORS bool
+	// Frameable pages may be shown in another site's <iframe> (the site
+	// notice); every other page refuses framing.
+	Frameable bool
 
 	// Compressed variants are made on first request, not at build time:
 	// a rebuild during an incident then costs only what readers ask for.
@@ -89,6 +92,9 @@ func (b *Builder) Build(s Snapshot) (*Site, error) {
 		if err != nil {
 			return nil, err
 		}
+		if inc.HistoryRows, err = b.historyRows(inc, v.Location); err != nil {
+			return nil, err
+		}
 		for i, lang := range i18n.Langs {
 			site.Resources[incidentPath(lang, inc.ID)] = rs[i]
 		}
@@ -103,6 +109,9 @@ func (b *Builder) Build(s Snapshot) (*Site, error) {
 		}
 		b.indexSize = len(body)
 		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
+		if err := b.addHistory(site, lang, v, shared, s.Now); err != nil {
+			return nil, err
+		}
 		site.add("/"+lang+"/feed.atom", b.renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
 	}
 	for svc, paths := range badgePaths(s.Services) {
@@ -114,9 +123,14 @@ func (b *Builder) Build(s Snapshot) (*Site, error) {
 	for path, body := range statuspageJSON(s, v) {
 		site.add(path, body, "application/json; charset=utf-8", pageCache, true, s.Now)
 	}
+	if err := addNotice(site, s, v); err != nil {
+		return nil, err
+	}
 	b.markdown.sweep(b.gen)
 	b.incidents.sweep(b.gen)
 	b.entries.sweep(b.gen)
+	b.months.sweep(b.gen)
+	b.rows.sweep(b.gen)
 	b.bars.sweep(b.gen)
 	b.days.sweep(b.gen)
 	b.items.sweep(b.gen)
@@ -144,8 +158,10 @@ const pageCache = "public, max-age=30, stale-while-revalidate=30, stale-if-error
 const assetCache = "public, max-age=31536000, immutable"
 
 // add stores a resource made from body.
-func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time) {
-	site.Resources[path] = newResource(body, contentType, cache, cors, mod)
+func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time) *Resource {
+	r := newResource(body, contentType, cache, cors, mod)
+	site.Resources[path] = r
+	return r
 }
 
 // newResource makes a resource whose ETag is a hash of its body.
@@ -158,10 +174,16 @@ func newResource(body []byte, contentType, cache string, cors bool, mod time.Tim
 }
 
 // Negotiated reports whether a request path is served in the reader's
-// language: "/", "/index.html", "/feed.atom" and "/incidents/…".
+// language: "/", "/index.html", "/feed.atom", "/notice.html", "/incidents/…"
+// and "/history/…".
 func Negotiated(path string) bool {
-	return path == "/" || path == "/index.html" || path == "/feed.atom" || strings.HasPrefix(path, "/incidents/")
+	return path == "/" || path == "/index.html" || path == "/feed.atom" || path == "/notice.html" ||
+		strings.HasPrefix(path, "/incidents/") || strings.HasPrefix(path, "/history/")
 }
+
+// frameableCSP is the policy of pages other sites may frame: no script at
+// all, the stylesheet from here, links that leave the frame.
+const frameableCSP = "default-src 'none'; style-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'"
 
 // Lookup returns the resource for a request path; the Negotiated paths
 // follow the reader's language.

@@ -85,7 +85,7 @@ func updateID(id int64) string   { return fmt.Sprintf("upd%d", id) }
 func spIncidentOf(s Snapshot, inc *incidentView, components map[string]spComponent) spIncident {
 	out := spIncident{
 		ID: incidentID(inc.ID), Name: inc.Title, Status: string(inc.Status), Impact: string(inc.Impact),
-		CreatedAt: inc.CreatedAt.UTC(), UpdatedAt: inc.UpdatedAt.UTC(), StartedAt: inc.CreatedAt.UTC(),
+		CreatedAt: inc.CreatedAt.UTC(), UpdatedAt: inc.UpdatedAt.UTC(), StartedAt: inc.Started().UTC(),
 		Shortlink: absolute(s.URL, incidentPath("", inc.ID)), PageID: pageID,
 		IncidentUpdates: []spIncidentUpdate{}, Components: []spComponent{},
 	}
@@ -105,11 +105,7 @@ func spIncidentOf(s Snapshot, inc *incidentView, components map[string]spCompone
 			CreatedAt: u.CreatedAt.UTC(), UpdatedAt: edited.UTC(), DisplayAt: u.DisplayAt.UTC(),
 			DeliverNotifications: true,
 		})
-		// The incident started when its first update says; monitoring
-		// began with the first update in that status.
-		if d := u.DisplayAt.UTC(); d.Before(out.StartedAt) {
-			out.StartedAt = d
-		}
+		// Monitoring began with the first update in that status.
 		if u.Status == tocsin.IncidentMonitoring {
 			t := u.DisplayAt.UTC()
 			out.MonitoringAt = &t

@@ -13,6 +13,9 @@ type Day struct {
 	Uptime float64   // 0..1 of the part of the day the service existed
 	Worst  tocsin.ServiceStatus
 	Known  bool // false before the service existed
+	// Incidents are the published incidents that named the service that
+	// day (public/days.go), newest first.
+	Incidents []dayIncident
 }
 
 // severity orders statuses for "worst of the day"; maintenance is shown but
@@ -106,8 +109,9 @@ func midnight(t time.Time, loc *time.Location) time.Time {
 }
 
 // Span is a run of consecutive days that look the same on the bar (same
-// worst status, same uptime), drawn as one rectangle: a quiet service is
-// one rectangle, not ninety.
+// worst status, same uptime, no incident), drawn as one rectangle: a quiet
+// service is one rectangle, not ninety. A day with an incident is a span
+// of its own, whose title names the incidents.
 type Span struct {
 	From, To time.Time // first and last day
 	Start    int       // index of the first day
@@ -121,7 +125,8 @@ func Spans(days []Day) []Span {
 	for i, d := range days {
 		if n := len(out); n > 0 {
 			last := &out[n-1]
-			if last.Known == d.Known && last.Worst == d.Worst && last.Uptime == d.Uptime {
+			if last.Known == d.Known && last.Worst == d.Worst && last.Uptime == d.Uptime &&
+				len(last.Incidents) == 0 && len(d.Incidents) == 0 {
 				last.To = d.Date
 				last.Days++
 				continue

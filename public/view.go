@@ -74,6 +74,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"incidentStatusKey": func(s tocsin.IncidentStatus) string { return "public.incident_status." + string(s) },
 	"impactKey":         func(i tocsin.Impact) string { return "public.impact." + string(i) },
 	"incidentPath":      incidentPath,
+	"historyPath":       historyPath,
+	"month":             formatMonth,
 	"updateArgs":        func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
 }).ParseFS(templateFS, "templates/*.html"))
 
@@ -99,6 +101,11 @@ type view struct {
 	Lang      string        // set per rendering
 	Incident  *incidentView // set when rendering an incident's page
 	LangPath  string
+	// Months are the history's months, newest first; Month is set when
+	// rendering one of them.
+	Months   []*monthView
+	Month    *monthView
+	Location *time.Location
 }
 
 type groupView struct {
@@ -115,20 +122,28 @@ type serviceView struct {
 	HasUptime bool
 	// AffectedBy are the open incidents that name the service.
 	AffectedBy []*incidentView
-	Grouped    bool                     // under a group's heading
-	Items      map[string]template.HTML // the service's row on the page, per language
+	// DayLists list the bar's days with incidents, per language.
+	DayLists map[string]template.HTML
+	Grouped  bool                     // under a group's heading
+	Items    map[string]template.HTML // the service's row on the page, per language
 }
 
 func (b *Builder) newView(s Snapshot) (*view, error) {
-	v := &view{Title: s.Title, URL: s.URL, Contact: s.Contact, Zone: s.Location.String(), Updated: s.Now.In(s.Location), Overall: tocsin.StatusOperational}
+	v := &view{Title: s.Title, URL: s.URL, Contact: s.Contact, Zone: s.Location.String(), Updated: s.Now.In(s.Location),
+		Overall: tocsin.StatusOperational, Location: s.Location}
 	history := byService(s.History)
 	services := make(map[int64]*tocsin.Service, len(s.Services))
 	for _, svc := range s.Services {
 		services[svc.ID] = svc
 	}
 	v.Incidents = b.incidentViews(s, services)
+	v.Months = historyMonths(v.Incidents, s.Location)
 	affected := map[int64][]*incidentView{}
+	named := map[int64][]*incidentView{} // every incident that named the service, open or not
 	for _, inc := range v.Incidents {
+		for _, a := range inc.Affected {
+			named[a.ID] = append(named[a.ID], inc)
+		}
 		if !inc.Open {
 			continue
 		}
@@ -142,7 +157,7 @@ func (b *Builder) newView(s Snapshot) (*view, error) {
 			v.Groups = append(v.Groups, groupView{Name: svc.Group})
 		}
 		g := &v.Groups[len(v.Groups)-1]
-		sv, err := b.serviceView(svc, history[svc.ID], s, g.Name != "", affected[svc.ID])
+		sv, err := b.serviceView(svc, history[svc.ID], s, g.Name != "", affected[svc.ID], named[svc.ID])
 		if err != nil {
 			return nil, err
 		}
@@ -184,12 +199,18 @@ func barSVG(spans []Span, lang string) template.HTML {
 		if s.Known {
 			class = "worst-" + string(s.Worst)
 		}
+		if len(s.Incidents) > 0 {
+			class += " incident"
+		}
 		title := formatDate(lang, s.From)
 		if s.Days > 1 {
 			title += " – " + formatDate(lang, s.To)
 		}
 		if s.Known {
 			title += " · " + fmt.Sprintf("%.2f", s.Uptime*100) + " %"
+		}
+		for _, inc := range s.Incidents {
+			title += "\n" + inc.Title
 		}
 		fmt.Fprintf(&b, `<rect x="%d" width="%d" height="10" class="%s"><title>%s</title></rect>`, s.Start, s.Days, class, html.EscapeString(title))
 	}
