@@ -49,8 +49,8 @@ func newPublisher(s *Server) *publisher {
 }
 
 // StartPublisher starts the worker that rebuilds the public site after
-// changes; StopPublisher stops it. Without it, changes reach the public
-// site only through RefreshPublic.
+// changes; StopPublisher stops it, for good. Without it, changes reach the
+// public site only through RefreshPublic or WaitPublic.
 func (s *Server) StartPublisher() {
 	p := s.pub
 	p.mu.Lock()
