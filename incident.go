@@ -63,7 +63,7 @@ func ParseImpact(s string) (Impact, error) {
 type Incident struct {
 	ID       int64
 	Title    string
-	Status   IncidentStatus // that of its newest update
+	Status   IncidentStatus // that of its newest update; postmortem once its post-mortem is published
 	Impact   Impact
 	Services []ServiceImpact // the services it affects, and how
 	// ShowOnSites shows the incident in the banner the host's own apps

@@ -12,6 +12,7 @@ type Store interface {
 	OutboxService
 	ServiceService
 	IncidentService
+	PostmortemService
 	Ping(ctx context.Context) error
 	Close() error
 }

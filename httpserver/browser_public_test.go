@@ -256,6 +256,44 @@ func TestBrowserPublicPage(t *testing.T) {
 		}
 	})
 
+	b.step(t, "post-mortem pages, accessible in both languages", func(t *testing.T) {
+		ctx := context.Background()
+		at := time.Now()
+		inc := &tocsin.Incident{Title: "Courriel interrompu", PublishedAt: &at}
+		if err := a.db.CreateIncident(ctx, tocsin.CLI, inc, &tocsin.Update{Status: tocsin.IncidentResolved, Body: "Réparé."}, nil); err != nil {
+			t.Fatal(err)
+		}
+		pm := &tocsin.Postmortem{IncidentID: inc.ID, Summary: "Le **disque** était plein.", RootCause: "Une rotation des journaux oubliée.",
+			Timeline: []tocsin.TimelineEntry{{At: at.Add(-time.Hour), Text: "Alerte"}, {At: at, Text: "Réparé"}}}
+		if err := a.db.SavePostmortem(ctx, tocsin.CLI, pm); err != nil {
+			t.Fatal(err)
+		}
+		approver := tocsin.Actor{UserID: 99, Label: "approver@example.org"}
+		if err := a.db.ApprovePostmortem(ctx, approver, tocsin.Roles{tocsin.RoleApprover}, inc.ID, pm.Revision); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.db.PublishPostmortem(ctx, tocsin.CLI, inc.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.srv.RefreshPublic(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, lang := range i18n.Langs {
+			list := "/" + lang + "/postmortems/"
+			b.open(t, "/"+lang+"/")
+			b.submit(t, `footer a[href="`+list+`"]`, 200)
+			b.accessible(t, list)
+			page := fmt.Sprintf("/%s/incidents/%d/postmortem/", lang, inc.ID)
+			b.submit(t, `main a[href="`+page+`"]`, 200)
+			if got, want := b.text(t, "main h1"), i18n.T(lang, "public.postmortem_of", inc.Title); got != want {
+				t.Errorf("%s: heading %q, want %q", page, got, want)
+			}
+			b.accessible(t, page)
+			b.submit(t, fmt.Sprintf(`main a[href="/%s/incidents/%d/"]`, lang, inc.ID), 200)
+			b.accessible(t, fmt.Sprintf("/%s/incidents/%d/", lang, inc.ID))
+		}
+	})
+
 	b.step(t, "without JavaScript", func(t *testing.T) {
 		setScripts(t, b, false)
 		defer setScripts(t, b, true)

@@ -186,6 +186,8 @@ type incidentView struct {
 	Preview template.HTML // the add-update form's body, rendered
 	Edit    string        // the correction as typed
 	Setting *incidentForm
+	// Postmortem is the post-mortem form as typed (Where "postmortem").
+	Postmortem *postmortemForm
 }
 
 // updateRow is one update on the detail page.
@@ -270,6 +272,11 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id int64
 	if inc.PublishedAt != nil {
 		published = s.fmtTime(*inc.PublishedAt)
 	}
+	pm, err := s.postmortemPanel(r, id, v.Postmortem)
+	if err != nil {
+		return err
+	}
+	roles := state(r).user.Roles
 	data := map[string]any{
 		"Incident":   inc,
 		"Published":  published,
@@ -282,7 +289,13 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id int64
 		"Where":      v.Where,
 		"Error":      v.Error,
 		"Flash":      v.Flash,
-		"CanEdit":    state(r).user.Roles.Allows(tocsin.RoleCommunicator),
+		"CanEdit":    roles.Allows(tocsin.RoleCommunicator),
+		"PM":         pm,
+		// Who may do what to the post-mortem (routes.go): responders write
+		// it, approvers approve it, communicators publish it.
+		"CanWritePM":   roles.Allows(tocsin.RoleResponder),
+		"CanApprovePM": roles.Allows(tocsin.RoleApprover),
+		"CanPublishPM": roles.Allows(tocsin.RoleCommunicator),
 	}
 	addIncidentChoices(data)
 	lr := r.Clone(r.Context())

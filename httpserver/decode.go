@@ -162,11 +162,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // control characters other than tab, line feed and carriage return (which
 // PostgreSQL would refuse to store, NUL at least).
 func parseForm(r *http.Request) error {
-	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
+	limit := int64(maxFormBytes)
+	if rt := state(r).route; rt != nil && rt.formBytes > 0 {
+		limit = rt.formBytes
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, limit)
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return tocsin.Errorf(tocsin.ETOOLARGE, "The form is over %d bytes.", maxFormBytes)
+			return tocsin.Errorf(tocsin.ETOOLARGE, "The form is over %d bytes.", limit)
 		}
 		return tocsin.Errorf(tocsin.EINVALID, "The form could not be read.")
 	}

@@ -161,6 +161,15 @@ var (
 				"body": str, "edited_at": dateTime, "edited_by": str,
 			})},
 		}),
+		"Postmortem": object([]string{"incident_id", "status", "revision", "summary", "timeline", "impact", "root_cause", "went_well", "changes",
+			"contributors", "approved_by", "approved_at", "published_by", "published_at", "created_at", "updated_at"}, map[string]any{
+			"incident_id": integer, "status": map[string]any{"type": "string", "enum": []string{"draft", "approved", "published"}},
+			"revision": map[string]any{"type": "integer", "description": "The version of the text; an approval names the one it approves."},
+			"summary":  str, "timeline": timeline, "impact": str, "root_cause": str, "went_well": str, "changes": str,
+			"contributors": map[string]any{"type": "array", "items": str, "description": "Who wrote or edited it; none of them may approve it."},
+			"approved_by":  str, "approved_at": nullable, "published_by": str, "published_at": nullable,
+			"created_at": dateTime, "updated_at": dateTime,
+		}),
 		"AuditEntry": object([]string{"seq", "at", "action"}, map[string]any{
 			"seq": integer, "at": dateTime, "actor": str, "ip": str, "action": str, "target": str,
 			"before": str, "after": str, "prev_hash": str, "hash": str,
@@ -168,25 +177,29 @@ var (
 	}
 
 	successBodies = map[string]map[string]any{
-		"GET /api/v1/me":                      ref("Token"),
-		"GET /api/v1/users":                   object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
-		"POST /api/v1/users":                  ref("User"),
-		"GET /api/v1/users/{id}":              ref("User"),
-		"POST /api/v1/users/{id}/disable":     ref("User"),
-		"GET /api/v1/tokens":                  object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
-		"POST /api/v1/tokens":                 object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
-		"GET /api/v1/services":                object([]string{"services"}, map[string]any{"services": map[string]any{"type": "array", "items": ref("Service")}}),
-		"POST /api/v1/services":               ref("Service"),
-		"GET /api/v1/services/{id}":           ref("Service"),
-		"PUT /api/v1/services/{id}":           ref("Service"),
-		"POST /api/v1/services/{id}/status":   ref("Service"),
-		"GET /api/v1/incidents":               object([]string{"incidents"}, map[string]any{"incidents": map[string]any{"type": "array", "items": ref("Incident")}}),
-		"POST /api/v1/incidents":              ref("Incident"),
-		"GET /api/v1/incidents/{id}":          ref("Incident"),
-		"POST /api/v1/incidents/{id}/updates": ref("Incident"),
-		"POST /api/v1/incidents/{id}/publish": ref("Incident"),
-		"GET /api/v1/audit":                   object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
-		"GET /api/v1/audit/verify":            object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
+		"GET /api/v1/me":                                 ref("Token"),
+		"GET /api/v1/users":                              object([]string{"users"}, map[string]any{"users": map[string]any{"type": "array", "items": ref("User")}}),
+		"POST /api/v1/users":                             ref("User"),
+		"GET /api/v1/users/{id}":                         ref("User"),
+		"POST /api/v1/users/{id}/disable":                ref("User"),
+		"GET /api/v1/tokens":                             object([]string{"tokens"}, map[string]any{"tokens": map[string]any{"type": "array", "items": ref("Token")}}),
+		"POST /api/v1/tokens":                            object([]string{"token", "info"}, map[string]any{"token": str, "info": ref("Token")}),
+		"GET /api/v1/services":                           object([]string{"services"}, map[string]any{"services": map[string]any{"type": "array", "items": ref("Service")}}),
+		"POST /api/v1/services":                          ref("Service"),
+		"GET /api/v1/services/{id}":                      ref("Service"),
+		"PUT /api/v1/services/{id}":                      ref("Service"),
+		"POST /api/v1/services/{id}/status":              ref("Service"),
+		"GET /api/v1/incidents":                          object([]string{"incidents"}, map[string]any{"incidents": map[string]any{"type": "array", "items": ref("Incident")}}),
+		"POST /api/v1/incidents":                         ref("Incident"),
+		"GET /api/v1/incidents/{id}":                     ref("Incident"),
+		"POST /api/v1/incidents/{id}/updates":            ref("Incident"),
+		"POST /api/v1/incidents/{id}/publish":            ref("Incident"),
+		"GET /api/v1/incidents/{id}/postmortem":          ref("Postmortem"),
+		"PUT /api/v1/incidents/{id}/postmortem":          ref("Postmortem"),
+		"POST /api/v1/incidents/{id}/postmortem/approve": ref("Postmortem"),
+		"POST /api/v1/incidents/{id}/postmortem/publish": ref("Postmortem"),
+		"GET /api/v1/audit":                              object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
+		"GET /api/v1/audit/verify":                       object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 	}
 
 	// queryParams documents the query strings operations read.
@@ -228,6 +241,12 @@ var (
 			"status": incidentStatus, "body": updateBody, "display_at": displayAt,
 		}),
 		"PUT /api/v1/updates/{id}": object([]string{"body"}, map[string]any{"body": updateBody}),
+		"PUT /api/v1/incidents/{id}/postmortem": object([]string{"summary"}, map[string]any{
+			"summary": pmSection, "timeline": timeline, "impact": pmSection, "root_cause": pmSection, "went_well": pmSection, "changes": pmSection,
+		}),
+		"POST /api/v1/incidents/{id}/postmortem/approve": object([]string{"revision"}, map[string]any{
+			"revision": map[string]any{"type": "integer", "minimum": 1, "description": "The version you read; 409 if the text changed since."},
+		}),
 	}
 
 	// noContent lists the operations other than DELETE that answer 204.
@@ -236,8 +255,11 @@ var (
 	incidentStatus  = map[string]any{"type": "string", "enum": tocsin.IncidentStatuses}
 	impact          = map[string]any{"type": "string", "enum": tocsin.Impacts}
 	incidentService = object([]string{"id", "status"}, map[string]any{"id": integer, "status": serviceStatus})
-	updateBody      = map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
-	displayAt       = map[string]any{"type": "string", "format": "date-time", "description": "Backdates the update (RFC 3339); shown as written later. Omit for now."}
+	pmSection       = map[string]any{"type": "string", "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
+	timeline        = map[string]any{"type": "array", "maxItems": tocsin.MaxTimelineEntries, "description": "Dated entries; stored in time order.",
+		"items": object([]string{"at", "text"}, map[string]any{"at": dateTime, "text": map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxTimelineEntryText}})}
+	updateBody = map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
+	displayAt  = map[string]any{"type": "string", "format": "date-time", "description": "Backdates the update (RFC 3339); shown as written later. Omit for now."}
 
 	// serviceBody creates a service or replaces its fields; the status has
 	// a route of its own.

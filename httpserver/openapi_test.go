@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -70,8 +71,9 @@ func TestOpenAPIDocument(t *testing.T) {
 
 	e.createUser("admin@example.org", tocsin.RoleAdmin) // accounts may be disabled only while an admin remains
 	// The token of the successful calls holds every role an operation
-	// needs: admin, and communicator for service statuses.
-	admin, _ := e.createToken("openapi-admin", tocsin.RoleAdmin, tocsin.RoleCommunicator)
+	// needs: admin, communicator for service statuses and incidents,
+	// responder and approver for post-mortems.
+	admin, _ := e.createToken("openapi-admin", tocsin.RoleAdmin, tocsin.RoleCommunicator, tocsin.RoleResponder, tocsin.RoleApprover)
 	viewerTok, _ := e.createToken("openapi-viewer", tocsin.RoleViewer)
 	target := e.createUser("target@example.org", tocsin.RoleResponder)
 	_, victimTok := e.createToken("openapi-victim", tocsin.RoleResponder)
@@ -100,6 +102,17 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	draft, resolved := incidentOf("Mail slow", tocsin.IncidentInvestigating), incidentOf("Old outage", tocsin.IncidentResolved)
 	incident := fmt.Sprintf("/api/v1/incidents/%d", draft.ID)
+	// A published, resolved incident whose post-mortem someone else wrote:
+	// the admin token approves it, then publishes it.
+	at := time.Now()
+	explained := &tocsin.Incident{Title: "Explained", PublishedAt: &at}
+	if err := e.store.CreateIncident(e.ctx, tocsin.CLI, explained, &tocsin.Update{Status: tocsin.IncidentResolved, Body: "Done."}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SavePostmortem(e.ctx, tocsin.CLI, &tocsin.Postmortem{IncidentID: explained.ID, Summary: "A full disk."}); err != nil {
+		t.Fatal(err)
+	}
+	pm := fmt.Sprintf("/api/v1/incidents/%d/postmortem", explained.ID)
 	firstUpdate := fmt.Sprintf("/api/v1/updates/%d", draft.Updates[0].ID)
 	serviceID := strings.TrimPrefix(service, "/api/v1/services/")
 	newUser := fmt.Sprintf(`{"email":"new@example.org","name":"New","roles":["responder"],"password":%q}`, testPassword)
@@ -208,6 +221,28 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "resolved", path: fmt.Sprintf("/api/v1/incidents/%d/updates", resolved.ID), token: admin, body: `{"status":"monitoring","body":"Again?"}`, wantStatus: 409},
 			{name: "bad status", path: incident + "/updates", token: admin, body: `{"status":"fixed","body":"x"}`, wantStatus: 400},
 			{name: "missing", path: "/api/v1/incidents/999999/updates", token: admin, body: `{"status":"monitoring","body":"x"}`, wantStatus: 404},
+		},
+		"GET /api/v1/incidents/{id}/postmortem": {
+			{name: "ok", path: pm, token: admin, wantStatus: 200},
+			{name: "none", path: incident + "/postmortem", token: viewerTok, wantStatus: 404},
+		},
+		"POST /api/v1/incidents/{id}/postmortem/approve": {
+			{name: "stale", path: pm + "/approve", token: admin, body: `{"revision":7}`, wantStatus: 409},
+			{name: "no revision", path: pm + "/approve", token: admin, body: `{}`, wantStatus: 400},
+			{name: "ok", path: pm + "/approve", token: admin, body: `{"revision":1}`, wantStatus: 200},
+			{name: "viewer", path: pm + "/approve", token: viewerTok, body: `{"revision":1}`, wantStatus: 403},
+			{name: "missing", path: "/api/v1/incidents/999999/postmortem/approve", token: admin, body: `{"revision":1}`, wantStatus: 404},
+		},
+		"POST /api/v1/incidents/{id}/postmortem/publish": {
+			{name: "ok", path: pm + "/publish", token: admin, wantStatus: 200},
+			{name: "again", path: pm + "/publish", token: admin, wantStatus: 409},
+			{name: "missing", path: "/api/v1/incidents/999999/postmortem/publish", token: admin, wantStatus: 404},
+		},
+		"PUT /api/v1/incidents/{id}/postmortem": {
+			{name: "ok", path: incident + "/postmortem", token: admin, body: `{"summary":"Mail was slow.","timeline":[{"at":"2020-01-01T10:00:00Z","text":"Alert"}],"root_cause":"A full disk."}`, wantStatus: 200},
+			{name: "published", path: pm, token: admin, body: `{"summary":"Rewritten."}`, wantStatus: 409},
+			{name: "no summary", path: incident + "/postmortem", token: admin, body: `{"summary":" "}`, wantStatus: 400},
+			{name: "missing", path: "/api/v1/incidents/999999/postmortem", token: admin, body: `{"summary":"x"}`, wantStatus: 404},
 		},
 		"PUT /api/v1/updates/{id}": {
 			{name: "ok", path: firstUpdate, token: admin, body: `{"body":"Looking into it."}`, wantStatus: 204},

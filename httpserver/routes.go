@@ -19,7 +19,9 @@ func roleAccess(r tocsin.Role) access { return access(r) }
 
 var (
 	viewer       = roleAccess(tocsin.RoleViewer)
+	responder    = roleAccess(tocsin.RoleResponder)
 	communicator = roleAccess(tocsin.RoleCommunicator)
+	approver     = roleAccess(tocsin.RoleApprover)
 	admin        = roleAccess(tocsin.RoleAdmin)
 )
 
@@ -43,6 +45,9 @@ type route struct {
 	handle  handlerFunc
 	// summary documents API routes in the OpenAPI document.
 	summary string
+	// formBytes bounds a console form above maxFormBytes, for the few
+	// forms that carry several long texts at once.
+	formBytes int64
 }
 
 // routeTable is every route tocsin serves, with the access each needs. A
@@ -73,6 +78,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /en/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /fr/incidents/{id}/", access: public, kind: site, handle: s.servePublic},
+		// Published post-mortems: one page per incident, and their list.
+		{pattern: "GET /incidents/{id}/postmortem/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/incidents/{id}/postmortem/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/incidents/{id}/postmortem/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /postmortems/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /en/postmortems/", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /fr/postmortems/", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /feed.atom", access: public, kind: site, handle: s.servePublic},
 		// The history of published incidents, by month ("2026-11").
 		{pattern: "GET /history/{$}", access: public, kind: site, handle: s.servePublic},
@@ -133,6 +145,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/incidents/{id}/updates/{update}", access: communicator, kind: page, handle: s.editIncidentUpdate},
 		{pattern: "POST /console/incidents/{id}/publish", access: communicator, kind: page, handle: s.publishIncident},
 		{pattern: "POST /console/incidents/{id}/edit", access: communicator, kind: page, handle: s.setIncident},
+		// Post-mortems. Responders write them: they know what happened, and
+		// nothing they write is public until an approver who wrote none of
+		// it approves it (the store refuses authors and editors) and a
+		// communicator, who speaks to the public, publishes it.
+		{pattern: "POST /console/incidents/{id}/postmortem", access: responder, kind: page, handle: s.savePostmortem, formBytes: maxJSONBytes},
+		{pattern: "POST /console/incidents/{id}/postmortem/approve", access: approver, kind: page, handle: s.approvePostmortem},
+		{pattern: "POST /console/incidents/{id}/postmortem/publish", access: communicator, kind: page, handle: s.publishPostmortem},
 
 		// The console: administration.
 		{pattern: "GET /console/users", access: admin, kind: page, handle: s.users},
@@ -168,6 +187,10 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/incidents/{id}", access: viewer, kind: api, handle: s.apiIncident, summary: "One incident with its updates and their revisions"},
 		{pattern: "POST /api/v1/incidents/{id}/updates", access: communicator, kind: api, handle: s.apiAddUpdate, summary: "Add an update; 409 for a resolved incident unless it is a post-mortem note"},
 		{pattern: "POST /api/v1/incidents/{id}/publish", access: communicator, kind: api, handle: s.apiPublishIncident, summary: "Publish a draft; 409 if already published"},
+		{pattern: "GET /api/v1/incidents/{id}/postmortem", access: viewer, kind: api, handle: s.apiPostmortem, summary: "An incident's post-mortem, drafts included, with its standing; 404 if it has none"},
+		{pattern: "PUT /api/v1/incidents/{id}/postmortem", access: responder, kind: api, handle: s.apiSavePostmortem, summary: "Write or edit an incident's post-mortem as a new version; an edit withdraws any approval; 409 once published"},
+		{pattern: "POST /api/v1/incidents/{id}/postmortem/approve", access: approver, kind: api, handle: s.apiApprovePostmortem, summary: "Approve the version of the post-mortem you read; 403 for a token that wrote or edited it, 409 if it changed since"},
+		{pattern: "POST /api/v1/incidents/{id}/postmortem/publish", access: communicator, kind: api, handle: s.apiPublishPostmortem, summary: "Publish an approved post-mortem on the public site; the incident's status becomes postmortem; 409 unless its current text is approved and the incident published and resolved"},
 		{pattern: "PUT /api/v1/updates/{id}", access: communicator, kind: api, handle: s.apiEditUpdate, summary: "Correct an update's body; the previous one is kept as a revision"},
 		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
 		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},

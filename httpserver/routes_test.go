@@ -17,6 +17,19 @@ import (
 // and this table checks that routes.go declares what was meant. Changing a
 // route's access, or adding a route, means changing this table in review.
 var intendedAccess = map[string]access{
+	"GET /incidents/{id}/postmortem/":                 public,
+	"GET /en/incidents/{id}/postmortem/":              public,
+	"GET /fr/incidents/{id}/postmortem/":              public,
+	"GET /postmortems/":                               public,
+	"GET /en/postmortems/":                            public,
+	"GET /fr/postmortems/":                            public,
+	"POST /console/incidents/{id}/postmortem":         responder,
+	"POST /console/incidents/{id}/postmortem/approve": approver,
+	"POST /console/incidents/{id}/postmortem/publish": communicator,
+	"GET /api/v1/incidents/{id}/postmortem":           viewer,
+	"PUT /api/v1/incidents/{id}/postmortem":           responder,
+	"POST /api/v1/incidents/{id}/postmortem/approve":  approver,
+	"POST /api/v1/incidents/{id}/postmortem/publish":  communicator,
 	"GET /healthz":                                  public,
 	"GET /readyz":                                   public,
 	"GET /metrics":                                  viewer,

@@ -21,7 +21,6 @@ type Builder struct {
 
 	markdown  memo[string, template.HTML]
 	incidents memo[int64, []*Resource]              // an incident's page per language of i18n.Langs
-	entries   memo[feedKey, []byte]                 // a feed entry per language and update
 	months    memo[monthKey, *Resource]             // a history month's page per language
 	rows      memo[int64, map[string]template.HTML] // an incident's entry in the history
 	bars      memo[int64, bars]
@@ -36,9 +35,9 @@ type Builder struct {
 func NewBuilder() *Builder {
 	return &Builder{
 		markdown: newMemo[string, template.HTML](), incidents: newMemo[int64, []*Resource](),
-		entries: newMemo[feedKey, []byte](), months: newMemo[monthKey, *Resource](),
-		rows: newMemo[int64, map[string]template.HTML](),
-		bars: newMemo[int64, bars](), badges: newMemo[badgeKey, *Resource](),
+		months: newMemo[monthKey, *Resource](),
+		rows:   newMemo[int64, map[string]template.HTML](),
+		bars:   newMemo[int64, bars](), badges: newMemo[badgeKey, *Resource](),
 		days: newMemo[int64, []Day](), items: newMemo[int64, map[string]template.HTML](),
 	}
 }

@@ -18,9 +18,9 @@ type Page struct {
 }
 
 // Read takes the snapshot the public site is built from. Every published
-// incident is read (the history pages list them all, by month); drafts
-// never reach the public site.
-func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentService, p Page, now time.Time) (Snapshot, error) {
+// incident is read (the history pages list them all, by month), and every
+// published post-mortem; drafts never reach the public site.
+func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentService, pms tocsin.PostmortemService, p Page, now time.Time) (Snapshot, error) {
 	services, err := src.Services(ctx)
 	if err != nil {
 		return Snapshot{}, err
@@ -41,9 +41,13 @@ func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentSe
 			break
 		}
 	}
+	postmortems, err := pms.PublishedPostmortems(ctx)
+	if err != nil {
+		return Snapshot{}, err
+	}
 	return Snapshot{
 		Title: p.Title, URL: p.URL, Contact: p.Contact, Lang: p.Lang, Location: p.Location,
-		Now: now, Services: services, History: history, Incidents: published,
+		Now: now, Services: services, History: history, Incidents: published, Postmortems: postmortems,
 	}, nil
 }
 
@@ -76,7 +80,7 @@ func (site *Site) WriteDir(dir, lang string) (int, error) {
 			return n, err
 		}
 	}
-	// The negotiated URLs (/, /incidents/N/, /feed.atom) are written in
+	// The negotiated URLs (/, /incidents/N/, /postmortems/, /feed.atom…) are written in
 	// the default language.
 	prefix := "/" + lang + "/"
 	for urlPath, r := range site.Resources {

@@ -1,7 +1,6 @@
 package public
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/xml"
 	"fmt"
@@ -61,23 +60,43 @@ func feedID(base, path, urn string) string {
 }
 
 // renderFeed renders the Atom feed in lang: one entry per update of the
-// published incidents, the most recent FeedEntries by their shown date.
-func (b *Builder) renderFeed(s Snapshot, v *view, lang string) []byte {
+// published incidents and one per published post-mortem, the most recent
+// FeedEntries by their shown date.
+func renderFeed(s Snapshot, v *view, lang string) []byte {
+	// Entries are made for the newest FeedEntries items only: a site with
+	// thousands of updates would otherwise format them all on every rebuild.
 	type item struct {
 		inc *incidentView
-		up  *updateView
+		up  *updateView     // nil for a post-mortem
+		pm  *postmortemView // nil for an update
+	}
+	at := func(it item) time.Time {
+		if it.pm != nil {
+			return *it.pm.PublishedAt
+		}
+		return it.up.DisplayAt
+	}
+	// Ties: post-mortems after updates of the same time, then by ID.
+	order := func(it item) int64 {
+		if it.pm != nil {
+			return 1<<62 + it.inc.ID
+		}
+		return it.up.ID
 	}
 	var items []item
 	for _, inc := range v.Incidents {
 		for _, u := range inc.Updates {
-			items = append(items, item{inc, u})
+			items = append(items, item{inc: inc, up: u})
 		}
 	}
+	for _, pm := range v.Postmortems {
+		items = append(items, item{inc: pm.Incident, pm: pm})
+	}
 	slices.SortStableFunc(items, func(a, b item) int {
-		if c := b.up.DisplayAt.Compare(a.up.DisplayAt); c != 0 {
+		if c := at(b).Compare(at(a)); c != 0 {
 			return c
 		}
-		return cmp.Compare(b.up.ID, a.up.ID)
+		return cmp.Compare(order(b), order(a))
 	})
 	if len(items) > FeedEntries {
 		items = items[:FeedEntries]
@@ -95,53 +114,42 @@ func (b *Builder) renderFeed(s Snapshot, v *view, lang string) []byte {
 		Author: atomPerson{Name: s.Title},
 	}
 	if len(items) > 0 {
-		f.Updated = rfc3339(items[0].up.DisplayAt)
+		f.Updated = rfc3339(at(items[0]))
 	}
-	head, err := xml.Marshal(f)
+	for _, it := range items {
+		f.Entries = append(f.Entries, feedEntry(s, lang, at(it), it.inc, it.up, it.pm))
+	}
+	b, err := xml.Marshal(f)
 	if err != nil {
 		panic(err) // plain structs of strings: cannot fail
 	}
-	// Entries are marshalled one by one, and kept while their incident
-	// is unchanged, then spliced in before the end tag: the bytes are those
-	// of marshalling the whole feed at once.
-	end := []byte("</feed>")
-	out := bytes.NewBuffer(make([]byte, 0, len(xml.Header)+len(head)+len(items)*1024))
-	out.WriteString(xml.Header)
-	out.Write(head[:len(head)-len(end)])
-	for _, it := range items {
-		key := feedKey{lang, it.up.ID}
-		entry, ok := b.entries.get(key, it.inc.fp, b.gen)
-		if !ok {
-			entry = feedEntry(s, lang, it.inc, it.up)
-			b.entries.put(key, it.inc.fp, b.gen, entry)
+	return append([]byte(xml.Header), b...)
+}
+
+// feedEntry is one update of inc, or its post-mortem pm, as an Atom entry.
+func feedEntry(s Snapshot, lang string, at time.Time, inc *incidentView, up *updateView, pm *postmortemView) atomEntry {
+	if pm != nil {
+		summary := ""
+		if len(pm.Sections) > 0 {
+			summary = string(pm.Sections[0].HTML)
 		}
-		out.Write(entry)
+		return atomEntry{
+			ID:        feedID(s.URL, postmortemPath("", inc.ID), fmt.Sprintf("incident:%d:postmortem", inc.ID)),
+			Title:     i18n.T(lang, "public.postmortem_of", inc.Title),
+			Updated:   rfc3339(at),
+			Published: rfc3339(at),
+			Link:      atomLink{Rel: "alternate", Type: "text/html", Href: absolute(s.URL, postmortemPath(lang, inc.ID))},
+			Content:   atomText{Type: "html", Body: summary},
+		}
 	}
-	out.Write(end)
-	return out.Bytes()
-}
-
-type feedKey struct {
-	lang string
-	id   int64
-}
-
-// feedEntry marshals one update's entry in the feed.
-func feedEntry(s Snapshot, lang string, inc *incidentView, up *updateView) []byte {
-	page := incidentPath(lang, inc.ID)
-	e := atomEntry{
+	return atomEntry{
 		ID:        feedID(s.URL, fmt.Sprintf("%s#update-%d", incidentPath("", inc.ID), up.ID), fmt.Sprintf("incident:%d:update:%d", inc.ID, up.ID)),
 		Title:     inc.Title + " — " + i18n.T(lang, "public.incident_status."+string(up.Status)),
-		Updated:   rfc3339(up.DisplayAt),
-		Published: rfc3339(up.DisplayAt),
-		Link:      atomLink{Rel: "alternate", Type: "text/html", Href: absolute(s.URL, fmt.Sprintf("%s#update-%d", page, up.ID))},
+		Updated:   rfc3339(at),
+		Published: rfc3339(at),
+		Link:      atomLink{Rel: "alternate", Type: "text/html", Href: absolute(s.URL, fmt.Sprintf("%s#update-%d", incidentPath(lang, inc.ID), up.ID))},
 		Content:   atomText{Type: "html", Body: string(up.HTML)},
 	}
-	var buf bytes.Buffer
-	if err := xml.NewEncoder(&buf).EncodeElement(e, xml.StartElement{Name: xml.Name{Local: "entry"}}); err != nil {
-		panic(err) // plain structs of strings: cannot fail
-	}
-	return buf.Bytes()
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -21,6 +21,8 @@ type incidentView struct {
 	Open     bool
 	Affected []affectedView
 	Updates  []*updateView // newest first
+	// Postmortem is its published post-mortem, nil if none.
+	Postmortem *postmortemView
 
 	// HistoryRows are its entry in the history's month, per language.
 	HistoryRows map[string]template.HTML
@@ -127,12 +129,20 @@ func absolute(base, path string) string {
 	return strings.TrimSuffix(base, "/") + path
 }
 
+// postmortemMark is 1 when inc links to a post-mortem.
+func postmortemMark(inc *incidentView) int64 {
+	if inc.Postmortem != nil {
+		return 1
+	}
+	return 0
+}
+
 // incidentFingerprint hashes everything an incident's page shows besides
 // the site-wide inputs (shared): a page is re-rendered only when one of
 // these changed.
 func incidentFingerprint(shared uint64, inc *incidentView) uint64 {
 	f := newFingerprint().int(int64(shared)).int(inc.ID).str(inc.Title).str(string(inc.Status)).str(string(inc.Impact)).
-		time(inc.UpdatedAt).timePtr(inc.PublishedAt).timePtr(inc.ResolvedAt).int(int64(len(inc.Affected)))
+		time(inc.UpdatedAt).timePtr(inc.PublishedAt).timePtr(inc.ResolvedAt).int(postmortemMark(inc)).int(int64(len(inc.Affected)))
 	for _, a := range inc.Affected {
 		f.int(a.ID).str(a.Name).str(string(a.Status)).str(string(a.Impact))
 	}

@@ -29,6 +29,8 @@ type Snapshot struct {
 	// Incidents are the published incidents, newest first. Drafts are
 	// skipped.
 	Incidents []*tocsin.Incident
+	// Postmortems are the published post-mortems; any other is skipped.
+	Postmortems []*tocsin.Postmortem
 }
 
 // UptimeDays is the length of the uptime bars.
@@ -109,10 +111,23 @@ func (b *Builder) Build(s Snapshot) (*Site, error) {
 		}
 		b.indexSize = len(body)
 		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
+		for _, pm := range v.Postmortems {
+			body, key, err := renderPostmortem(lang, v, pm)
+			if err != nil {
+				return nil, err
+			}
+			site.add(postmortemPath(lang, pm.IncidentID), body, "text/html; charset=utf-8", pageCache, false, *pm.PublishedAt, key)
+		}
+		c.Lang = lang
+		body, err = execute("postmortems", &c)
+		if err != nil {
+			return nil, err
+		}
+		site.add(postmortemsPath(lang), body, "text/html; charset=utf-8", pageCache, false, s.Now)
 		if err := b.addHistory(site, lang, v, shared, s.Now); err != nil {
 			return nil, err
 		}
-		site.add("/"+lang+"/feed.atom", b.renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
+		site.add("/"+lang+"/feed.atom", renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
 	}
 	for svc, paths := range badgePaths(s.Services) {
 		r := b.badge(svc, s.Lang, s.Now)
@@ -128,7 +143,6 @@ func (b *Builder) Build(s Snapshot) (*Site, error) {
 	}
 	b.markdown.sweep(b.gen)
 	b.incidents.sweep(b.gen)
-	b.entries.sweep(b.gen)
 	b.months.sweep(b.gen)
 	b.rows.sweep(b.gen)
 	b.bars.sweep(b.gen)
@@ -157,9 +171,16 @@ const pageCache = "public, max-age=30, stale-while-revalidate=30, stale-if-error
 // assetCache is for content-hashed asset URLs: their bytes never change.
 const assetCache = "public, max-age=31536000, immutable"
 
-// add stores a resource made from body.
-func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time) *Resource {
-	r := newResource(body, contentType, cache, cors, mod)
+// add stores a resource made from body; its ETag is tag when given (a
+// digest of the inputs), else a hash of the body.
+func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time, tag ...string) *Resource {
+	var r *Resource
+	if len(tag) > 0 && len(tag[0]) > 24 {
+		r = &Resource{Body: body, ContentType: contentType, CacheControl: cache, CORS: cors,
+			ETag: `"` + tag[0][len(tag[0])-24:] + `"`, ModTime: mod.UTC().Truncate(time.Second)}
+	} else {
+		r = newResource(body, contentType, cache, cors, mod)
+	}
 	site.Resources[path] = r
 	return r
 }
@@ -175,10 +196,10 @@ func newResource(body []byte, contentType, cache string, cors bool, mod time.Tim
 
 // Negotiated reports whether a request path is served in the reader's
 // language: "/", "/index.html", "/feed.atom", "/notice.html", "/incidents/…"
-// and "/history/…".
+// (post-mortems included), "/history/…" and "/postmortems/".
 func Negotiated(path string) bool {
 	return path == "/" || path == "/index.html" || path == "/feed.atom" || path == "/notice.html" ||
-		strings.HasPrefix(path, "/incidents/") || strings.HasPrefix(path, "/history/")
+		strings.HasPrefix(path, "/incidents/") || strings.HasPrefix(path, "/history/") || strings.HasPrefix(path, "/postmortems/")
 }
 
 // frameableCSP is the policy of pages other sites may frame: no script at

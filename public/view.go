@@ -74,6 +74,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"incidentStatusKey": func(s tocsin.IncidentStatus) string { return "public.incident_status." + string(s) },
 	"impactKey":         func(i tocsin.Impact) string { return "public.impact." + string(i) },
 	"incidentPath":      incidentPath,
+	"postmortemPath":    postmortemPath,
+	"postmortemsPath":   postmortemsPath,
 	"historyPath":       historyPath,
 	"month":             formatMonth,
 	"updateArgs":        func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
@@ -106,6 +108,10 @@ type view struct {
 	Months   []*monthView
 	Month    *monthView
 	Location *time.Location
+	// Postmortems are the published post-mortems, most recent first;
+	// Postmortem is set when rendering one's page.
+	Postmortems []*postmortemView
+	Postmortem  *postmortemView
 }
 
 type groupView struct {
@@ -137,6 +143,7 @@ func (b *Builder) newView(s Snapshot) (*view, error) {
 		services[svc.ID] = svc
 	}
 	v.Incidents = b.incidentViews(s, services)
+	v.Postmortems = postmortemViews(s, v.Incidents)
 	v.Months = historyMonths(v.Incidents, s.Location)
 	affected := map[int64][]*incidentView{}
 	named := map[int64][]*incidentView{} // every incident that named the service, open or not

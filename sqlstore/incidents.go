@@ -385,11 +385,17 @@ func (db *DB) AddUpdate(ctx context.Context, a tocsin.Actor, incidentID int64, u
 		if newest.Status.Closed() && resolvedAt == nil {
 			resolvedAt = &newest.DisplayAt
 		}
+		// A published post-mortem set the status to postmortem with no
+		// update of its own; a later note, even backdated, keeps it.
+		status := newest.Status
+		if old == tocsin.IncidentPostmortem {
+			status = old
+		}
 		if _, err := tx.exec(ctx, `UPDATE incidents SET status = ?, resolved_at = ?, updated_at = ? WHERE id = ?`,
-			string(newest.Status), resolvedAt, now, incidentID); err != nil {
+			string(status), resolvedAt, now, incidentID); err != nil {
 			return err
 		}
-		after := fmt.Sprintf("status=%s update=%d body=%s", newest.Status, u.ID, bodySummary(u.Body))
+		after := fmt.Sprintf("status=%s update=%d body=%s", status, u.ID, bodySummary(u.Body))
 		if err := tx.audit(ctx, a, "incident.update", incidentTarget(incidentID), "status="+string(old), after); err != nil {
 			return err
 		}

@@ -99,6 +99,8 @@ func TestPublicPageAndExport(t *testing.T) {
 			"/api/v2/components.json": `"name":"Mail"`,
 			"/api/v2/status.json":     `"indicator":"none"`,
 			"/badges/mail.svg":        "Opérationnel",
+			"/postmortems/":           "encore été publié",
+			"/en/postmortems/":        "No post-mortem has been published yet.",
 		} {
 			res, err := http.Get(static.URL + path)
 			if err != nil {
