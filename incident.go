@@ -23,16 +23,19 @@ const (
 // IncidentStatuses lists the statuses in their usual order.
 var IncidentStatuses = []IncidentStatus{IncidentInvestigating, IncidentIdentified, IncidentMonitoring, IncidentResolved, IncidentPostmortem}
 
-// Closed reports whether an incident in this status is over.
-func (s IncidentStatus) Closed() bool { return s == IncidentResolved || s == IncidentPostmortem }
+// Closed reports whether an incident (or a maintenance) in this status is over.
+func (s IncidentStatus) Closed() bool {
+	return s == IncidentResolved || s == IncidentPostmortem || s == MaintenanceCompleted
+}
 
-// ParseIncidentStatus validates a status name.
+// ParseIncidentStatus validates a status name, of an incident or of a
+// scheduled maintenance (see StatusFits for which one an incident takes).
 func ParseIncidentStatus(s string) (IncidentStatus, error) {
 	st := IncidentStatus(strings.TrimSpace(s))
-	if slices.Contains(IncidentStatuses, st) {
+	if slices.Contains(IncidentStatuses, st) || slices.Contains(MaintenanceStatuses, st) {
 		return st, nil
 	}
-	return "", Errorf(EINVALID, "unknown incident status %q: allowed are investigating, identified, monitoring, resolved, postmortem", s).
+	return "", Errorf(EINVALID, "unknown incident status %q: allowed are investigating, identified, monitoring, resolved, postmortem (scheduled, in_progress, verifying, completed for a maintenance)", s).
 		WithKey("incidents.status_unknown", s)
 }
 
@@ -60,12 +63,24 @@ func ParseImpact(s string) (Impact, error) {
 
 // Incident is a public incident: what the status page says went wrong, in
 // dated updates. An unpublished incident is a draft that only staff see.
+//
+// An incident with a window (ScheduledFor and ScheduledUntil) is a scheduled
+// maintenance, as Statuspage models them: its statuses are those of
+// MaintenanceStatuses, its impact is "maintenance", and its services are
+// under maintenance while it is in progress (see maintenance.go).
 type Incident struct {
 	ID       int64
 	Title    string
 	Status   IncidentStatus // that of its newest update; postmortem once its post-mortem is published
 	Impact   Impact
 	Services []ServiceImpact // the services it affects, and how
+	// ScheduledFor and ScheduledUntil are a maintenance's window; nil for
+	// an incident.
+	ScheduledFor   *time.Time
+	ScheduledUntil *time.Time
+	// RemindedAt is when the reminder before a maintenance's window was
+	// recorded; nil until then.
+	RemindedAt *time.Time
 	// ShowOnSites shows the incident in the banner the host's own apps
 	// embed (notice.json, notice.js) while it is open.
 	ShowOnSites bool
@@ -123,19 +138,26 @@ func (i *Incident) Validate() error {
 	if i.Title == "" || utf8.RuneCountInString(i.Title) > 200 {
 		return Errorf(EINVALID, "an incident needs a title of 1 to 200 characters").WithKey("incidents.title_invalid")
 	}
+	if err := i.validateWindow(); err != nil {
+		return err
+	}
 	if i.Impact == "" {
 		i.Impact = ImpactMinor
 	}
-	if _, err := ParseImpact(string(i.Impact)); err != nil {
+	if i.Maintenance() {
+		i.Impact = ImpactMaintenance
+	} else if _, err := ParseImpact(string(i.Impact)); err != nil {
 		return err
 	}
 	seen := map[int64]bool{}
-	for _, s := range i.Services {
+	for n, s := range i.Services {
 		if seen[s.ServiceID] {
 			return Errorf(EINVALID, "service %d is listed twice", s.ServiceID).WithKey("incidents.service_twice", s.ServiceID)
 		}
 		seen[s.ServiceID] = true
-		if _, err := ParseServiceStatus(string(s.Status)); err != nil {
+		if i.Maintenance() {
+			i.Services[n].Status = StatusMaintenance
+		} else if _, err := ParseServiceStatus(string(s.Status)); err != nil {
 			return err
 		}
 	}
@@ -170,6 +192,9 @@ type IncidentFilter struct {
 	Until     time.Time // created before
 	Limit     int
 	Offset    int
+	// Maintenance selects scheduled maintenances (true) or incidents
+	// (false); nil: both.
+	Maintenance *bool
 }
 
 // IncidentService stores public incidents. Every mutation writes its audit

@@ -197,6 +197,9 @@ func (p *Postmortem) CheckPublish(inc *Incident) error {
 		return Errorf(ECONFLICT, "the incident is a draft: publish it first").WithKey("postmortems.incident_draft")
 	case !inc.Status.Closed():
 		return Errorf(ECONFLICT, "the incident is still open: resolve it first").WithKey("postmortems.incident_open")
+	case inc.Maintenance():
+		// Its status would become postmortem, which a maintenance has not.
+		return Errorf(ECONFLICT, "a scheduled maintenance has no post-mortem: declare an incident for what went wrong").WithKey("postmortems.maintenance")
 	}
 	return nil
 }

@@ -107,6 +107,7 @@ func TestPostmortemRules(t *testing.T) {
 		{"draft: publish without approval is a conflict", PostmortemDraft, resolved, ECONFLICT, "postmortems.not_approved"},
 		{"already published", PostmortemPublished, resolved, ECONFLICT, "postmortems.already_published"},
 		{"incident still open", PostmortemApproved, &Incident{Status: IncidentMonitoring, PublishedAt: new(time.Time)}, ECONFLICT, "postmortems.incident_open"},
+		{"a maintenance", PostmortemApproved, &Incident{Status: MaintenanceCompleted, PublishedAt: new(time.Time), ScheduledFor: new(time.Time), ScheduledUntil: new(time.Time)}, ECONFLICT, "postmortems.maintenance"},
 		{"incident a draft", PostmortemApproved, &Incident{Status: IncidentResolved}, ECONFLICT, "postmortems.incident_draft"},
 	}
 	for _, tt := range publishTests {

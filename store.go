@@ -12,6 +12,7 @@ type Store interface {
 	OutboxService
 	ServiceService
 	IncidentService
+	MaintenanceService
 	PostmortemService
 	Ping(ctx context.Context) error
 	Close() error

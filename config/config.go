@@ -31,7 +31,9 @@ type Config struct {
 	Session  Session  `yaml:"session"`
 	SMTP     SMTP     `yaml:"smtp"`
 	Outbox   Outbox   `yaml:"outbox"`
-	Log      Log      `yaml:"log"`
+	// Maintenance tunes the scheduled maintenances' worker.
+	Maintenance Maintenance `yaml:"maintenance"`
+	Log         Log         `yaml:"log"`
 }
 
 // Page describes the public status page.
@@ -92,6 +94,12 @@ type SMTP struct {
 	Password string `yaml:"password"`
 	From     string `yaml:"from"`
 	TLS      string `yaml:"tls"` // starttls, tls, none
+}
+
+// Maintenance tunes scheduled maintenances; zero takes the default.
+type Maintenance struct {
+	// ReminderLead is how long before a window its reminder is due (1h).
+	ReminderLead time.Duration `yaml:"reminder_lead"`
 }
 
 // Outbox tunes message delivery; zero values take the worker's defaults

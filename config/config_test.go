@@ -84,6 +84,8 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"relative export dir", "export: {dir: site}\n", nil, []string{"export.dir", `"site"`, "absolute path"}},
 		{"export to root", "export: {dir: /}\n", nil, []string{"export.dir", "absolute path"}},
 		{"export into data", "data_dir: /srv/tocsin\nexport: {dir: /srv/tocsin/}\n", nil, []string{"export.dir", "data_dir"}},
+		{"negative reminder lead", "maintenance: {reminder_lead: -1h}\n", nil, []string{"maintenance.reminder_lead", "-1h"}},
+		{"env reminder lead", "", map[string]string{"TOCSIN_MAINTENANCE_REMINDER_LEAD": "soon"}, []string{"maintenance.reminder_lead", "soon", "duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

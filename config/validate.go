@@ -130,7 +130,7 @@ func (c *Config) Validate() error {
 	for key, d := range map[string]time.Duration{
 		"outbox.poll_interval": c.Outbox.PollInterval, "outbox.lease": c.Outbox.Lease,
 		"outbox.send_timeout": c.Outbox.SendTimeout, "outbox.retry_base": c.Outbox.RetryBase,
-		"outbox.retry_max": c.Outbox.RetryMax,
+		"outbox.retry_max": c.Outbox.RetryMax, "maintenance.reminder_lead": c.Maintenance.ReminderLead,
 	} {
 		if d < 0 || d > 7*24*time.Hour {
 			return bad(key, d, "0 (default) or a duration up to 168h")

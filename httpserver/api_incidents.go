@@ -23,6 +23,10 @@ type incidentJSON struct {
 	CreatedAt   time.Time             `json:"created_at"`
 	UpdatedAt   time.Time             `json:"updated_at"`
 	Updates     []updateJSON          `json:"updates"`
+	// A scheduled maintenance's window and reminder; null for an incident.
+	ScheduledFor   *time.Time `json:"scheduled_for"`
+	ScheduledUntil *time.Time `json:"scheduled_until"`
+	RemindedAt     *time.Time `json:"reminded_at"`
 }
 
 type incidentServiceJSON struct {
@@ -55,6 +59,7 @@ func toIncidentJSON(inc *tocsin.Incident) incidentJSON {
 		Services: []incidentServiceJSON{}, ShowOnSites: inc.ShowOnSites, Published: inc.Published(),
 		PublishedAt: inc.PublishedAt, ResolvedAt: inc.ResolvedAt, CreatedBy: inc.CreatedBy,
 		CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Updates: []updateJSON{},
+		ScheduledFor: inc.ScheduledFor, ScheduledUntil: inc.ScheduledUntil, RemindedAt: inc.RemindedAt,
 	}
 	for _, s := range inc.Services {
 		out.Services = append(out.Services, incidentServiceJSON{s.ServiceID, string(s.Status)})
@@ -70,16 +75,33 @@ func toIncidentJSON(inc *tocsin.Incident) incidentJSON {
 	return out
 }
 
-// incidentRequest declares an incident with its first update.
+// incidentRequest declares an incident with its first update; with a
+// window (scheduled_for, scheduled_until) it schedules a maintenance.
 type incidentRequest struct {
-	Title       string                `json:"title"`
-	Impact      string                `json:"impact"`
-	Services    []incidentServiceJSON `json:"services"`
-	ShowOnSites bool                  `json:"show_on_sites"`
-	Status      string                `json:"status"`
-	Body        string                `json:"body"`
-	DisplayAt   *time.Time            `json:"display_at"`
-	Publish     bool                  `json:"publish"`
+	settingsRequest
+	Status    string     `json:"status"`
+	Body      string     `json:"body"`
+	DisplayAt *time.Time `json:"display_at"`
+	Publish   bool       `json:"publish"`
+}
+
+// settingsRequest is what PUT /api/v1/incidents/{id} replaces.
+type settingsRequest struct {
+	Title          string                `json:"title"`
+	Impact         string                `json:"impact"`
+	Services       []incidentServiceJSON `json:"services"`
+	ShowOnSites    bool                  `json:"show_on_sites"`
+	ScheduledFor   *time.Time            `json:"scheduled_for"`
+	ScheduledUntil *time.Time            `json:"scheduled_until"`
+}
+
+func (q settingsRequest) incident(id int64) *tocsin.Incident {
+	inc := &tocsin.Incident{ID: id, Title: q.Title, Impact: tocsin.Impact(q.Impact), ShowOnSites: q.ShowOnSites,
+		ScheduledFor: q.ScheduledFor, ScheduledUntil: q.ScheduledUntil}
+	for _, s := range q.Services {
+		inc.Services = append(inc.Services, tocsin.ServiceImpact{ServiceID: s.ID, Status: tocsin.ServiceStatus(s.Status)})
+	}
+	return inc
 }
 
 // updateRequest appends an update; DisplayAt backdates it.
@@ -110,6 +132,13 @@ func (s *Server) apiIncidents(w http.ResponseWriter, r *http.Request) error {
 			return tocsin.Errorf(tocsin.EINVALID, "open=%q: give true or false", v)
 		}
 		f.Open = &open
+	}
+	if v := q.Get("maintenance"); v != "" {
+		m, err := strconv.ParseBool(v)
+		if err != nil {
+			return tocsin.Errorf(tocsin.EINVALID, "maintenance=%q: give true or false", v)
+		}
+		f.Maintenance = &m
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -151,10 +180,7 @@ func (s *Server) apiCreateIncident(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	inc := &tocsin.Incident{Title: req.Title, Impact: tocsin.Impact(req.Impact), ShowOnSites: req.ShowOnSites}
-	for _, s := range req.Services {
-		inc.Services = append(inc.Services, tocsin.ServiceImpact{ServiceID: s.ID, Status: tocsin.ServiceStatus(s.Status)})
-	}
+	inc := req.settingsRequest.incident(0)
 	if req.Publish {
 		now := time.Now() // the store's clock, which dates the rest
 		inc.PublishedAt = &now
@@ -198,6 +224,22 @@ func (s *Server) apiEditUpdate(w http.ResponseWriter, r *http.Request) error {
 	s.refreshAfter(r.Context())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+func (s *Server) apiSetIncident(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req settingsRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.store.SetIncident(r.Context(), state(r).actor(), req.incident(id)); err != nil {
+		return err
+	}
+	s.refreshAfter(r.Context())
+	return s.writeIncident(w, r, http.StatusOK, id)
 }
 
 func (s *Server) apiPublishIncident(w http.ResponseWriter, r *http.Request) error {

@@ -147,6 +147,10 @@ func TestBrowserPublicPage(t *testing.T) {
 			}
 		}
 	}
+	// A maintenance in progress (on no service, so that the statuses above
+	// stay) and one upcoming: their sections are read and checked too.
+	scheduleMaintenance(t, a.db, "Migration du stockage", time.Now().Add(-time.Minute), 0, true)
+	scheduleMaintenance(t, a.db, "Mise à jour de Forgejo", time.Now().Add(48*time.Hour), services[0].ID, false)
 	// A resolved incident on Mail: its day is marked on Mail's bar and
 	// listed under it.
 	mail := services[6].ID
@@ -222,6 +226,12 @@ func TestBrowserPublicPage(t *testing.T) {
 				t.Errorf("%s: contact link says %q, want %q", path, got, want)
 			}
 			wantServices(t, b, lang, services)
+			if got := b.text(t, "#upcoming + article .window"); !strings.HasSuffix(got, "(Europe/Paris)") {
+				t.Errorf("%s: upcoming window %q does not name the zone", path, got)
+			}
+			if got, want := b.text(t, "#underway"), i18n.T(lang, "public.active_maintenance"); got != want {
+				t.Errorf("%s: in-progress heading %q, want %q", path, got, want)
+			}
 
 			// The day of Mail's incident, from the keyboard: the list
 			// under the bar opens from its summary.
@@ -341,6 +351,26 @@ func TestBrowserPublicPage(t *testing.T) {
 		}
 		b.accessible(t, "/fr/ on a phone")
 	})
+}
+
+// scheduleMaintenance publishes a two-hour maintenance from from, on service
+// svc (none when 0), and starts it when started.
+func scheduleMaintenance(t *testing.T, db tocsin.Store, title string, from time.Time, svc int64, started bool) {
+	t.Helper()
+	ctx := context.Background()
+	until, pub := from.Add(2*time.Hour), time.Now()
+	m := &tocsin.Incident{Title: title, PublishedAt: &pub, ScheduledFor: &from, ScheduledUntil: &until}
+	if svc != 0 {
+		m.Services = []tocsin.ServiceImpact{{ServiceID: svc}}
+	}
+	if err := db.CreateIncident(ctx, tocsin.CLI, m, &tocsin.Update{Body: "Prévue."}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if started {
+		if _, err := db.StartMaintenance(ctx, tocsin.System, m.ID, time.Now(), "Commencée.", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // wantServices fails unless the page shown lists exactly services, in

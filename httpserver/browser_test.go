@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -261,6 +262,23 @@ func TestBrowserConsole(t *testing.T) {
 		if err != nil || brk != nil || n < int64(len(rows)) {
 			t.Errorf("audit chain after the walk: %d entries, break %v, err %v", n, brk, err)
 		}
+	})
+
+	b.step(t, "maintenance", func(t *testing.T) {
+		from, until, pub := time.Now().Add(24*time.Hour), time.Now().Add(26*time.Hour), time.Now()
+		m := &tocsin.Incident{Title: "Storage move", PublishedAt: &pub, ScheduledFor: &from, ScheduledUntil: &until}
+		if err := a.db.CreateIncident(context.Background(), tocsin.CLI, m, &tocsin.Update{Body: "Planned."}, nil); err != nil {
+			t.Fatal(err)
+		}
+		b.open(t, "/console/maintenance")
+		b.wantPage(t, "/console/maintenance", "en", en("maintenance.title"))
+		b.accessible(t, "maintenance list")
+		if rows := tableRows(t, b); len(rows) != 1 || rows[0][0] != "Storage move" {
+			t.Errorf("maintenance rows %q", rows)
+		}
+		b.open(t, fmt.Sprintf("/console/incidents/%d", m.ID))
+		b.wantPage(t, fmt.Sprintf("/console/incidents/%d", m.ID), "en", "Storage move")
+		b.accessible(t, "maintenance page")
 	})
 
 	b.step(t, "console in French", func(t *testing.T) {

@@ -28,6 +28,30 @@ func (s *Server) parseBackdate(v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
+	return s.parseWallTime(v)
+}
+
+// parseWindow reads a maintenance's window from a form's wall times in the
+// host's zone; both empty is no window (an incident), one empty is left to
+// the domain's check.
+func (s *Server) parseWindow(f incidentForm) (from, until *time.Time, err error) {
+	for _, p := range []struct {
+		v   string
+		out **time.Time
+	}{{f.From, &from}, {f.Until, &until}} {
+		if v := strings.TrimSpace(p.v); v != "" {
+			t, err := s.parseWallTime(v)
+			if err != nil {
+				return nil, nil, err
+			}
+			*p.out = &t
+		}
+	}
+	return from, until, nil
+}
+
+// parseWallTime reads an <input type="datetime-local"> value in the host's zone.
+func (s *Server) parseWallTime(v string) (time.Time, error) {
 	for _, layout := range []string{dateTimeLocal, dateTimeLocal + ":05"} {
 		if t, err := time.ParseInLocation(layout, v, s.loc); err == nil {
 			return t, nil
@@ -76,6 +100,7 @@ func serviceChoices(all []*tocsin.Service, chosen []tocsin.ServiceImpact) []serv
 // refused form comes back as typed.
 type incidentForm struct {
 	Title, Impact, Status, Body, DisplayAt string
+	From, Until                            string // a maintenance's window, as typed
 	Publish, ShowOnSites                   bool
 	Services                               []tocsin.ServiceImpact
 }
@@ -84,8 +109,17 @@ func incidentFormOf(f url.Values) incidentForm {
 	return incidentForm{
 		Title: f.Get("title"), Impact: f.Get("impact"), Status: f.Get("status"), Body: f.Get("body"),
 		DisplayAt: f.Get("display_at"), Publish: f.Get("publish") != "", ShowOnSites: f.Get("show_on_sites") != "",
-		Services: impactsOf(f),
+		From: f.Get("scheduled_for"), Until: f.Get("scheduled_until"), Services: impactsOf(f),
 	}
+}
+
+// incident is the incident (or maintenance, with a window) the form
+// describes, with the given ID.
+func (s *Server) incidentOf(id int64, form incidentForm) (*tocsin.Incident, error) {
+	inc := &tocsin.Incident{ID: id, Title: form.Title, Impact: tocsin.Impact(strings.TrimSpace(form.Impact)), Services: form.Services, ShowOnSites: form.ShowOnSites}
+	var err error
+	inc.ScheduledFor, inc.ScheduledUntil, err = s.parseWindow(form)
+	return inc, err
 }
 
 // incidentRow is one line of the list.
@@ -101,7 +135,8 @@ func (s *Server) incidents(w http.ResponseWriter, r *http.Request) error {
 // renderIncidents shows the list, open incidents first, with the creation
 // form (and its refusal, if any).
 func (s *Server) renderIncidents(w http.ResponseWriter, r *http.Request, status int, errMsg string, form *incidentForm) error {
-	list, err := s.store.Incidents(r.Context(), tocsin.IncidentFilter{Limit: 1000})
+	no := false
+	list, err := s.store.Incidents(r.Context(), tocsin.IncidentFilter{Maintenance: &no, Limit: 1000})
 	if err != nil {
 		return err
 	}
@@ -126,7 +161,7 @@ func (s *Server) renderIncidents(w http.ResponseWriter, r *http.Request, status 
 		"Error":     errMsg,
 		"CanEdit":   state(r).user.Roles.Allows(tocsin.RoleCommunicator),
 	}
-	addIncidentChoices(data)
+	addIncidentChoices(data, false)
 	lr := r.Clone(r.Context())
 	lr.URL.Path = "/console/incidents"
 	s.render(w, lr, status, "incidents", data)
@@ -140,8 +175,13 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func addIncidentChoices(data map[string]any) {
+// addIncidentChoices adds the choices of the forms, a maintenance's
+// statuses for one.
+func addIncidentChoices(data map[string]any, maintenance bool) {
 	data["Statuses"] = tocsin.IncidentStatuses
+	if maintenance {
+		data["Statuses"] = tocsin.MaintenanceStatuses
+	}
 	data["Impacts"] = tocsin.Impacts
 	data["ServiceStatuses"] = tocsin.ServiceStatuses
 }
@@ -267,6 +307,9 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id int64
 	set := v.Setting
 	if set == nil {
 		set = &incidentForm{Title: inc.Title, Impact: string(inc.Impact), ShowOnSites: inc.ShowOnSites, Services: inc.Services}
+		if inc.Maintenance() {
+			set.From, set.Until = inc.ScheduledFor.In(s.loc).Format(dateTimeLocal), inc.ScheduledUntil.In(s.loc).Format(dateTimeLocal)
+		}
 	}
 	published := ""
 	if inc.PublishedAt != nil {
@@ -296,8 +339,12 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id int64
 		"CanWritePM":   roles.Allows(tocsin.RoleResponder),
 		"CanApprovePM": roles.Allows(tocsin.RoleApprover),
 		"CanPublishPM": roles.Allows(tocsin.RoleCommunicator),
+		"Window":       s.windowOf(inc),
 	}
-	addIncidentChoices(data)
+	if inc.RemindedAt != nil {
+		data["Reminded"] = s.fmtTime(*inc.RemindedAt)
+	}
+	addIncidentChoices(data, inc.Maintenance())
 	lr := r.Clone(r.Context())
 	lr.URL.Path = "/console/incidents/" + strconv.FormatInt(id, 10)
 	s.render(w, lr, status, "incident", data)
@@ -391,8 +438,11 @@ func (s *Server) setIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	form := incidentFormOf(r.PostForm)
-	inc := &tocsin.Incident{ID: id, Title: form.Title, Impact: tocsin.Impact(strings.TrimSpace(form.Impact)), Services: form.Services, ShowOnSites: form.ShowOnSites}
-	if err := s.store.SetIncident(r.Context(), st.actor(), inc); err != nil {
+	inc, err := s.incidentOf(id, form)
+	if err == nil {
+		err = s.store.SetIncident(r.Context(), st.actor(), inc)
+	}
+	if err != nil {
 		return s.incidentRefused(w, r, id, incidentView{Where: "settings", Setting: &form}, err)
 	}
 	s.refreshAfter(r.Context())

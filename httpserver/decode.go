@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tocsin-org/tocsin"
@@ -54,6 +55,7 @@ func decodeJSONBytes(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var syntax *json.SyntaxError
 		var typ *json.UnmarshalTypeError
+		var badTime *time.ParseError
 		switch {
 		case errors.Is(err, io.EOF):
 			return tocsin.Errorf(tocsin.EINVALID, "The body is empty; send a JSON object.")
@@ -61,6 +63,9 @@ func decodeJSONBytes(body []byte, v any) error {
 			return tocsin.Errorf(tocsin.EINVALID, "Malformed JSON at byte %d.", syntax.Offset)
 		case errors.As(err, &typ):
 			return tocsin.Errorf(tocsin.EINVALID, "Field %q must be of JSON type %s.", typ.Field, typ.Type.Kind())
+		case errors.As(err, &badTime):
+			return tocsin.Errorf(tocsin.EINVALID, "%q is not a date and time in RFC 3339 form, such as 2026-12-01T22:00:00+01:00.", badTime.Value).
+				WithKey("api.time_invalid", badTime.Value)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return tocsin.Errorf(tocsin.EINVALID, "Malformed JSON: the body ends too early.")
 		default:

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/tocsin-org/tocsin"
@@ -147,8 +148,10 @@ var (
 			"id": integer, "name": str, "description": str, "link": str, "group": str, "position": integer, "status": serviceStatus,
 			"config_managed": boolean, "created_at": dateTime, "updated_at": dateTime,
 		}),
-		"Incident": object([]string{"id", "title", "status", "impact", "services", "show_on_sites", "published", "published_at", "resolved_at", "created_by", "created_at", "updated_at", "updates"}, map[string]any{
-			"id": integer, "title": str, "status": incidentStatus, "impact": impact,
+		"Incident": object([]string{"id", "title", "status", "impact", "services", "show_on_sites", "scheduled_for", "scheduled_until", "reminded_at", "published", "published_at", "resolved_at", "created_by", "created_at", "updated_at", "updates"}, map[string]any{
+			"id": integer, "title": str, "status": incidentStatus, "impact": map[string]any{"type": "string", "enum": append(slices.Clone(tocsin.Impacts), tocsin.ImpactMaintenance)},
+			"scheduled_for": windowStart, "scheduled_until": windowEnd,
+			"reminded_at":   map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "When a maintenance's reminder was recorded."},
 			"services":      map[string]any{"type": "array", "items": incidentService},
 			"show_on_sites": boolean, "published": boolean, "published_at": nullable, "resolved_at": nullable,
 			"created_by": str, "created_at": dateTime, "updated_at": dateTime,
@@ -198,6 +201,7 @@ var (
 		"PUT /api/v1/incidents/{id}/postmortem":          ref("Postmortem"),
 		"POST /api/v1/incidents/{id}/postmortem/approve": ref("Postmortem"),
 		"POST /api/v1/incidents/{id}/postmortem/publish": ref("Postmortem"),
+		"PUT /api/v1/incidents/{id}":                     ref("Incident"),
 		"GET /api/v1/audit":                              object([]string{"entries"}, map[string]any{"entries": map[string]any{"type": "array", "items": ref("AuditEntry")}}),
 		"GET /api/v1/audit/verify":                       object([]string{"entries", "intact"}, map[string]any{"entries": integer, "intact": boolean, "broken_at": integer, "reason": str}),
 	}
@@ -206,6 +210,7 @@ var (
 	queryParams = map[string][]map[string]any{
 		"GET /api/v1/incidents": {
 			query("open", "true: open incidents only; false: resolved ones only.", boolean),
+			query("maintenance", "true: scheduled maintenances only; false: incidents only.", boolean),
 			query("limit", "Incidents returned, 1 to 1000 (default 50).", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
 		},
 		"GET /api/v1/audit": {
@@ -227,15 +232,21 @@ var (
 		"POST /api/v1/services":             serviceBody,
 		"PUT /api/v1/services/{id}":         serviceBody,
 		"POST /api/v1/services/{id}/status": object([]string{"status"}, map[string]any{"status": serviceStatus}),
-		"POST /api/v1/incidents": object([]string{"title", "status", "body"}, map[string]any{
-			"title":         map[string]any{"type": "string", "minLength": 1, "maxLength": 200},
-			"impact":        impact,
-			"services":      map[string]any{"type": "array", "items": incidentService, "description": "Affected services, each with the status it shows while the incident is open."},
-			"show_on_sites": boolean,
-			"status":        incidentStatus,
-			"body":          updateBody,
-			"display_at":    displayAt,
-			"publish":       map[string]any{"type": "boolean", "description": "Publish at once; otherwise the incident is a draft only staff see."},
+		"POST /api/v1/incidents": object([]string{"title", "body"}, map[string]any{
+			"title":           incidentTitle,
+			"impact":          impact,
+			"services":        incidentServices,
+			"show_on_sites":   boolean,
+			"scheduled_for":   windowStart,
+			"scheduled_until": windowEnd,
+			"status":          map[string]any{"type": "string", "enum": incidentStatus["enum"], "description": "The first update's status; required for an incident, scheduled (the default) for a maintenance."},
+			"body":            updateBody,
+			"display_at":      displayAt,
+			"publish":         map[string]any{"type": "boolean", "description": "Publish at once; otherwise the incident is a draft only staff see."},
+		}),
+		"PUT /api/v1/incidents/{id}": object([]string{"title"}, map[string]any{
+			"title": incidentTitle, "impact": impact, "services": incidentServices, "show_on_sites": boolean,
+			"scheduled_for": windowStart, "scheduled_until": windowEnd,
 		}),
 		"POST /api/v1/incidents/{id}/updates": object([]string{"status", "body"}, map[string]any{
 			"status": incidentStatus, "body": updateBody, "display_at": displayAt,
@@ -252,7 +263,7 @@ var (
 	// noContent lists the operations other than DELETE that answer 204.
 	noContent = map[string]bool{"PUT /api/v1/updates/{id}": true}
 
-	incidentStatus  = map[string]any{"type": "string", "enum": tocsin.IncidentStatuses}
+	incidentStatus  = map[string]any{"type": "string", "enum": slices.Concat(tocsin.IncidentStatuses, tocsin.MaintenanceStatuses)}
 	impact          = map[string]any{"type": "string", "enum": tocsin.Impacts}
 	incidentService = object([]string{"id", "status"}, map[string]any{"id": integer, "status": serviceStatus})
 	pmSection       = map[string]any{"type": "string", "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
@@ -260,6 +271,13 @@ var (
 		"items": object([]string{"at", "text"}, map[string]any{"at": dateTime, "text": map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxTimelineEntryText}})}
 	updateBody = map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxUpdateBytes, "description": "Markdown."}
 	displayAt  = map[string]any{"type": "string", "format": "date-time", "description": "Backdates the update (RFC 3339); shown as written later. Omit for now."}
+
+	// A scheduled maintenance's fields; its services in requests need no status.
+	incidentTitle    = map[string]any{"type": "string", "minLength": 1, "maxLength": 200}
+	windowStart      = map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "A scheduled maintenance's start (RFC 3339); null for an incident."}
+	windowEnd        = map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "A scheduled maintenance's end, after its start."}
+	incidentServices = map[string]any{"type": "array", "items": object([]string{"id"}, map[string]any{"id": integer, "status": serviceStatus}),
+		"description": "Affected services, each with the status it shows while the incident is open (under_maintenance for a maintenance, whatever is sent)."}
 
 	// serviceBody creates a service or replaces its fields; the status has
 	// a route of its own.

@@ -200,12 +200,23 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "ok", path: "/api/v1/incidents", token: admin, wantStatus: 200},
 			{name: "open", path: "/api/v1/incidents?open=true&limit=10", token: viewerTok, wantStatus: 200},
 			{name: "bad open", path: "/api/v1/incidents?open=maybe", token: admin, wantStatus: 400},
+			{name: "maintenances", path: "/api/v1/incidents?maintenance=true", token: viewerTok, wantStatus: 200},
+			{name: "bad maintenance", path: "/api/v1/incidents?maintenance=soon", token: admin, wantStatus: 400},
 		},
 		"POST /api/v1/incidents": {
 			{name: "ok", path: "/api/v1/incidents", token: admin, body: `{"title":"Wiki down","impact":"major","services":[{"id":` + serviceID + `,"status":"major_outage"}],"status":"identified","body":"The **disk** is full.","display_at":"2020-01-01T10:00:00Z","publish":true}`, wantStatus: 201},
 			{name: "draft", path: "/api/v1/incidents", token: admin, body: `{"title":"Draft","status":"investigating","body":"Checking."}`, wantStatus: 201},
 			{name: "unknown service", path: "/api/v1/incidents", token: admin, body: `{"title":"Ghost","services":[{"id":999999,"status":"major_outage"}],"status":"investigating","body":"x"}`, wantStatus: 400},
 			{name: "viewer", path: "/api/v1/incidents", token: viewerTok, body: `{"title":"No","status":"investigating","body":"x"}`, wantStatus: 403},
+			{name: "maintenance", path: "/api/v1/incidents", token: admin, body: `{"title":"Upgrade","services":[{"id":` + serviceID + `}],"scheduled_for":"2030-01-01T22:00:00+01:00","scheduled_until":"2030-01-02T01:00:00+01:00","body":"Planned.","publish":true}`, wantStatus: 201},
+			{name: "window backwards", path: "/api/v1/incidents", token: admin, body: `{"title":"Upgrade","scheduled_for":"2030-01-01T22:00:00Z","scheduled_until":"2030-01-01T21:00:00Z","body":"x"}`, wantStatus: 400},
+			{name: "bad time", path: "/api/v1/incidents", token: admin, body: `{"title":"Upgrade","scheduled_for":"tomorrow","scheduled_until":"2030-01-01T21:00:00Z","body":"x"}`, wantStatus: 400},
+		},
+		"PUT /api/v1/incidents/{id}": {
+			{name: "ok", path: incident, token: admin, body: `{"title":"Mail slow, renamed","impact":"major"}`, wantStatus: 200},
+			{name: "window on an incident", path: incident, token: admin, body: `{"title":"x","scheduled_for":"2030-01-01T22:00:00Z","scheduled_until":"2030-01-01T23:00:00Z"}`, wantStatus: 400},
+			{name: "missing", path: "/api/v1/incidents/999999", token: admin, body: `{"title":"x"}`, wantStatus: 404},
+			{name: "viewer", path: incident, token: viewerTok, body: `{"title":"x"}`, wantStatus: 403},
 		},
 		"GET /api/v1/incidents/{id}": {
 			{name: "ok", path: incident, token: admin, wantStatus: 200},

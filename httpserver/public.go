@@ -235,8 +235,10 @@ func PageOf(c config.Config, loc *time.Location) publicsite.Page {
 }
 
 // refreshAfter asks for a rebuild of the public site after a change a
-// handler made; the worker makes it off the request path.
+// handler made (and wakes the maintenance worker, in case the change was to
+// a maintenance); the publisher makes it off the request path.
 func (s *Server) refreshAfter(context.Context) {
+	s.kickM()
 	s.publicChanged()
 }
 

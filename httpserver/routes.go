@@ -73,6 +73,10 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v2/summary.json", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /api/v2/incidents.json", access: public, kind: site, handle: s.servePublic},
 		{pattern: "GET /api/v2/incidents/unresolved.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/scheduled-maintenances.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/scheduled-maintenances/upcoming.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /api/v2/scheduled-maintenances/active.json", access: public, kind: site, handle: s.servePublic},
+		{pattern: "GET /maintenance.ics", access: public, kind: site, handle: s.servePublic},
 		// Incident pages (…/index.html too, for exported copies' links) and
 		// the Atom feed; without a language prefix, negotiated like /.
 		{pattern: "GET /incidents/{id}/", access: public, kind: site, handle: s.servePublic},
@@ -145,6 +149,10 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/incidents/{id}/updates/{update}", access: communicator, kind: page, handle: s.editIncidentUpdate},
 		{pattern: "POST /console/incidents/{id}/publish", access: communicator, kind: page, handle: s.publishIncident},
 		{pattern: "POST /console/incidents/{id}/edit", access: communicator, kind: page, handle: s.setIncident},
+		// Scheduled maintenances are incidents with a window: listed and
+		// scheduled here, shown and updated on the incident pages above.
+		{pattern: "GET /console/maintenance", access: viewer, kind: page, handle: s.maintenances},
+		{pattern: "POST /console/maintenance", access: communicator, kind: page, handle: s.createMaintenance},
 		// Post-mortems. Responders write them: they know what happened, and
 		// nothing they write is public until an approver who wrote none of
 		// it approves it (the store refuses authors and editors) and a
@@ -182,8 +190,9 @@ func (s *Server) routeTable() []route {
 		{pattern: "PUT /api/v1/services/{id}", access: admin, kind: api, handle: s.apiUpdateService, summary: "Replace a service's name, description, link, group and position (fields left out are emptied); 409 for one declared in the configuration file"},
 		{pattern: "DELETE /api/v1/services/{id}", access: admin, kind: api, handle: s.apiDeleteService, summary: "Delete a service and its status history; 409 for one declared in the configuration file"},
 		{pattern: "POST /api/v1/services/{id}/status", access: communicator, kind: api, handle: s.apiSetServiceStatus, summary: "Set a service's status; the public page changes at once"},
-		{pattern: "GET /api/v1/incidents", access: viewer, kind: api, handle: s.apiIncidents, summary: "List incidents, drafts included, newest first"},
-		{pattern: "POST /api/v1/incidents", access: communicator, kind: api, handle: s.apiCreateIncident, summary: "Declare an incident with its first update; a draft unless publish is true"},
+		{pattern: "GET /api/v1/incidents", access: viewer, kind: api, handle: s.apiIncidents, summary: "List incidents and scheduled maintenances, drafts included, newest first; ?open=, ?maintenance= filter"},
+		{pattern: "POST /api/v1/incidents", access: communicator, kind: api, handle: s.apiCreateIncident, summary: "Declare an incident with its first update, or with scheduled_for and scheduled_until schedule a maintenance (status scheduled); a draft unless publish is true"},
+		{pattern: "PUT /api/v1/incidents/{id}", access: communicator, kind: api, handle: s.apiSetIncident, summary: "Replace title, impact, services, show_on_sites and a maintenance's window; moving a window before it starts re-arms its reminder"},
 		{pattern: "GET /api/v1/incidents/{id}", access: viewer, kind: api, handle: s.apiIncident, summary: "One incident with its updates and their revisions"},
 		{pattern: "POST /api/v1/incidents/{id}/updates", access: communicator, kind: api, handle: s.apiAddUpdate, summary: "Add an update; 409 for a resolved incident unless it is a post-mortem note"},
 		{pattern: "POST /api/v1/incidents/{id}/publish", access: communicator, kind: api, handle: s.apiPublishIncident, summary: "Publish a draft; 409 if already published"},

@@ -126,6 +126,15 @@ var intendedAccess = map[string]access{
 	"PUT /api/v1/updates/{id}":                      communicator,
 	"GET /api/v1/audit":                             admin,
 	"GET /api/v1/audit/verify":                      admin,
+	// Scheduled maintenance: its public JSON and calendar, its console
+	// list and form, and the settings route it shares with incidents.
+	"GET /api/v2/scheduled-maintenances.json":          public,
+	"GET /api/v2/scheduled-maintenances/upcoming.json": public,
+	"GET /api/v2/scheduled-maintenances/active.json":   public,
+	"GET /maintenance.ics":                             public,
+	"GET /console/maintenance":                         viewer,
+	"POST /console/maintenance":                        communicator,
+	"PUT /api/v1/incidents/{id}":                       communicator,
 }
 
 // allowed is the expected outcome of a request: computed from the route's
@@ -302,11 +311,11 @@ func (f *walkFixture) walkOne(t *testing.T, rt route, p *principal, want bool) s
 	}
 
 	// Every response, allowed or not, carries the security headers; only the
-	// public read-only Statuspage JSON, the Atom feeds and the site notice's
-	// JSON and script grant CORS, to anyone.
+	// public read-only Statuspage JSON, the Atom feeds, the maintenance
+	// calendar and the site notice's JSON and script grant CORS, to anyone.
 	wantCORS := ""
 	if strings.HasPrefix(rt.pattern, "GET /api/v2/") || strings.HasSuffix(rt.pattern, "/feed.atom") ||
-		rt.pattern == "GET /notice.json" || rt.pattern == "GET /notice.js" {
+		rt.pattern == "GET /notice.json" || rt.pattern == "GET /notice.js" || rt.pattern == "GET /maintenance.ics" {
 		wantCORS = "*"
 	}
 	if v := resp.Header.Get("Access-Control-Allow-Origin"); v != wantCORS {

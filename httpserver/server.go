@@ -31,6 +31,9 @@ type Options struct {
 	Version string
 	// KickOutbox wakes the delivery worker after a message was enqueued.
 	KickOutbox func()
+	// KickMaintenance wakes the scheduled maintenances' worker after a
+	// change, which may have scheduled, moved or ended one.
+	KickMaintenance func()
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -44,6 +47,7 @@ type Server struct {
 	log     *slog.Logger
 	version string
 	kick    func()
+	kickM   func()
 	now     func() time.Time
 	loc     *time.Location
 	proxies []netip.Prefix
@@ -70,13 +74,16 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: o.Config, store: o.Store, hasher: o.Hasher, box: o.Box, log: o.Logger,
-		version: o.Version, kick: o.KickOutbox, now: o.Now, metrics: newMetrics(), started: time.Now(),
+		version: o.Version, kick: o.KickOutbox, kickM: o.KickMaintenance, now: o.Now, metrics: newMetrics(), started: time.Now(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.kick == nil {
 		s.kick = func() {}
+	}
+	if s.kickM == nil {
+		s.kickM = func() {}
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -11,8 +11,12 @@ import (
 )
 
 // Started is when the incident began: its earliest update, which may be
-// backdated before the incident was declared.
+// backdated before the incident was declared; for a maintenance, the start
+// of its window.
 func (i *incidentView) Started() time.Time {
+	if i.Maintenance() {
+		return *i.ScheduledFor // announced before, it began with its window
+	}
 	at := i.CreatedAt
 	for _, u := range i.Updates {
 		if u.DisplayAt.Before(at) {
@@ -20,6 +24,16 @@ func (i *incidentView) Started() time.Time {
 		}
 	}
 	return at
+}
+
+// Ran reports whether the incident affected its services: every incident,
+// and the maintenances that went under way (not those to come, nor the
+// cancelled).
+func (i *incidentView) Ran() bool {
+	if !i.Maintenance() {
+		return true
+	}
+	return i.Status.Underway() || (i.Status.Closed() && !i.Cancelled())
 }
 
 // dayIncident is an incident on one day of a service's uptime bar.

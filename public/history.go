@@ -22,6 +22,9 @@ type monthView struct {
 func historyMonths(incs []*incidentView, loc *time.Location) []*monthView {
 	var out []*monthView
 	for _, inc := range incs {
+		if !inc.Ran() {
+			continue // a maintenance to come, or cancelled, is not history
+		}
 		start := inc.Started().In(loc)
 		key := start.Format("2006-01")
 		var m *monthView

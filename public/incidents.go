@@ -23,6 +23,8 @@ type incidentView struct {
 	Updates  []*updateView // newest first
 	// Postmortem is its published post-mortem, nil if none.
 	Postmortem *postmortemView
+	// From and Until are a maintenance's window in the page's zone.
+	From, Until time.Time
 
 	// HistoryRows are its entry in the history's month, per language.
 	HistoryRows map[string]template.HTML
@@ -76,6 +78,9 @@ func (b *Builder) incidentViews(s Snapshot, services map[int64]*tocsin.Service) 
 	out := make([]*incidentView, 0, len(incs))
 	for _, inc := range incs {
 		iv := &incidentView{Incident: inc, Open: !inc.Status.Closed()}
+		if inc.Maintenance() {
+			iv.From, iv.Until = inc.ScheduledFor.In(s.Location), inc.ScheduledUntil.In(s.Location)
+		}
 		for _, si := range inc.Services {
 			svc := services[si.ServiceID]
 			if svc == nil {
@@ -142,7 +147,8 @@ func postmortemMark(inc *incidentView) int64 {
 // these changed.
 func incidentFingerprint(shared uint64, inc *incidentView) uint64 {
 	f := newFingerprint().int(int64(shared)).int(inc.ID).str(inc.Title).str(string(inc.Status)).str(string(inc.Impact)).
-		time(inc.UpdatedAt).timePtr(inc.PublishedAt).timePtr(inc.ResolvedAt).int(postmortemMark(inc)).int(int64(len(inc.Affected)))
+		time(inc.UpdatedAt).timePtr(inc.PublishedAt).timePtr(inc.ResolvedAt).int(postmortemMark(inc)).
+		timePtr(inc.ScheduledFor).timePtr(inc.ScheduledUntil).int(int64(len(inc.Affected)))
 	for _, a := range inc.Affected {
 		f.int(a.ID).str(a.Name).str(string(a.Status)).str(string(a.Impact))
 	}

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,15 +64,20 @@ type noticeLabels struct {
 	Region   string `json:"region"`
 }
 
-// notices lists the open incidents marked "show on sites", newest first.
+// notices lists the open incidents marked "show on sites", newest first,
+// then the maintenances under way so marked (kind "maintenance").
 func notices(s Snapshot, v *view) []noticeItem {
 	out := []noticeItem{}
-	for _, inc := range v.Active {
+	for _, inc := range slices.Concat(v.Active, v.Underway) {
 		if !inc.ShowOnSites {
 			continue
 		}
+		kind := "incident"
+		if inc.Maintenance() {
+			kind = "maintenance"
+		}
 		n := noticeItem{
-			ID: incidentID(inc.ID), Kind: "incident", Title: inc.Title, Status: string(inc.Status), Impact: string(inc.Impact),
+			ID: incidentID(inc.ID), Kind: kind, Title: inc.Title, Status: string(inc.Status), Impact: string(inc.Impact),
 			UpdatedAt: inc.UpdatedAt.UTC(), URL: absolute(s.URL, incidentPath("", inc.ID)),
 			URLs: map[string]string{}, StatusLabel: map[string]string{},
 		}

@@ -135,6 +135,7 @@ func (b *Builder) Build(s Snapshot) (*Site, error) {
 			site.Resources[p] = r
 		}
 	}
+	site.add("/maintenance.ics", renderCalendar(s, v), "text/calendar; charset=utf-8", pageCache, true, s.Now)
 	for path, body := range statuspageJSON(s, v) {
 		site.add(path, body, "application/json; charset=utf-8", pageCache, true, s.Now)
 	}

@@ -59,6 +59,17 @@ type spIncident struct {
 	Components      []spComponent      `json:"components"`
 }
 
+// spMaintenance is a scheduled maintenance: an incident with its window.
+type spMaintenance struct {
+	spIncident
+	ScheduledFor   time.Time `json:"scheduled_for"`
+	ScheduledUntil time.Time `json:"scheduled_until"`
+}
+
+func spMaintenanceOf(s Snapshot, m *incidentView, components map[string]spComponent) spMaintenance {
+	return spMaintenance{spIncidentOf(s, m, components), m.ScheduledFor.UTC(), m.ScheduledUntil.UTC()}
+}
+
 type spIncidentUpdate struct {
 	ID                   string    `json:"id"`
 	Status               string    `json:"status"`
@@ -184,7 +195,20 @@ func statuspageJSON(s Snapshot, v *view) map[string][]byte {
 		byID[c.ID] = c
 	}
 	all, unresolved := []spIncident{}, []spIncident{}
+	maintenances, upcoming, active := []spMaintenance{}, []spMaintenance{}, []spMaintenance{}
+	for _, m := range v.Upcoming {
+		upcoming = append(upcoming, spMaintenanceOf(s, m, byID))
+	}
+	for _, m := range v.Underway {
+		active = append(active, spMaintenanceOf(s, m, byID))
+	}
 	for _, inc := range v.Incidents {
+		if inc.Maintenance() {
+			if len(maintenances) < IncidentsJSON {
+				maintenances = append(maintenances, spMaintenanceOf(s, inc, byID))
+			}
+			continue
+		}
 		if inc.Open {
 			unresolved = append(unresolved, spIncidentOf(s, inc, byID))
 		}
@@ -200,8 +224,11 @@ func statuspageJSON(s Snapshot, v *view) map[string][]byte {
 		"/api/v2/components.json":           map[string]any{"page": page, "components": components},
 		"/api/v2/summary.json": map[string]any{
 			"page": page, "components": components, "status": status,
-			"incidents": unresolved, "scheduled_maintenances": []any{},
+			"incidents": unresolved, "scheduled_maintenances": append(slices.Clip(active), upcoming...),
 		},
+		"/api/v2/scheduled-maintenances.json":          map[string]any{"page": page, "scheduled_maintenances": maintenances},
+		"/api/v2/scheduled-maintenances/upcoming.json": map[string]any{"page": page, "scheduled_maintenances": upcoming},
+		"/api/v2/scheduled-maintenances/active.json":   map[string]any{"page": page, "scheduled_maintenances": active},
 	}
 	out := map[string][]byte{}
 	for path, doc := range docs {

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,12 +80,24 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"historyPath":       historyPath,
 	"month":             formatMonth,
 	"updateArgs":        func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
+	"window": func(lang string, from, until time.Time) string {
+		return i18n.T(lang, "public.window", formatDateTime(lang, from), formatDateTime(lang, until))
+	},
+	"maintenanceArgs": func(lang, zone string, m *incidentView) maintenanceArgs {
+		return maintenanceArgs{lang, zone, m}
+	},
 }).ParseFS(templateFS, "templates/*.html"))
 
 // updateArgs is what the "update" template shows: an update, in a language.
 type updateArgs struct {
 	Lang string
 	U    *updateView
+}
+
+// maintenanceArgs is what the "maintenance" and "window" templates show.
+type maintenanceArgs struct {
+	Lang, Zone string
+	M          *incidentView
 }
 
 // view is the data of the public pages, computed once for both languages.
@@ -97,7 +110,7 @@ type view struct {
 	Overall tocsin.ServiceStatus // worst current status
 	Groups  []groupView
 	// Incidents are the published incidents, newest first; Active the open
-	// ones among them.
+	// ones among them, maintenances apart.
 	Incidents []*incidentView
 	Active    []*incidentView
 	Lang      string        // set per rendering
@@ -112,6 +125,10 @@ type view struct {
 	// Postmortem is set when rendering one's page.
 	Postmortems []*postmortemView
 	Postmortem  *postmortemView
+	// Underway are the maintenances in progress; Upcoming those not begun,
+	// soonest first. Neither is in Active.
+	Underway []*incidentView
+	Upcoming []*incidentView
 }
 
 type groupView struct {
@@ -148,13 +165,22 @@ func (b *Builder) newView(s Snapshot) (*view, error) {
 	affected := map[int64][]*incidentView{}
 	named := map[int64][]*incidentView{} // every incident that named the service, open or not
 	for _, inc := range v.Incidents {
-		for _, a := range inc.Affected {
-			named[a.ID] = append(named[a.ID], inc)
+		if inc.Ran() {
+			for _, a := range inc.Affected {
+				named[a.ID] = append(named[a.ID], inc)
+			}
 		}
-		if !inc.Open {
+		switch {
+		case !inc.Open:
 			continue
+		case inc.Maintenance() && !inc.Status.Underway():
+			v.Upcoming = append(v.Upcoming, inc)
+			continue
+		case inc.Maintenance():
+			v.Underway = append(v.Underway, inc)
+		default:
+			v.Active = append(v.Active, inc)
 		}
-		v.Active = append(v.Active, inc)
 		for _, a := range inc.Affected {
 			affected[a.ID] = append(affected[a.ID], inc)
 		}
@@ -173,6 +199,12 @@ func (b *Builder) newView(s Snapshot) (*view, error) {
 			v.Overall = svc.Status
 		}
 	}
+	// A maintenance under way shows in the banner when nothing is worse,
+	// even if it names no service.
+	if v.Overall == tocsin.StatusOperational && len(v.Underway) > 0 {
+		v.Overall = tocsin.StatusMaintenance
+	}
+	slices.SortStableFunc(v.Upcoming, func(a, b *incidentView) int { return a.ScheduledFor.Compare(*b.ScheduledFor) })
 	return v, nil
 }
 

@@ -19,14 +19,16 @@ import (
 // incidents at once, with the page's IDs passed as one JSON array so that
 // the query text stays the same whatever the page's size.
 
-const incidentColumns = `id, title, status, impact, show_on_sites, published_at, resolved_at, created_by, created_at, updated_at`
+const incidentColumns = `id, title, status, impact, show_on_sites, published_at, resolved_at, created_by, created_at, updated_at,
+	scheduled_for, scheduled_until, reminded_at`
 
 const updateColumns = `id, incident_id, status, body, display_at, created_at, author`
 
 func scanIncident(sc rowScanner) (*tocsin.Incident, error) {
 	var i tocsin.Incident
 	err := sc.Scan(&i.ID, &i.Title, &i.Status, &i.Impact, &i.ShowOnSites, nullTimeScan{&i.PublishedAt}, nullTimeScan{&i.ResolvedAt},
-		&i.CreatedBy, timeScan{&i.CreatedAt}, timeScan{&i.UpdatedAt})
+		&i.CreatedBy, timeScan{&i.CreatedAt}, timeScan{&i.UpdatedAt},
+		nullTimeScan{&i.ScheduledFor}, nullTimeScan{&i.ScheduledUntil}, nullTimeScan{&i.RemindedAt})
 	if err != nil {
 		return nil, err
 	}
@@ -174,9 +176,16 @@ func (db *DB) Incidents(ctx context.Context, f tocsin.IncidentFilter) ([]*tocsin
 	}
 	if f.Open != nil {
 		if *f.Open {
-			where = append(where, `status NOT IN ('resolved', 'postmortem')`)
+			where = append(where, `status NOT IN ('resolved', 'postmortem', 'completed')`)
 		} else {
-			where = append(where, `status IN ('resolved', 'postmortem')`)
+			where = append(where, `status IN ('resolved', 'postmortem', 'completed')`)
+		}
+	}
+	if f.Maintenance != nil {
+		if *f.Maintenance {
+			where = append(where, `scheduled_for IS NOT NULL`)
+		} else {
+			where = append(where, `scheduled_for IS NULL`)
 		}
 	}
 	if !f.Since.IsZero() {
@@ -254,6 +263,27 @@ func impactsSummary(ss []tocsin.ServiceImpact) string {
 // bodySummary is what an audit entry keeps of an update's body.
 func bodySummary(body string) string { return fmt.Sprintf("%q", cut(body, 60)) }
 
+// windowSummary is " window=START/END" for a maintenance, "" otherwise.
+func windowSummary(inc *tocsin.Incident) string {
+	if !inc.Maintenance() {
+		return ""
+	}
+	return " window=" + inc.ScheduledFor.Format(time.RFC3339) + "/" + inc.ScheduledUntil.Format(time.RFC3339)
+}
+
+// utcPtr is t in UTC at the store's precision; nil stays nil.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
+}
+
 func publishedSummary(at *time.Time) string {
 	if at == nil {
 		return "draft"
@@ -274,9 +304,20 @@ func (db *DB) CreateIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.In
 	if err := inc.Validate(); err != nil {
 		return err
 	}
+	if inc.Maintenance() && first.Status == "" {
+		first.Status = tocsin.MaintenanceScheduled
+	}
 	if err := first.Validate(now); err != nil {
 		return err
 	}
+	if err := inc.StatusFits(first.Status); err != nil {
+		return err
+	}
+	if inc.Maintenance() && first.Status != tocsin.MaintenanceScheduled {
+		// Starting one moves services: the worker (or an update) does it.
+		return tocsin.Errorf(tocsin.EINVALID, "a maintenance is created scheduled; it starts at its window").WithKey("maintenance.first_scheduled")
+	}
+	inc.ScheduledFor, inc.ScheduledUntil, inc.RemindedAt = utcPtr(inc.ScheduledFor), utcPtr(inc.ScheduledUntil), nil
 	return db.update(ctx, func(tx conn) error {
 		if err := tx.checkServices(ctx, inc.Services); err != nil {
 			return err
@@ -292,10 +333,11 @@ func (db *DB) CreateIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.In
 			inc.PublishedAt = &at
 		}
 		inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt = a.Label, now, now
-		err := tx.queryRow(ctx, `INSERT INTO incidents (title, status, impact, show_on_sites, published_at, resolved_at, created_by, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		err := tx.queryRow(ctx, `INSERT INTO incidents (title, status, impact, show_on_sites, published_at, resolved_at, created_by, created_at, updated_at,
+			scheduled_for, scheduled_until)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			inc.Title, string(inc.Status), string(inc.Impact), inc.ShowOnSites, inc.PublishedAt, inc.ResolvedAt,
-			inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt).Scan(&inc.ID)
+			inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt, inc.ScheduledFor, inc.ScheduledUntil).Scan(&inc.ID)
 		if err != nil {
 			return err
 		}
@@ -307,8 +349,8 @@ func (db *DB) CreateIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.In
 		}
 		sortImpacts(inc.Services)
 		inc.Updates = []*tocsin.Update{first}
-		after := fmt.Sprintf("title=%s status=%s impact=%s services=%s %s", bodySummary(inc.Title), inc.Status, inc.Impact,
-			impactsSummary(inc.Services), publishedSummary(inc.PublishedAt))
+		after := fmt.Sprintf("title=%s status=%s impact=%s services=%s %s%s", bodySummary(inc.Title), inc.Status, inc.Impact,
+			impactsSummary(inc.Services), publishedSummary(inc.PublishedAt), windowSummary(inc))
 		if err := tx.audit(ctx, a, "incident.create", incidentTarget(inc.ID), "", after); err != nil {
 			return err
 		}
@@ -360,47 +402,63 @@ func (db *DB) AddUpdate(ctx context.Context, a tocsin.Actor, incidentID int64, u
 		return err
 	}
 	return db.update(ctx, func(tx conn) error {
-		var (
-			old        tocsin.IncidentStatus
-			resolvedAt *time.Time
-		)
-		err := tx.queryRow(ctx, `SELECT status, resolved_at FROM incidents WHERE id = ?`, incidentID).Scan(&old, nullTimeScan{&resolvedAt})
+		inc, err := scanIncident(tx.queryRow(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = ?`, incidentID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return incidentNotFound(incidentID)
 		}
 		if err != nil {
 			return err
 		}
-		if old.Closed() && u.Status != tocsin.IncidentPostmortem {
+		if err := inc.StatusFits(u.Status); err != nil {
+			return err
+		}
+		if inc.Maintenance() && inc.Status.Closed() {
+			return tocsin.Errorf(tocsin.ECONFLICT, "This maintenance is completed: schedule a new one.").WithKey("maintenance.closed")
+		}
+		if inc.Status.Closed() && u.Status != tocsin.IncidentPostmortem {
 			return tocsin.Errorf(tocsin.ECONFLICT, "This incident is resolved: add a post-mortem note, or declare a new incident.").WithKey("incidents.closed")
 		}
-		if err := tx.insertUpdate(ctx, a, incidentID, u, now); err != nil {
-			return err
-		}
-		newest, err := scanUpdate(tx.queryRow(ctx, `SELECT `+updateColumns+` FROM incident_updates WHERE incident_id = ?
-			ORDER BY display_at DESC, id DESC LIMIT 1`, incidentID))
-		if err != nil {
-			return err
-		}
-		if newest.Status.Closed() && resolvedAt == nil {
-			resolvedAt = &newest.DisplayAt
-		}
-		// A published post-mortem set the status to postmortem with no
-		// update of its own; a later note, even backdated, keeps it.
-		status := newest.Status
-		if old == tocsin.IncidentPostmortem {
-			status = old
-		}
-		if _, err := tx.exec(ctx, `UPDATE incidents SET status = ?, resolved_at = ?, updated_at = ? WHERE id = ?`,
-			string(status), resolvedAt, now, incidentID); err != nil {
-			return err
-		}
-		after := fmt.Sprintf("status=%s update=%d body=%s", status, u.ID, bodySummary(u.Body))
-		if err := tx.audit(ctx, a, "incident.update", incidentTarget(incidentID), "status="+string(old), after); err != nil {
-			return err
-		}
-		return tx.enqueue(ctx, msgs)
+		return tx.appendUpdate(ctx, a, inc, u, now, "incident.update", msgs)
 	})
+}
+
+// appendUpdate inserts u, valid, into inc (read in this transaction) and
+// sets the incident's status to its newest update's, with the audit entry
+// action. A maintenance that this moves into or out of its underway
+// statuses moves its services too (maintenance.go).
+func (tx conn) appendUpdate(ctx context.Context, a tocsin.Actor, inc *tocsin.Incident, u *tocsin.Update, now time.Time, action string, msgs []*tocsin.Message) error {
+	old, resolvedAt, incidentID := inc.Status, inc.ResolvedAt, inc.ID
+	if err := tx.insertUpdate(ctx, a, incidentID, u, now); err != nil {
+		return err
+	}
+	newest, err := scanUpdate(tx.queryRow(ctx, `SELECT `+updateColumns+` FROM incident_updates WHERE incident_id = ?
+		ORDER BY display_at DESC, id DESC LIMIT 1`, incidentID))
+	if err != nil {
+		return err
+	}
+	if newest.Status.Closed() && resolvedAt == nil {
+		resolvedAt = &newest.DisplayAt
+	}
+	// A published post-mortem set the status to postmortem with no
+	// update of its own; a later note, even backdated, keeps it.
+	status := newest.Status
+	if old == tocsin.IncidentPostmortem {
+		status = old
+	}
+	if _, err := tx.exec(ctx, `UPDATE incidents SET status = ?, resolved_at = ?, updated_at = ? WHERE id = ?`,
+		string(status), resolvedAt, now, incidentID); err != nil {
+		return err
+	}
+	if inc.Maintenance() {
+		if err := tx.moveMaintenanceServices(ctx, a, inc, old, status, newest.DisplayAt); err != nil {
+			return err
+		}
+	}
+	after := fmt.Sprintf("status=%s update=%d body=%s", status, u.ID, bodySummary(u.Body))
+	if err := tx.audit(ctx, a, action, incidentTarget(incidentID), "status="+string(old), after); err != nil {
+		return err
+	}
+	return tx.enqueue(ctx, msgs)
 }
 
 // EditUpdate replaces the body of update updateID, keeping the previous one
@@ -464,6 +522,14 @@ func (db *DB) SetIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.Incid
 		if err := tx.checkServices(ctx, inc.Services); err != nil {
 			return err
 		}
+		if old.Maintenance() != inc.Maintenance() {
+			return tocsin.Errorf(tocsin.EINVALID, "an incident cannot become a maintenance, nor a maintenance an incident").WithKey("maintenance.kind_fixed")
+		}
+		inc.ScheduledFor, inc.ScheduledUntil = utcPtr(inc.ScheduledFor), utcPtr(inc.ScheduledUntil)
+		reminded := old.RemindedAt
+		if !sameTime(old.ScheduledFor, inc.ScheduledFor) && old.Status == tocsin.MaintenanceScheduled {
+			reminded = nil // moved: the reminder is due again before the new start
+		}
 		services := slices.Clone(inc.Services)
 		sortImpacts(services)
 		var b, af []string
@@ -482,10 +548,13 @@ func (db *DB) SetIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.Incid
 		add("impact", string(old.Impact), string(inc.Impact))
 		add("services", impactsSummary(old.Services), impactsSummary(services))
 		add("show_on_sites", strconv.FormatBool(old.ShowOnSites), strconv.FormatBool(inc.ShowOnSites))
+		window := func(inc *tocsin.Incident) string { return strings.TrimPrefix(windowSummary(inc), " window=") }
+		add("window", window(old), window(inc))
 		if len(b) > 0 {
 			now := time.Now().UTC().Truncate(time.Microsecond)
-			if _, err := tx.exec(ctx, `UPDATE incidents SET title = ?, impact = ?, show_on_sites = ?, updated_at = ? WHERE id = ?`,
-				inc.Title, string(inc.Impact), inc.ShowOnSites, now, inc.ID); err != nil {
+			if _, err := tx.exec(ctx, `UPDATE incidents SET title = ?, impact = ?, show_on_sites = ?, updated_at = ?,
+				scheduled_for = ?, scheduled_until = ?, reminded_at = ? WHERE id = ?`,
+				inc.Title, string(inc.Impact), inc.ShowOnSites, now, inc.ScheduledFor, inc.ScheduledUntil, reminded, inc.ID); err != nil {
 				return err
 			}
 			if _, err := tx.exec(ctx, `DELETE FROM incident_services WHERE incident_id = ?`, inc.ID); err != nil {
@@ -493,6 +562,11 @@ func (db *DB) SetIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.Incid
 			}
 			if err := tx.insertIncidentServices(ctx, inc.ID, services); err != nil {
 				return err
+			}
+			if old.Status.Underway() {
+				if err := tx.moveEditedServices(ctx, a, inc.ID, old.Services, services, now); err != nil {
+					return err
+				}
 			}
 			if err := tx.audit(ctx, a, "incident.set", incidentTarget(inc.ID), strings.Join(b, " "), strings.Join(af, " ")); err != nil {
 				return err

@@ -263,31 +263,35 @@ func (db *DB) SetServiceStatus(ctx context.Context, a tocsin.Actor, id int64, st
 	if at.IsZero() {
 		at = now
 	}
+	return db.update(ctx, func(tx conn) error { return tx.setServiceStatus(ctx, a, id, status, at, now) })
+}
+
+// setServiceStatus is SetServiceStatus inside tx, status valid; at is
+// moved up to the service's last change if earlier, so history stays in order.
+func (c conn) setServiceStatus(ctx context.Context, a tocsin.Actor, id int64, status tocsin.ServiceStatus, at, now time.Time) error {
 	at = at.UTC().Truncate(time.Microsecond)
-	return db.update(ctx, func(tx conn) error {
-		old, err := tx.service(ctx, id)
-		if err != nil {
-			return err
-		}
-		if old.Status == status {
-			return nil
-		}
-		var last time.Time
-		err = tx.queryRow(ctx, `SELECT at FROM service_status_history WHERE service_id = ? ORDER BY at DESC, id DESC LIMIT 1`, id).Scan(timeScan{&last})
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if at.Before(last) {
-			at = last
-		}
-		if _, err := tx.exec(ctx, `UPDATE services SET status = ?, updated_at = ? WHERE id = ?`, string(status), now, id); err != nil {
-			return err
-		}
-		if err := tx.insertStatusChange(ctx, id, status, at); err != nil {
-			return err
-		}
-		return tx.audit(ctx, a, "service.status", serviceTarget(id), "status="+string(old.Status), "status="+string(status))
-	})
+	old, err := c.service(ctx, id)
+	if err != nil {
+		return err
+	}
+	if old.Status == status {
+		return nil
+	}
+	var last time.Time
+	err = c.queryRow(ctx, `SELECT at FROM service_status_history WHERE service_id = ? ORDER BY at DESC, id DESC LIMIT 1`, id).Scan(timeScan{&last})
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if at.Before(last) {
+		at = last
+	}
+	if _, err := c.exec(ctx, `UPDATE services SET status = ?, updated_at = ? WHERE id = ?`, string(status), now, id); err != nil {
+		return err
+	}
+	if err := c.insertStatusChange(ctx, id, status, at); err != nil {
+		return err
+	}
+	return c.audit(ctx, a, "service.status", serviceTarget(id), "status="+string(old.Status), "status="+string(status))
 }
 
 // SyncConfigServices makes the config-managed services those of specs, in

@@ -13,9 +13,10 @@ import (
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "export", "export --out DIR [flags]",
-		"Write the public site — the status page in each language, the Statuspage JSON and the\n"+
-			"assets — as static files that any web server or object store serves at the same URLs,\n"+
-			"so that a copy on another host stays up when this one is down.")
+		"Write the public site — the status page in each language, the Statuspage JSON, the Atom\n"+
+			"feeds, the maintenance calendar and the assets — as static files that any web server or\n"+
+			"object store serves at the same URLs, so that a copy on another host stays up when this\n"+
+			"one is down.")
 	out := f.String("out", "", "output `directory` (created if missing; files an earlier export wrote are replaced or removed, others left alone)")
 	if err := f.parse(args); err != nil {
 		return helpOK(err)

@@ -101,6 +101,11 @@ func TestPublicPageAndExport(t *testing.T) {
 			"/badges/mail.svg":        "Opérationnel",
 			"/postmortems/":           "encore été publié",
 			"/en/postmortems/":        "No post-mortem has been published yet.",
+			// Scheduled maintenance: its JSON and calendar, empty here.
+			"/maintenance.ics":                             "BEGIN:VCALENDAR",
+			"/api/v2/scheduled-maintenances.json":          `"scheduled_maintenances":[]`,
+			"/api/v2/scheduled-maintenances/upcoming.json": `"scheduled_maintenances":[]`,
+			"/api/v2/scheduled-maintenances/active.json":   `"scheduled_maintenances":[]`,
 		} {
 			res, err := http.Get(static.URL + path)
 			if err != nil {

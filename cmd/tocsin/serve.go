@@ -12,6 +12,7 @@ import (
 	"github.com/tocsin-org/tocsin/auth"
 	"github.com/tocsin-org/tocsin/config"
 	"github.com/tocsin-org/tocsin/httpserver"
+	"github.com/tocsin-org/tocsin/maintenance"
 	"github.com/tocsin-org/tocsin/notify"
 	"github.com/tocsin-org/tocsin/sqlstore"
 )
@@ -81,9 +82,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		_ = worker.shutdown(shutdownCtx)
 		return err
 	}
+	// The maintenance worker refreshes the public site after each step; the
+	// server wakes it after each change. It starts once the server exists.
+	maint := &maintenance.Worker{Store: db, Lang: c.Lang, Lead: c.Maintenance.ReminderLead, Log: log}
 	srv, err := httpserver.New(httpserver.Options{
 		Config: c, Store: db, Hasher: hasher, Box: box, Logger: log,
-		Version: version, KickOutbox: worker.kick,
+		Version: version, KickOutbox: worker.kick, KickMaintenance: maint.Kick,
 	})
 	if err != nil {
 		return abort(err)
@@ -99,6 +103,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var wg sync.WaitGroup
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	wg.Go(func() { sweep(janitorCtx, db, c, log) })
+	maint.Changed = srv.RefreshPublic
+	maint.Start(context.Background())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -116,6 +122,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		err = perr
 	}
 	stopJanitor()
+	maint.Stop()
 	wg.Wait()
 	if werr := worker.shutdown(shutdownCtx); werr != nil && err == nil {
 		err = werr
