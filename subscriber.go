@@ -173,6 +173,10 @@ type NoticeKind string
 const (
 	NoticeIncident    NoticeKind = "incident"
 	NoticeMaintenance NoticeKind = "maintenance"
+
+	// NoticeReminder is the Status of a maintenance's reminder notice,
+	// sent before its window opens.
+	NoticeReminder = "reminder"
 )
 
 // Notice is one public update to announce to subscribers: written in the

@@ -24,6 +24,7 @@ type Config struct {
 
 	Page     Page      `yaml:"page"`
 	Services []Service `yaml:"services"` // config-managed services, created/updated at start
+	Export   Export    `yaml:"export"`
 
 	// Severities are the written definitions of the security incident
 	// severities, shown wherever one is chosen.
@@ -49,6 +50,17 @@ type Page struct {
 	// Contact is where "report a problem" points: an e-mail address or an
 	// http(s) URL of a form.
 	Contact string `yaml:"contact"`
+	// PollInterval is how often each instance checks the audit log's head
+	// for changes made elsewhere (another instance on the same PostgreSQL
+	// database, or the command line on the same SQLite file) and rebuilds
+	// the page when it moved.
+	PollInterval time.Duration `yaml:"poll_interval"`
+}
+
+// Export writes the public site as static files after every rebuild, so
+// that a second host serving Dir keeps a current copy.
+type Export struct {
+	Dir string `yaml:"dir"` // "" disables it
 }
 
 // Service is a service declared in the file.
@@ -198,7 +210,7 @@ type Log struct {
 func Default() Config {
 	return Config{
 		DataDir:  "./tocsin-data",
-		Page:     Page{Title: "Status"},
+		Page:     Page{Title: "Status", PollInterval: 2 * time.Second},
 		Listen:   "127.0.0.1:8080",
 		Lang:     "en",
 		TimeZone: "Europe/Paris",

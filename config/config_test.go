@@ -86,6 +86,11 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"imap poll", "intake: {imap: {host: h, username: s, password: p, poll_interval: 1ms}}\n", nil, []string{"intake.imap.poll_interval", "1ms"}},
 		{"empty severity", "severities: {sev2: {fr: \"\"}}\n", nil, []string{"severities.sev2.fr", "1 to 500"}},
 		{"unknown severity", "severities: {sev5: {en: x}}\n", nil, []string{"sev5", "not found"}},
+		{"poll too often", "page: {poll_interval: 1ms}\n", nil, []string{"page.poll_interval", "1ms", "10ms to 1h"}},
+		{"env poll", "", map[string]string{"TOCSIN_PAGE_POLL_INTERVAL": "2h"}, []string{"page.poll_interval", "2h"}},
+		{"relative export dir", "export: {dir: site}\n", nil, []string{"export.dir", `"site"`, "absolute path"}},
+		{"export to root", "export: {dir: /}\n", nil, []string{"export.dir", "absolute path"}},
+		{"export into data", "data_dir: /srv/tocsin\nexport: {dir: /srv/tocsin/}\n", nil, []string{"export.dir", "data_dir"}},
 		{"negative reminder lead", "maintenance: {reminder_lead: -1h}\n", nil, []string{"maintenance.reminder_lead", "-1h"}},
 		{"env reminder lead", "", map[string]string{"TOCSIN_MAINTENANCE_REMINDER_LEAD": "soon"}, []string{"maintenance.reminder_lead", "soon", "duration"}},
 	}

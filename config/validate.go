@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -126,6 +127,17 @@ func (c *Config) Validate() error {
 	if err := c.Intake.validate(bad); err != nil {
 		return err
 	}
+	if c.Page.PollInterval < 10*time.Millisecond || c.Page.PollInterval > time.Hour {
+		return bad("page.poll_interval", c.Page.PollInterval, "from 10ms to 1h, such as 2s")
+	}
+	if d := c.Export.Dir; d != "" {
+		if !filepath.IsAbs(d) || filepath.Clean(d) == "/" {
+			return bad("export.dir", d, "an absolute path to a directory of its own, such as /var/www/status")
+		}
+		if c.DataDir != "" && filepath.Clean(d) == filepath.Clean(absPath(c.DataDir)) {
+			return bad("export.dir", d, "a directory other than data_dir")
+		}
+	}
 	for key, d := range map[string]time.Duration{
 		"outbox.poll_interval": c.Outbox.PollInterval, "outbox.lease": c.Outbox.Lease,
 		"outbox.send_timeout": c.Outbox.SendTimeout, "outbox.retry_base": c.Outbox.RetryBase,
@@ -229,4 +241,12 @@ func redactURL(s string) string {
 		return u.Redacted()
 	}
 	return s
+}
+
+// absPath is p made absolute, or p if the working directory is unknown.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }

@@ -104,6 +104,8 @@ func newTestEnv(t testing.TB, tweak ...func(*config.Config)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.srv.StartPublisher()
+	t.Cleanup(func() { e.srv.StopPublisher(context.Background()) })
 	e.ts = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(e.ts.Close)
 	e.api = &http.Client{
@@ -168,9 +170,16 @@ func readResponse(t testing.TB, resp *http.Response) *response {
 	return &response{Status: resp.StatusCode, Header: resp.Header, Body: string(b), Text: html.UnescapeString(string(b))}
 }
 
-// do sends req with the plain API client.
+// do sends req with the plain API client. A read first waits for the
+// public site to reflect the changes made before it, which the server
+// rebuilds in the background.
 func (e *testEnv) do(req *http.Request) *response {
 	e.t.Helper()
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		if err := e.srv.WaitPublic(e.ctx); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 	resp, err := e.api.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -317,6 +326,11 @@ var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 
 func (b *browser) send(req *http.Request) *response {
 	b.e.t.Helper()
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		if err := b.e.srv.WaitPublic(b.e.ctx); err != nil { // as in do
+			b.e.t.Fatal(err)
+		}
+	}
 	for k, vs := range b.Header {
 		for _, v := range vs {
 			req.Header.Add(k, v)

@@ -20,6 +20,7 @@ type metrics struct {
 	durations          map[string]*histogram // by route pattern
 	signInFailures     atomic.Uint64
 	subscribeThrottled atomic.Uint64
+	publicBuilds       atomic.Uint64 // public site rebuilds
 }
 
 type reqKey struct {
@@ -105,6 +106,9 @@ func (m *metrics) write(w io.Writer, gauges map[string]float64) {
 	fmt.Fprintln(w, "# HELP tocsin_subscribe_throttled_total Subscription requests refused by rate limits.")
 	fmt.Fprintln(w, "# TYPE tocsin_subscribe_throttled_total counter")
 	fmt.Fprintf(w, "tocsin_subscribe_throttled_total %d\n", m.subscribeThrottled.Load())
+	fmt.Fprintln(w, "# HELP tocsin_public_builds_total Rebuilds of the public site.")
+	fmt.Fprintln(w, "# TYPE tocsin_public_builds_total counter")
+	fmt.Fprintf(w, "tocsin_public_builds_total %d\n", m.publicBuilds.Load())
 	names := make([]string, 0, len(gauges))
 	for n := range gauges {
 		names = append(names, n)

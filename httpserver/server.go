@@ -69,6 +69,7 @@ type Server struct {
 
 	site    atomic.Pointer[publicsite.Site] // the public site, rebuilt on change
 	buildMu sync.Mutex
+	pub     *publisher
 }
 
 // New builds the server and its route table.
@@ -114,6 +115,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.routes = s.routeTable()
 	s.handler = s.buildHandler()
+	s.pub = newPublisher(s)
 	if err := s.RefreshPublic(context.Background()); err != nil {
 		return nil, fmt.Errorf("build the public site: %w", err)
 	}

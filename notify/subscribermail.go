@@ -46,9 +46,9 @@ func (c SubscriberMail) Compose(n *tocsin.Notice, text string, s *tocsin.Subscri
 	if !i18n.Supported(lang) {
 		lang = "en"
 	}
-	status := n.Status
-	if n.Kind == tocsin.NoticeIncident {
-		status = i18n.T(lang, "public.incident_status."+n.Status)
+	status := i18n.T(lang, "public.incident_status."+n.Status)
+	if n.Status == tocsin.NoticeReminder {
+		status = i18n.T(lang, "notice.mail_reminder")
 	}
 	unsubscribe := c.UnsubscribeURL(s)
 	var b strings.Builder

@@ -49,15 +49,27 @@ func markIncidents(days []Day, incs []*incidentView, now time.Time) {
 	if len(days) == 0 {
 		return
 	}
+	// Each day ends where the next begins; the days' bounds are computed
+	// once, not once per incident (AddDate was most of a rebuild).
+	ends := make([]time.Time, len(days))
+	for i := range days {
+		if i+1 < len(days) {
+			ends[i] = days[i+1].Date
+		} else {
+			ends[i] = days[i].Date.AddDate(0, 0, 1)
+		}
+	}
+	first, last := days[0].Date, ends[len(ends)-1]
 	for _, inc := range incs {
 		from, to := inc.Started(), now
 		if inc.ResolvedAt != nil {
 			to = *inc.ResolvedAt
 		}
+		if !from.Before(last) || to.Before(first) {
+			continue // outside the bar
+		}
 		for i := range days {
-			start := days[i].Date
-			end := start.AddDate(0, 0, 1)
-			if from.Before(end) && !to.Before(start) {
+			if from.Before(ends[i]) && !to.Before(days[i].Date) {
 				days[i].Incidents = append(days[i].Incidents, dayIncident{inc.ID, inc.Title})
 			}
 		}

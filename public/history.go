@@ -71,33 +71,38 @@ func historyPath(lang, month string) string {
 	return "/" + lang + "/history/" + month + "/"
 }
 
-// renderMonth renders one month's page, or takes it from the cache when
-// none of its incidents changed.
-func renderMonth(lang string, v *view, m *monthView) ([]byte, string, error) {
-	parts := []any{lang, v.Title, v.URL, v.Contact, v.Zone, m.Key, m.Newer, m.Older}
+// renderMonth returns one month's page, from the cache when none of its
+// incidents changed (their fingerprints cover all the page shows of them).
+func (b *Builder) renderMonth(lang string, v *view, m *monthView, shared uint64) (*Resource, error) {
+	f := newFingerprint().int(int64(shared)).str(m.Key).str(m.Newer).str(m.Older).int(int64(len(m.Incidents)))
 	for _, inc := range m.Incidents {
-		parts = append(parts, inc.ID, inc.Title, string(inc.Status), string(inc.Impact), inc.UpdatedAt.UnixNano(), inc.ResolvedAt)
-		for _, a := range inc.Affected {
-			parts = append(parts, a.Name)
+		f.int(int64(inc.fp))
+	}
+	key := monthKey{lang, m.Key}
+	if r, ok := b.months.get(key, f.sum(), b.gen); ok {
+		return r, nil
+	}
+	c := *v
+	c.Lang = lang
+	c.Month = m
+	// The page says when its newest incident changed, not when the site
+	// was rebuilt, so that it can be reused.
+	c.Updated = m.Start
+	for _, inc := range m.Incidents {
+		if u := inc.UpdatedAt.In(v.Location); u.After(c.Updated) {
+			c.Updated = u
 		}
 	}
-	key := digest("month", parts...)
-	body, err := cachedRender(key, func() ([]byte, error) {
-		c := *v
-		c.Lang = lang
-		c.Month = m
-		// The page says when its newest incident changed, not when the site
-		// was rebuilt, so that it can be reused.
-		c.Updated = m.Start
-		for _, inc := range m.Incidents {
-			if u := inc.UpdatedAt.In(v.Location); u.After(c.Updated) {
-				c.Updated = u
-			}
-		}
-		return execute("month", &c)
-	})
-	return body, key, err
+	body, err := execute("month", &c)
+	if err != nil {
+		return nil, err
+	}
+	r := newResource(body, "text/html; charset=utf-8", pageCache, false, c.Updated)
+	b.months.put(key, f.sum(), b.gen, r)
+	return r, nil
 }
+
+type monthKey struct{ lang, month string }
 
 // formatMonth names a month: "novembre 2026", "November 2026".
 func formatMonth(lang string, t time.Time) string {
@@ -108,18 +113,20 @@ func formatMonth(lang string, t time.Time) string {
 }
 
 // addHistory adds the history index and one page per month in lang.
-func addHistory(site *Site, lang string, v *view, now time.Time) error {
-	body, err := renderPage("history", lang, v)
+func (b *Builder) addHistory(site *Site, lang string, v *view, shared uint64, now time.Time) error {
+	c := *v
+	c.Lang = lang
+	body, err := execute("history", &c)
 	if err != nil {
 		return err
 	}
 	site.add(historyPath(lang, ""), body, "text/html; charset=utf-8", pageCache, false, now)
 	for _, m := range v.Months {
-		body, key, err := renderMonth(lang, v, m)
+		r, err := b.renderMonth(lang, v, m, shared)
 		if err != nil {
 			return err
 		}
-		site.add(historyPath(lang, m.Key), body, "text/html; charset=utf-8", pageCache, false, now, key)
+		site.Resources[historyPath(lang, m.Key)] = r
 	}
 	return nil
 }

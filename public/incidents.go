@@ -2,14 +2,15 @@ package public
 
 import (
 	"cmp"
-	"fmt"
 	"html"
 	"html/template"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/i18n"
 	"github.com/tocsin-org/tocsin/markdown"
 )
 
@@ -24,6 +25,11 @@ type incidentView struct {
 	Postmortem *postmortemView
 	// From and Until are a maintenance's window in the page's zone.
 	From, Until time.Time
+
+	// HistoryRows are its entry in the history's month, per language.
+	HistoryRows map[string]template.HTML
+
+	fp uint64 // fingerprint of what its page shows, set by Build
 }
 
 // Latest is the update shown on top, nil for an incident without updates.
@@ -61,7 +67,7 @@ func sortIncidents(incs []*tocsin.Incident) {
 
 // incidentViews keeps the published incidents of s, newest first, and links
 // the services they affect.
-func incidentViews(s Snapshot, services map[int64]*tocsin.Service) []*incidentView {
+func (b *Builder) incidentViews(s Snapshot, services map[int64]*tocsin.Service) []*incidentView {
 	incs := make([]*tocsin.Incident, 0, len(s.Incidents))
 	for _, inc := range s.Incidents {
 		if inc.Published() { // drafts never reach the public site
@@ -91,7 +97,7 @@ func incidentViews(s Snapshot, services map[int64]*tocsin.Service) []*incidentVi
 		})
 		for _, u := range ups {
 			iv.Updates = append(iv.Updates, &updateView{
-				Update: u, At: u.DisplayAt.In(s.Location), Written: u.CreatedAt.In(s.Location), HTML: renderUpdate(u),
+				Update: u, At: u.DisplayAt.In(s.Location), Written: u.CreatedAt.In(s.Location), HTML: b.renderBody(u.Body),
 			})
 		}
 		out = append(out, iv)
@@ -99,30 +105,28 @@ func incidentViews(s Snapshot, services map[int64]*tocsin.Service) []*incidentVi
 	return out
 }
 
-// renderUpdate renders an update's body, once per version of it: a body
-// changes only by an edit, which adds a revision.
-func renderUpdate(u *tocsin.Update) template.HTML {
-	return renderBodyKey(digest("update", u.ID, len(u.Revisions), len(u.Body)), u.Body)
-}
-
-func renderBodyKey(key, body string) template.HTML {
-	b, _ := cachedRender(key, func() ([]byte, error) {
-		h, err := markdown.Render(body)
-		if err != nil {
-			return []byte(`<p class="plain">` + html.EscapeString(body) + `</p>`), nil
-		}
-		return []byte(h), nil
-	})
-	return template.HTML(b)
+// renderBody renders an update's Markdown body, once per distinct text:
+// the text itself is the key, so an edit renders the new text and nothing
+// else.
+func (b *Builder) renderBody(body string) template.HTML {
+	if h, ok := b.markdown.get(body, 0, b.gen); ok {
+		return h
+	}
+	out, err := markdown.Render(body)
+	if err != nil {
+		out = template.HTML(`<p class="plain">` + html.EscapeString(body) + `</p>`)
+	}
+	b.markdown.put(body, 0, b.gen, out)
+	return out
 }
 
 // incidentPath is the URL path of an incident's page in lang; "" for the
 // negotiated one.
 func incidentPath(lang string, id int64) string {
 	if lang == "" {
-		return fmt.Sprintf("/incidents/%d/", id)
+		return "/incidents/" + strconv.FormatInt(id, 10) + "/"
 	}
-	return fmt.Sprintf("/%s/incidents/%d/", lang, id)
+	return "/" + lang + "/incidents/" + strconv.FormatInt(id, 10) + "/"
 }
 
 // absolute makes a site path absolute with the page's URL, when known.
@@ -130,36 +134,76 @@ func absolute(base, path string) string {
 	return strings.TrimSuffix(base, "/") + path
 }
 
-// postmortemMark is 1 when inc links to a post-mortem, for the page's
-// cache key (an int hashes without allocating).
-func postmortemMark(inc *incidentView) int {
+// postmortemMark is 1 when inc links to a post-mortem.
+func postmortemMark(inc *incidentView) int64 {
 	if inc.Postmortem != nil {
 		return 1
 	}
 	return 0
 }
 
-// renderIncident renders an incident's page, or takes it from the cache
-// when nothing that goes into it changed. The page says when the incident
-// last changed, not when the site was rebuilt, so that it can be reused.
-func renderIncident(lang string, v *view, inc *incidentView) (body []byte, key string, err error) {
-	parts := make([]any, 0, 16+4*len(inc.Affected)+5*len(inc.Updates)) // one allocation per page
-	parts = append(parts, lang, v.Title, v.URL, v.Contact, v.Zone, inc.ID, inc.Title, string(inc.Status), string(inc.Impact),
-		inc.UpdatedAt.UnixNano(), inc.PublishedAt, inc.ResolvedAt, len(inc.Updates), postmortemMark(inc), inc.ScheduledFor, inc.ScheduledUntil)
+// incidentFingerprint hashes everything an incident's page shows besides
+// the site-wide inputs (shared): a page is re-rendered only when one of
+// these changed.
+func incidentFingerprint(shared uint64, inc *incidentView) uint64 {
+	f := newFingerprint().int(int64(shared)).int(inc.ID).str(inc.Title).str(string(inc.Status)).str(string(inc.Impact)).
+		time(inc.UpdatedAt).timePtr(inc.PublishedAt).timePtr(inc.ResolvedAt).int(postmortemMark(inc)).
+		timePtr(inc.ScheduledFor).timePtr(inc.ScheduledUntil).int(int64(len(inc.Affected)))
 	for _, a := range inc.Affected {
-		parts = append(parts, a.ID, a.Name, string(a.Status), string(a.Impact))
+		f.int(a.ID).str(a.Name).str(string(a.Status)).str(string(a.Impact))
 	}
+	f.int(int64(len(inc.Updates)))
 	for _, u := range inc.Updates {
-		// An update's body changes only by an edit, which adds a revision.
-		parts = append(parts, u.ID, string(u.Status), u.DisplayAt.UnixNano(), u.CreatedAt.UnixNano(), len(u.Revisions))
+		f.int(u.ID).str(string(u.Status)).time(u.DisplayAt).time(u.CreatedAt).str(u.Body)
 	}
-	key = digest("incident", parts...)
-	body, err = cachedRender(key, func() ([]byte, error) {
+	return f.sum()
+}
+
+// renderIncident returns an incident's pages, one per language of
+// i18n.Langs, from the cache when nothing that goes into them changed. A
+// page says when the incident last changed, not when the site was rebuilt,
+// so that it can be reused.
+func (b *Builder) renderIncident(v *view, inc *incidentView) ([]*Resource, error) {
+	if rs, ok := b.incidents.get(inc.ID, inc.fp, b.gen); ok {
+		return rs, nil
+	}
+	rs := make([]*Resource, len(i18n.Langs))
+	for i, lang := range i18n.Langs {
 		c := *v
 		c.Lang = lang
 		c.Incident = inc
 		c.Updated = inc.UpdatedAt.In(v.Updated.Location())
-		return execute("incident", &c)
-	})
-	return body, key, err
+		body, err := execute("incident", &c)
+		if err != nil {
+			return nil, err
+		}
+		rs[i] = newResource(body, "text/html; charset=utf-8", pageCache, false, inc.UpdatedAt)
+	}
+	b.incidents.put(inc.ID, inc.fp, b.gen, rs)
+	return rs, nil
+}
+
+// historyRows returns an incident's entry in the history, per language,
+// from the cache while the incident is unchanged.
+func (b *Builder) historyRows(inc *incidentView, loc *time.Location) (map[string]template.HTML, error) {
+	if rows, ok := b.rows.get(inc.ID, inc.fp, b.gen); ok {
+		return rows, nil
+	}
+	rows := make(map[string]template.HTML, len(i18n.Langs))
+	for _, lang := range i18n.Langs {
+		body, err := executeData("history-row", lang, &historyRow{incidentView: inc, Lang: lang, Location: loc})
+		if err != nil {
+			return nil, err
+		}
+		rows[lang] = template.HTML(body)
+	}
+	b.rows.put(inc.ID, inc.fp, b.gen, rows)
+	return rows, nil
+}
+
+// historyRow is what the "history-row" template shows.
+type historyRow struct {
+	*incidentView
+	Lang     string
+	Location *time.Location
 }

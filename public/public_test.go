@@ -8,10 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"github.com/tocsin-org/tocsin"
 )
 
@@ -155,20 +157,76 @@ func TestServeConditionalAndCompressed(t *testing.T) {
 	if w := do(map[string]string{"If-Modified-Since": res.ModTime.Add(time.Hour).Format(http.TimeFormat)}); w.Code != http.StatusNotModified {
 		t.Errorf("If-Modified-Since: %d", w.Code)
 	}
-	w = do(map[string]string{"Accept-Encoding": "br, gzip"})
-	if w.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(w.Header().Get("Vary"), "Accept-Language") {
-		t.Fatalf("gzip: %v", w.Header())
+	// Content coding: brotli when taken at least as willingly as gzip.
+	tests := []struct {
+		accept, want string
+	}{
+		{"", ""},
+		{"br, gzip", "br"},
+		{"gzip, deflate, br, zstd", "br"},
+		{"gzip", "gzip"},
+		{"br;q=0.5, gzip", "gzip"},
+		{"br;q=0, gzip;q=0", ""},
+		{"gzip;q=0", ""},
+		{"*", "br"},
+		{"*;q=0.1, gzip", "gzip"},
+		{"identity", ""},
+		{"BR", "br"},
 	}
-	zr, err := gzip.NewReader(w.Body)
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run("Accept-Encoding "+tt.accept, func(t *testing.T) {
+			w := do(map[string]string{"Accept-Encoding": tt.accept})
+			if got := w.Header().Get("Content-Encoding"); got != tt.want {
+				t.Fatalf("Content-Encoding %q, want %q", got, tt.want)
+			}
+			if !strings.Contains(w.Header().Get("Vary"), "Accept-Encoding") || !strings.Contains(w.Header().Get("Vary"), "Accept-Language") {
+				t.Errorf("Vary %q", w.Header().Get("Vary"))
+			}
+			if w.Header().Get("Content-Length") != strconv.Itoa(w.Body.Len()) {
+				t.Errorf("Content-Length %q for %d bytes", w.Header().Get("Content-Length"), w.Body.Len())
+			}
+			var rd io.Reader = w.Body
+			switch tt.want {
+			case "gzip":
+				zr, err := gzip.NewReader(w.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rd = zr
+			case "br":
+				rd = brotli.NewReader(w.Body)
+			}
+			plain, _ := io.ReadAll(rd)
+			if !bytes.Equal(plain, res.Body) {
+				t.Error("decoded body differs from the page")
+			}
+			// Each coding has its own ETag, and revalidating with it
+			// gives 304 with no body.
+			etag := w.Header().Get("ETag")
+			if (tt.want == "") != (etag == res.ETag) {
+				t.Errorf("ETag %q for coding %q (plain %q)", etag, tt.want, res.ETag)
+			}
+			c := do(map[string]string{"Accept-Encoding": tt.accept, "If-None-Match": etag})
+			if c.Code != http.StatusNotModified || c.Body.Len() != 0 || c.Header().Get("ETag") != etag {
+				t.Errorf("revalidation: %d, ETag %q", c.Code, c.Header().Get("ETag"))
+			}
+		})
 	}
-	plain, _ := io.ReadAll(zr)
-	if !bytes.Equal(plain, res.Body) {
-		t.Error("gzip body differs from the page")
+	if w := do(map[string]string{"Accept-Encoding": "br", "If-None-Match": `W/` + res.ETag + `, "x"`}); w.Code != http.StatusNotModified {
+		t.Errorf("weak If-None-Match in a list: %d", w.Code)
 	}
-	if w := do(map[string]string{"Accept-Encoding": "gzip;q=0"}); w.Header().Get("Content-Encoding") != "" {
-		t.Error("gzip sent to a client that refused it")
+}
+
+// Small resources are sent plain: compressing them does not pay.
+func TestSmallResourcesUncompressed(t *testing.T) {
+	r := newResource([]byte(`{"ok":true}`), "application/json", pageCache, true, time.Now())
+	req := httptest.NewRequest(http.MethodGet, "/x.json", nil)
+	req.Header.Set("Accept-Encoding", "br, gzip")
+	w := httptest.NewRecorder()
+	r.Serve(w, req, false)
+	if w.Header().Get("Content-Encoding") != "" || w.Body.String() != `{"ok":true}` || w.Header().Get("Vary") != "Accept-Encoding" ||
+		w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("small resource: %v %q", w.Header(), w.Body)
 	}
 }
 

@@ -6,12 +6,8 @@
 package public
 
 import (
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,27 +49,10 @@ type Resource struct {
 	// notice); every other page refuses framing.
 	Frameable bool
 
-	// The gzip variant is made on first request, not at build time: a
-	// rebuild during an incident then costs only what readers ask for.
-	gzipOnce sync.Once
-	gzip     []byte // nil when compression does not pay
-}
-
-// Gzip returns the compressed body, or nil when compression does not pay.
-func (r *Resource) Gzip() []byte {
-	r.gzipOnce.Do(func() {
-		if len(r.Body) < 512 {
-			return
-		}
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		zw.Write(r.Body)
-		zw.Close()
-		if buf.Len() < len(r.Body) {
-			r.gzip = buf.Bytes()
-		}
-	})
-	return r.gzip
+	// Compressed variants are made on first request, not at build time:
+	// a rebuild during an incident then costs only what readers ask for.
+	gzipOnce, brOnce sync.Once
+	gzip, br         []byte // nil when compression does not pay
 }
 
 // Site is the public site: URL path → resource, with "/" negotiated by
@@ -82,28 +61,56 @@ type Site struct {
 	Resources map[string]*Resource
 }
 
-// Build renders the whole public site from s.
-func Build(s Snapshot) (*Site, error) {
-	site := &Site{Resources: map[string]*Resource{}}
-	for path, a := range assets.files {
-		site.add(path, a.body, a.contentType, "public, max-age=31536000, immutable", false, s.Now)
+// Build renders the whole public site from s, with the process's shared
+// Builder.
+func Build(s Snapshot) (*Site, error) { return defaultBuilder.Build(s) }
+
+// Build renders the whole public site from s, reusing what earlier builds
+// rendered from the same inputs. Builds are serialized.
+func (b *Builder) Build(s Snapshot) (*Site, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.gen++
+	site := &Site{Resources: make(map[string]*Resource, len(b.incidents.m)+len(s.Services)*2+64)}
+	if b.assets == nil {
+		// Assets are content-addressed: one Resource each for the
+		// process's life, dated by the first build.
+		b.assets = map[string]*Resource{}
+		for path, a := range assets.files {
+			b.assets[path] = newResource(a.body, a.contentType, assetCache, false, s.Now)
+		}
 	}
-	v := newView(s)
-	for _, lang := range i18n.Langs {
-		body, err := renderPage("index", lang, v)
+	for path, r := range b.assets {
+		site.Resources[path] = r
+	}
+	v, err := b.newView(s)
+	if err != nil {
+		return nil, err
+	}
+	shared := newFingerprint().str(v.Title).str(v.URL).str(v.Contact).str(v.Zone).sum()
+	for _, inc := range v.Incidents {
+		inc.fp = incidentFingerprint(shared, inc)
+		rs, err := b.renderIncident(v, inc)
 		if err != nil {
 			return nil, err
 		}
-		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
-		for _, inc := range v.Incidents {
-			body, key, err := renderIncident(lang, v, inc)
-			if err != nil {
-				return nil, err
-			}
-			// The page's cache key digests all that is in it: it serves as
-			// the ETag, which spares hashing thousands of unchanged pages.
-			site.add(incidentPath(lang, inc.ID), body, "text/html; charset=utf-8", pageCache, false, inc.UpdatedAt, key)
+		if inc.HistoryRows, err = b.historyRows(inc, v.Location); err != nil {
+			return nil, err
 		}
+		for i, lang := range i18n.Langs {
+			site.Resources[incidentPath(lang, inc.ID)] = rs[i]
+		}
+	}
+	for _, lang := range i18n.Langs {
+		c := *v
+		c.Lang = lang
+		// The page is sized like the last one, plus room to grow.
+		body, err := executeSized("index.html", lang, &c, b.indexSize+b.indexSize/8)
+		if err != nil {
+			return nil, err
+		}
+		b.indexSize = len(body)
+		site.add("/"+lang+"/", body, "text/html; charset=utf-8", pageCache, false, s.Now)
 		for _, pm := range v.Postmortems {
 			body, key, err := renderPostmortem(lang, v, pm)
 			if err != nil {
@@ -111,20 +118,21 @@ func Build(s Snapshot) (*Site, error) {
 			}
 			site.add(postmortemPath(lang, pm.IncidentID), body, "text/html; charset=utf-8", pageCache, false, *pm.PublishedAt, key)
 		}
-		body, err = renderPage("postmortems", lang, v)
+		c.Lang = lang
+		body, err = execute("postmortems", &c)
 		if err != nil {
 			return nil, err
 		}
 		site.add(postmortemsPath(lang), body, "text/html; charset=utf-8", pageCache, false, s.Now)
-		if err := addHistory(site, lang, v, s.Now); err != nil {
+		if err := b.addHistory(site, lang, v, shared, s.Now); err != nil {
 			return nil, err
 		}
 		site.add("/"+lang+"/feed.atom", renderFeed(s, v, lang), "application/atom+xml; charset=utf-8", pageCache, true, s.Now)
 	}
 	for svc, paths := range badgePaths(s.Services) {
-		body := badgeSVG(svc, s.Lang)
+		r := b.badge(svc, s.Lang, s.Now)
 		for _, p := range paths {
-			site.add(p, body, "image/svg+xml", pageCache, true, s.Now)
+			site.Resources[p] = r
 		}
 	}
 	site.add("/maintenance.ics", renderCalendar(s, v), "text/calendar; charset=utf-8", pageCache, true, s.Now)
@@ -134,29 +142,57 @@ func Build(s Snapshot) (*Site, error) {
 	if err := addNotice(site, s, v); err != nil {
 		return nil, err
 	}
+	b.markdown.sweep(b.gen)
+	b.incidents.sweep(b.gen)
+	b.months.sweep(b.gen)
+	b.rows.sweep(b.gen)
+	b.bars.sweep(b.gen)
+	b.days.sweep(b.gen)
+	b.items.sweep(b.gen)
+	b.badges.sweep(b.gen)
 	return site, nil
+}
+
+// badge returns a service's badge, drawn again only when its name or
+// status changed; it is dated by the build that drew it.
+func (b *Builder) badge(svc *tocsin.Service, lang string, now time.Time) *Resource {
+	key := badgeKey{svc.Name, lang, string(svc.Status)}
+	if r, ok := b.badges.get(key, 0, b.gen); ok {
+		return r
+	}
+	r := newResource(badgeSVG(svc, lang), "image/svg+xml", pageCache, true, now)
+	b.badges.put(key, 0, b.gen, r)
+	return r
 }
 
 // pageCache lets a CDN or browser keep pages briefly: during an incident
 // readers reload often, and a minute-old page is still useful.
 const pageCache = "public, max-age=30, stale-while-revalidate=30, stale-if-error=86400"
 
-// add stores a resource; its ETag is tag when given (a digest of the
-// inputs), else a hash of the body.
+// assetCache is for content-hashed asset URLs: their bytes never change.
+const assetCache = "public, max-age=31536000, immutable"
+
+// add stores a resource made from body; its ETag is tag when given (a
+// digest of the inputs), else a hash of the body.
 func (site *Site) add(path string, body []byte, contentType, cache string, cors bool, mod time.Time, tag ...string) *Resource {
-	etag := ""
+	var r *Resource
 	if len(tag) > 0 && len(tag[0]) > 24 {
-		etag = `"` + tag[0][len(tag[0])-24:] + `"`
+		r = &Resource{Body: body, ContentType: contentType, CacheControl: cache, CORS: cors,
+			ETag: `"` + tag[0][len(tag[0])-24:] + `"`, ModTime: mod.UTC().Truncate(time.Second)}
 	} else {
-		sum := sha256.Sum256(body)
-		etag = `"` + hex.EncodeToString(sum[:12]) + `"`
-	}
-	r := &Resource{
-		Body: body, ContentType: contentType, CacheControl: cache, CORS: cors,
-		ETag: etag, ModTime: mod.UTC().Truncate(time.Second),
+		r = newResource(body, contentType, cache, cors, mod)
 	}
 	site.Resources[path] = r
 	return r
+}
+
+// newResource makes a resource whose ETag is a hash of its body.
+func newResource(body []byte, contentType, cache string, cors bool, mod time.Time) *Resource {
+	sum := sha256.Sum256(body)
+	return &Resource{
+		Body: body, ContentType: contentType, CacheControl: cache, CORS: cors,
+		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ModTime: mod.UTC().Truncate(time.Second),
+	}
 }
 
 // Negotiated reports whether a request path is served in the reader's
@@ -184,73 +220,4 @@ func (site *Site) Lookup(path, acceptLanguage, fallback string) (*Resource, bool
 	path = strings.TrimSuffix(path, "index.html")
 	r, ok := site.Resources[path]
 	return r, ok
-}
-
-// Serve writes r, answering conditional requests and compressing for
-// clients that accept gzip. It never touches anything but memory.
-func (r *Resource) Serve(w http.ResponseWriter, req *http.Request, varyLanguage bool) {
-	h := w.Header()
-	h.Set("Content-Type", r.ContentType)
-	h.Set("Cache-Control", r.CacheControl)
-	h.Set("ETag", r.ETag)
-	h.Set("Last-Modified", r.ModTime.Format(http.TimeFormat))
-	vary := "Accept-Encoding"
-	if varyLanguage {
-		vary += ", Accept-Language"
-	}
-	h.Set("Vary", vary)
-	if r.CORS {
-		h.Set("Access-Control-Allow-Origin", "*")
-	}
-	if r.Frameable {
-		h.Set("Content-Security-Policy", frameableCSP)
-		h.Del("X-Frame-Options")
-	}
-	if match := req.Header.Get("If-None-Match"); match != "" {
-		if etagMatches(match, r.ETag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-	} else if since, err := http.ParseTime(req.Header.Get("If-Modified-Since")); err == nil && !r.ModTime.After(since) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	body := r.Body
-	if acceptsGzip(req.Header.Get("Accept-Encoding")) {
-		if z := r.Gzip(); z != nil {
-			h.Set("Content-Encoding", "gzip")
-			body = z
-		}
-	}
-	if req.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	w.Write(body)
-}
-
-func etagMatches(header, etag string) bool {
-	for _, part := range strings.Split(header, ",") {
-		part = strings.TrimPrefix(strings.TrimSpace(part), "W/")
-		if part == etag || part == "*" {
-			return true
-		}
-	}
-	return false
-}
-
-func acceptsGzip(header string) bool {
-	for _, part := range strings.Split(header, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
-			continue
-		}
-		q, ok := strings.CutPrefix(strings.TrimSpace(params), "q=")
-		if !ok {
-			return true
-		}
-		v, err := strconv.ParseFloat(q, 64)
-		return err == nil && v > 0
-	}
-	return false
 }

@@ -49,13 +49,20 @@ func byService(changes []tocsin.StatusChange) map[int64][]tocsin.StatusChange {
 func dailyUptime(mine []tocsin.StatusChange, n int, now time.Time, loc *time.Location) []Day {
 	today := midnight(now, loc)
 	days := make([]Day, n)
+	first := 0 // the change in force when the day starts
 	for i := range days {
 		start := today.AddDate(0, 0, i-n+1)
 		end := start.AddDate(0, 0, 1)
 		if end.After(now) {
 			end = now
 		}
-		days[i] = dayOf(mine, start, end)
+		// Changes that ended before this day cannot touch it, nor any
+		// later day: each day looks only at its own (a rebuild drew 200
+		// services × 90 days × all their changes before).
+		for first+1 < len(mine) && !mine[first+1].At.After(start) {
+			first++
+		}
+		days[i] = dayOf(mine[first:], start, end)
 	}
 	return days
 }
@@ -64,6 +71,9 @@ func dayOf(changes []tocsin.StatusChange, start, end time.Time) Day {
 	d := Day{Date: start, Worst: tocsin.StatusOperational}
 	var total, bad time.Duration
 	for i, c := range changes {
+		if !c.At.Before(end) {
+			break // changes are in time order: the rest start later still
+		}
 		from := c.At
 		to := end
 		if i+1 < len(changes) {

@@ -147,9 +147,11 @@ type serviceView struct {
 	AffectedBy []*incidentView
 	// DayLists list the bar's days with incidents, per language.
 	DayLists map[string]template.HTML
+	Grouped  bool                     // under a group's heading
+	Items    map[string]template.HTML // the service's row on the page, per language
 }
 
-func newView(s Snapshot) *view {
+func (b *Builder) newView(s Snapshot) (*view, error) {
 	v := &view{Title: s.Title, URL: s.URL, Contact: s.Contact, Zone: s.Location.String(), Updated: s.Now.In(s.Location),
 		Overall: tocsin.StatusOperational, Location: s.Location}
 	history := byService(s.History)
@@ -157,7 +159,7 @@ func newView(s Snapshot) *view {
 	for _, svc := range s.Services {
 		services[svc.ID] = svc
 	}
-	v.Incidents = incidentViews(s, services)
+	v.Incidents = b.incidentViews(s, services)
 	v.Postmortems = postmortemViews(s, v.Incidents)
 	v.Months = historyMonths(v.Incidents, s.Location)
 	affected := map[int64][]*incidentView{}
@@ -187,17 +189,12 @@ func newView(s Snapshot) *view {
 		if len(v.Groups) == 0 || v.Groups[len(v.Groups)-1].Name != svc.Group {
 			v.Groups = append(v.Groups, groupView{Name: svc.Group})
 		}
-		days := dailyUptime(history[svc.ID], UptimeDays, s.Now, s.Location)
-		markIncidents(days, named[svc.ID], s.Now)
-		up, ok := Uptime(days)
 		g := &v.Groups[len(v.Groups)-1]
-		spans := Spans(days)
-		bars := map[string]template.HTML{}
-		for _, lang := range i18n.Langs {
-			bars[lang] = barSVG(spans, lang)
+		sv, err := b.serviceView(svc, history[svc.ID], s, g.Name != "", affected[svc.ID], named[svc.ID])
+		if err != nil {
+			return nil, err
 		}
-		g.Services = append(g.Services, serviceView{Service: svc, Days: days, Spans: spans, Bars: bars, Uptime: up, HasUptime: ok,
-			AffectedBy: affected[svc.ID], DayLists: dayLists(days)})
+		g.Services = append(g.Services, sv)
 		if severity[svc.Status] > severity[v.Overall] {
 			v.Overall = svc.Status
 		}
@@ -208,19 +205,23 @@ func newView(s Snapshot) *view {
 		v.Overall = tocsin.StatusMaintenance
 	}
 	slices.SortStableFunc(v.Upcoming, func(a, b *incidentView) int { return a.ScheduledFor.Compare(*b.ScheduledFor) })
-	return v
-}
-
-func renderPage(name, lang string, v *view) ([]byte, error) {
-	c := *v
-	c.Lang = lang
-	return execute(name, &c)
+	return v, nil
 }
 
 func execute(name string, c *view) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name+".html", c); err != nil {
-		return nil, fmt.Errorf("public: render %s (%s): %w", name, c.Lang, err)
+	return executeData(name+".html", c.Lang, c)
+}
+
+func executeData(name, lang string, data any) ([]byte, error) {
+	return executeSized(name, lang, data, 0)
+}
+
+// executeSized renders into a buffer of size bytes, so that a large page
+// is not copied again and again as it grows.
+func executeSized(name, lang string, data any, size int) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if err := pages.ExecuteTemplate(buf, name, data); err != nil {
+		return nil, fmt.Errorf("public: render %s (%s): %w", name, lang, err)
 	}
 	return buf.Bytes(), nil
 }

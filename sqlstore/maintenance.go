@@ -75,7 +75,8 @@ func (db *DB) maintenanceStep(ctx context.Context, a tocsin.Actor, id int64, at 
 // maintenance id, once (audit "maintenance.remind"), and enqueues msgs —
 // the subscribers' reminders — in the same transaction. It reports false,
 // writing nothing, when the reminder was already recorded or the
-// maintenance is no longer scheduled.
+// maintenance is no longer scheduled. A published maintenance's reminder is
+// a notice to the subscribers of its services, in the same transaction.
 func (db *DB) RemindMaintenance(ctx context.Context, a tocsin.Actor, id int64, at time.Time, msgs []*tocsin.Message) (bool, error) {
 	at = at.UTC().Truncate(time.Microsecond)
 	acted := false
@@ -89,6 +90,9 @@ func (db *DB) RemindMaintenance(ctx context.Context, a tocsin.Actor, id int64, a
 		}
 		acted = true
 		if err := tx.audit(ctx, a, "maintenance.remind", incidentTarget(id), "", "reminded_at="+at.Format(time.RFC3339)+windowSummary(inc)); err != nil {
+			return err
+		}
+		if err := tx.noticeOfReminder(ctx, id); err != nil {
 			return err
 		}
 		return tx.enqueue(ctx, msgs)

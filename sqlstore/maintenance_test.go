@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -318,6 +319,26 @@ func TestRemindMaintenance(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM messages`); n != 1 {
 			t.Error("second reminder enqueued messages")
+		}
+		// Subscribers heard of the maintenance when it was published, and
+		// once of the reminder, dated at the window's start.
+		ns, err := db.PendingNotices(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, n := range ns {
+			keys = append(keys, n.Key)
+			if n.Kind != tocsin.NoticeMaintenance || n.Title != "Upgrade" || n.Path != fmt.Sprintf("/incidents/%d/", m.ID) {
+				t.Errorf("notice %+v", n)
+			}
+		}
+		want := []string{fmt.Sprintf("incident:%d:update:%d", m.ID, m.Updates[0].ID), fmt.Sprintf("maintenance:%d:reminder", m.ID)}
+		if !slices.Equal(keys, want) {
+			t.Fatalf("notices %v, want %v", keys, want)
+		}
+		if r := ns[1]; r.Status != tocsin.NoticeReminder || !r.At.Equal(from.UTC().Truncate(time.Microsecond)) || r.Body != "We upgrade the mail server." {
+			t.Errorf("reminder notice %+v", r)
 		}
 
 		// Moved later: reminded again before the new start. Edited otherwise

@@ -66,9 +66,6 @@ func (c conn) noticeOfUpdate(ctx context.Context, incidentID, updateID int64) er
 	if err != nil {
 		return err
 	}
-	if inc.Maintenance() {
-		return nil // maintenances announce themselves (their reminder calls NotifySubscribers)
-	}
 	var u *tocsin.Update
 	for _, x := range inc.Updates {
 		if x.ID == updateID {
@@ -78,16 +75,36 @@ func (c conn) noticeOfUpdate(ctx context.Context, incidentID, updateID int64) er
 	if u == nil {
 		return fmt.Errorf("update %d of incident %d not found", updateID, incidentID)
 	}
+	n := noticeOf(inc, fmt.Sprintf("incident:%d:update:%d", incidentID, updateID), string(u.Status), u.Body, u.DisplayAt)
+	return c.insertNotice(ctx, n)
+}
+
+// noticeOf is a notice about inc, to the subscribers of its services. A
+// maintenance's updates (announced, started, completed) and its reminder
+// go out like an incident's.
+func noticeOf(inc *tocsin.Incident, key, status, body string, at time.Time) *tocsin.Notice {
 	n := &tocsin.Notice{
-		Key:  fmt.Sprintf("incident:%d:update:%d", incidentID, updateID),
-		Kind: tocsin.NoticeIncident, SubjectID: incidentID,
-		Title: inc.Title, Status: string(u.Status), Body: u.Body,
-		Path: fmt.Sprintf("/incidents/%d/", incidentID),
-		At:   u.DisplayAt,
+		Key: key, Kind: tocsin.NoticeIncident, SubjectID: inc.ID,
+		Title: inc.Title, Status: status, Body: body,
+		Path: fmt.Sprintf("/incidents/%d/", inc.ID), At: at,
+	}
+	if inc.Maintenance() {
+		n.Kind = tocsin.NoticeMaintenance
 	}
 	for _, s := range inc.Services {
 		n.ServiceIDs = append(n.ServiceIDs, s.ServiceID)
 	}
+	return n
+}
+
+// noticeOfReminder tells the subscribers of maintenance id's services that
+// it starts soon, with its latest update's text; nothing for a draft.
+func (c conn) noticeOfReminder(ctx context.Context, id int64) error {
+	inc, err := c.incident(ctx, id)
+	if err != nil || !inc.Published() || len(inc.Updates) == 0 || inc.ScheduledFor == nil {
+		return err
+	}
+	n := noticeOf(inc, fmt.Sprintf("maintenance:%d:reminder", id), tocsin.NoticeReminder, inc.Updates[0].Body, *inc.ScheduledFor)
 	return c.insertNotice(ctx, n)
 }
 

@@ -1,7 +1,8 @@
-// Command minimal is the comparison peer of bench/api.sh: the smallest
-// net/http server that answers every request with the status line, headers
-// and body captured from tocsin's GET /api/v1/me, so that wrk measures what
-// tocsin adds (token lookup, middleware, JSON encoding) over net/http itself.
+// Command minimal is the comparison peer of bench/api.sh and
+// bench/public.sh: the smallest net/http server that answers every request
+// with the status line, headers and body captured from tocsin (GET
+// /api/v1/me, or a public page), so that wrk measures what tocsin adds
+// (token lookup, middleware, encoding) over net/http itself.
 //
 //	minimal -listen 127.0.0.1:0 -headers me.headers -body me.json
 //
@@ -47,9 +48,13 @@ func run(listen, headersFile, bodyFile string) error {
 	if err != nil && len(header) == 0 {
 		return fmt.Errorf("%s: %w", headersFile, err)
 	}
-	// net/http writes these two itself, as it does for tocsin.
+	// net/http writes the date itself, as it does for tocsin. A length
+	// tocsin sent is sent too (it spares chunked encoding on large bodies);
+	// otherwise net/http adds it to small bodies by itself, as for tocsin.
 	header.Del("Date")
-	header.Del("Content-Length")
+	if header.Get("Content-Length") != "" {
+		header.Set("Content-Length", fmt.Sprint(len(body)))
+	}
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

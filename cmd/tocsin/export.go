@@ -17,7 +17,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 			"feeds, the maintenance calendar and the assets — as static files that any web server or\n"+
 			"object store serves at the same URLs, so that a copy on another host stays up when this\n"+
 			"one is down.")
-	out := f.String("out", "", "output `directory` (created if missing; files in it are replaced)")
+	out := f.String("out", "", "output `directory` (created if missing; files an earlier export wrote are replaced or removed, others left alone)")
 	if err := f.parse(args); err != nil {
 		return helpOK(err)
 	}
@@ -44,11 +44,13 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := site.WriteDir(*out, c.Lang)
+	// As serve does with export.dir: changed files replaced atomically,
+	// files an earlier export wrote that are gone removed.
+	n, removed, err := public.NewExporter(*out, c.Lang).Export(site)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "exported %d files to %s\n", n, *out)
+	fmt.Fprintf(e.stdout, "exported %d files to %s (%d removed)\n", n, *out, removed)
 	return nil
 }
 

@@ -115,6 +115,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return abort(err)
 	}
 
+	// The public site is rebuilt off the request path after changes, and
+	// after changes made elsewhere (another instance, the command line).
+	srv.StartPublisher()
 	var wg sync.WaitGroup
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	wg.Go(func() { sweep(janitorCtx, db, c, log) })
@@ -132,6 +135,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil && err == nil {
 		err = serr
+	}
+	if perr := srv.StopPublisher(shutdownCtx); perr != nil && err == nil {
+		err = perr
 	}
 	stopJanitor()
 	maint.Stop()
