@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tocsin-org/tocsin"
 	"github.com/tocsin-org/tocsin/auth"
@@ -21,6 +22,9 @@ const UnsubscribeKeyLabel = "unsubscribe"
 type SubscriberMail struct {
 	BaseURL string // the public site, without a trailing slash
 	Key     []byte // signs unsubscribe links (auth.SubscriberToken)
+	// Location is the host's time zone, in which mails give times, naming
+	// it as the status page does; nil for UTC.
+	Location *time.Location
 }
 
 // UnsubscribeURL is the link that erases s.
@@ -52,7 +56,12 @@ func (c SubscriberMail) Compose(n *tocsin.Notice, text string, s *tocsin.Subscri
 	}
 	unsubscribe := c.UnsubscribeURL(s)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n%s — %s\n\n%s\n\n", n.Title, status, n.At.UTC().Format("2006-01-02 15:04 UTC"), text)
+	loc := c.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	at := n.At.In(loc).Format("2006-01-02 15:04 MST") + " (" + loc.String() + ")"
+	fmt.Fprintf(&b, "%s\n%s — %s\n\n%s\n\n", n.Title, status, at, text)
 	more := "notice.mail_more"
 	if n.Kind == tocsin.NoticeMaintenance {
 		more = "notice.mail_more_maintenance"

@@ -87,8 +87,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	// The fan-out turns published updates into one message per subscriber,
 	// in batches; it runs without a mail channel too (messages then wait).
+	zone, err := time.LoadLocation(c.TimeZone) // validated with the configuration
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	fanout := notify.NewFanout(db, notify.SubscriberMail{
-		BaseURL: strings.TrimSuffix(c.PublicURL(), "/"), Key: box.DeriveKey(notify.UnsubscribeKeyLabel),
+		BaseURL: strings.TrimSuffix(c.PublicURL(), "/"), Key: box.DeriveKey(notify.UnsubscribeKeyLabel), Location: zone,
 	}, notify.FanoutOptions{PollInterval: c.Outbox.PollInterval, Enqueued: func(int) { worker.kick() }}, log)
 	fanout.Start(context.WithoutCancel(ctx))
 	abort := func(err error) error {
