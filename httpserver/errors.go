@@ -151,9 +151,13 @@ func (s *Server) localized(r *http.Request, err error) string {
 		lang := state(r).lang
 		args := make([]any, len(te.Args))
 		for i, a := range te.Args {
-			args[i] = a
-			if m, ok := a.(tocsin.KeyMoment); ok { // named in the reader's language
-				args[i] = i18n.T(lang, "security.moment."+string(m))
+			switch v := a.(type) { // names of things in the reader's language
+			case tocsin.KeyMoment:
+				args[i] = i18n.T(lang, "security.moment."+string(v))
+			case tocsin.SignalState:
+				args[i] = strings.ToLower(i18n.T(lang, "signals.state."+string(v)))
+			default:
+				args[i] = a
 			}
 		}
 		return i18n.T(lang, te.Key, args...)

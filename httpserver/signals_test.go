@@ -350,6 +350,13 @@ func TestConsoleSignals(t *testing.T) {
 		if r := responder.post(detail+"/acknowledge", nil); r.Status != http.StatusConflict || !strings.Contains(r.Text, "cannot become acknowledged") {
 			t.Errorf("second acknowledgement: status %d", r.Status)
 		}
+		// The states are named in the reader's language.
+		responder.Header.Set("Accept-Language", "fr")
+		if r := responder.post(detail+"/acknowledge", nil); r.Status != http.StatusConflict ||
+			!strings.Contains(r.Text, "à l’état « pris en compte » ; il ne peut pas passer à « pris en compte »") {
+			t.Errorf("second acknowledgement in French: status %d: %.600s", r.Status, r.Text)
+		}
+		responder.Header.Del("Accept-Language")
 		r = responder.post(detail+"/dismiss", url.Values{"reason": {"  "}})
 		if r.Status != http.StatusBadRequest || !strings.Contains(r.Text, "Say why the signal is dismissed.") {
 			t.Fatalf("dismiss without reason: status %d", r.Status)

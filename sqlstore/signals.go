@@ -169,7 +169,7 @@ func (c conn) moveSignal(ctx context.Context, id int64, next tocsin.SignalState)
 	}
 	if !state.CanMoveTo(next) {
 		return "", tocsin.Errorf(tocsin.ECONFLICT, "signal %d is %s; it cannot become %s", id, state, next).
-			WithKey("signals.cannot_move", id, string(state), string(next))
+			WithKey("signals.cannot_move", id, state, next)
 	}
 	return state, nil
 }
