@@ -75,11 +75,14 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"incidentStatusKey": func(s tocsin.IncidentStatus) string { return "public.incident_status." + string(s) },
 	"impactKey":         func(i tocsin.Impact) string { return "public.impact." + string(i) },
 	"incidentPath":      incidentPath,
-	"postmortemPath":    postmortemPath,
-	"postmortemsPath":   postmortemsPath,
-	"historyPath":       historyPath,
-	"month":             formatMonth,
-	"updateArgs":        func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
+	"top": func(v *view, title, en, fr string) pageTop {
+		return pageTop{V: v, Title: title, EN: en, FR: fr}
+	},
+	"postmortemPath":  postmortemPath,
+	"postmortemsPath": postmortemsPath,
+	"historyPath":     historyPath,
+	"month":           formatMonth,
+	"updateArgs":      func(lang string, u *updateView) updateArgs { return updateArgs{lang, u} },
 	"window": func(lang string, from, until time.Time) string {
 		return i18n.T(lang, "public.window", formatDateTime(lang, from), formatDateTime(lang, until))
 	},
@@ -87,6 +90,13 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		return maintenanceArgs{lang, zone, m}
 	},
 }).ParseFS(templateFS, "templates/*.html"))
+
+// pageTop is what the "public-top" template shows: a page's title and its
+// address in each language.
+type pageTop struct {
+	V             *view
+	Title, EN, FR string
+}
 
 // updateArgs is what the "update" template shows: an update, in a language.
 type updateArgs struct {
