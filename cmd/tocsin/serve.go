@@ -12,6 +12,7 @@ import (
 	"github.com/tocsin-org/tocsin"
 	"github.com/tocsin-org/tocsin/auth"
 	"github.com/tocsin-org/tocsin/config"
+	"github.com/tocsin-org/tocsin/deadline"
 	"github.com/tocsin-org/tocsin/httpserver"
 	"github.com/tocsin-org/tocsin/intake"
 	"github.com/tocsin-org/tocsin/maintenance"
@@ -128,6 +129,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	wg.Go(func() { sweep(janitorCtx, db, c, log) })
 	maint.Changed = srv.RefreshPublic
 	maint.Start(context.Background())
+	// Deadlines: each duty is one line here.
+	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{}}
+	deadlines.Start(context.Background())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -146,6 +150,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	stopJanitor()
 	maint.Stop()
+	deadlines.Stop()
 	wg.Wait()
 	if rerr := reader.Shutdown(shutdownCtx); rerr != nil && err == nil {
 		err = rerr
