@@ -25,7 +25,9 @@ func TestTick(t *testing.T) {
 			{"c", func(context.Context, time.Time) (time.Time, error) { return time.Time{}, nil }},
 		}, at(time.Minute), ""},
 		{"a failing duty names itself and the others still run", []Duty{
-			{"escalation", func(context.Context, time.Time) (time.Time, error) { return time.Time{}, errors.New("database is locked") }},
+			{"escalation", func(context.Context, time.Time) (time.Time, error) {
+				return time.Time{}, errors.New("database is locked")
+			}},
 			{"tasks", func(context.Context, time.Time) (time.Time, error) { return at(2 * time.Minute), nil }},
 		}, at(2 * time.Minute), "escalation: database is locked"},
 	}
