@@ -5,8 +5,12 @@ import (
 	"time"
 )
 
-// Channel names a way of delivering a message.
-const ChannelEmail = "email"
+// Channel names a way of delivering a message. A webhook's is in
+// webhook.go; ChannelMatrix posts to a Matrix room.
+const (
+	ChannelEmail  = "email"
+	ChannelMatrix = "matrix"
+)
 
 // Message is one outgoing message to one recipient, written to the outbox in
 // the same transaction as the change that causes it, and delivered by a
