@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -43,7 +42,7 @@ func (c conn) audit(ctx context.Context, a tocsin.Actor, action, target, before,
 		return fmt.Errorf("read last audit entry: %w", err)
 	}
 	e := &tocsin.AuditEntry{
-		At:      time.Now(),
+		At:      c.now(),
 		ActorID: a.UserID,
 		TokenID: a.TokenID,
 		Actor:   a.Label,

@@ -38,6 +38,23 @@ type DB struct {
 	w       *sql.DB // write transactions
 	r       *sql.DB // reads outside transactions
 	reads   *stmtCache
+	clock   func() time.Time // nil: time.Now
+}
+
+// SetClock makes the store date what it writes by clock instead of the
+// system's, so that a test can replay an incident at a simulated time
+// (a Friday at 17:40) with the server and the workers on the same clock.
+// Call it before any use.
+func (db *DB) SetClock(clock func() time.Time) { db.clock = clock }
+
+// now is the time the store writes: UTC, to the microsecond both
+// databases keep.
+func (db *DB) now() time.Time {
+	t := time.Now()
+	if db.clock != nil {
+		t = db.clock()
+	}
+	return t.UTC().Truncate(time.Microsecond)
 }
 
 var _ tocsin.Store = (*DB)(nil)
@@ -153,6 +170,7 @@ type querier interface {
 type conn struct {
 	q       querier
 	dialect string
+	now     func() time.Time // the store's clock (DB.now)
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -253,7 +271,7 @@ func (c conn) timeArg(t time.Time) any {
 }
 
 // read returns a conn for reads outside a transaction.
-func (db *DB) read() conn { return conn{q: db.reads, dialect: db.dialect} }
+func (db *DB) read() conn { return conn{q: db.reads, dialect: db.dialect, now: db.now} }
 
 // update runs fn in a write transaction and commits if it returns nil. In
 // SQLite the transaction begins IMMEDIATE on the only writer connection, so
@@ -264,7 +282,7 @@ func (db *DB) update(ctx context.Context, fn func(tx conn) error) error {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
 	defer sqlTx.Rollback()
-	if err := fn(conn{q: sqlTx, dialect: db.dialect}); err != nil {
+	if err := fn(conn{q: sqlTx, dialect: db.dialect, now: db.now}); err != nil {
 		return wrapErr(err)
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -300,7 +300,7 @@ func (db *DB) CreateIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.In
 	if first == nil {
 		return tocsin.Errorf(tocsin.EINVALID, "an incident needs a first update").WithKey("incidents.body_empty")
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	if err := inc.Validate(); err != nil {
 		return err
 	}
@@ -367,7 +367,7 @@ func (db *DB) CreateIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.In
 // audit entry "incident.publish" and msgs. ENOTFOUND for an unknown
 // incident, ECONFLICT for one already published.
 func (db *DB) PublishIncident(ctx context.Context, a tocsin.Actor, id int64, at time.Time, msgs []*tocsin.Message) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	if at.IsZero() {
 		at = now
 	}
@@ -410,7 +410,7 @@ func (db *DB) PublishIncident(ctx context.Context, a tocsin.Actor, id int64, at 
 // ECONFLICT, and nothing written, when the incident is closed and u is not
 // a post-mortem note.
 func (db *DB) AddUpdate(ctx context.Context, a tocsin.Actor, incidentID int64, u *tocsin.Update, msgs []*tocsin.Message) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	if err := u.Validate(now); err != nil {
 		return err
 	}
@@ -484,7 +484,7 @@ func (tx conn) appendUpdate(ctx context.Context, a tocsin.Actor, inc *tocsin.Inc
 // (target the incident). An unchanged body writes nothing. EINVALID for an
 // empty or oversized body, ENOTFOUND for an unknown update.
 func (db *DB) EditUpdate(ctx context.Context, a tocsin.Actor, updateID int64, body string) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	check := tocsin.Update{Status: tocsin.IncidentInvestigating, Body: body, DisplayAt: now}
 	if err := check.Validate(now); err != nil {
 		return err
@@ -569,7 +569,7 @@ func (db *DB) SetIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.Incid
 		window := func(inc *tocsin.Incident) string { return strings.TrimPrefix(windowSummary(inc), " window=") }
 		add("window", window(old), window(inc))
 		if len(b) > 0 {
-			now := time.Now().UTC().Truncate(time.Microsecond)
+			now := db.now()
 			if _, err := tx.exec(ctx, `UPDATE incidents SET title = ?, impact = ?, show_on_sites = ?, updated_at = ?,
 				scheduled_for = ?, scheduled_until = ?, reminded_at = ? WHERE id = ?`,
 				inc.Title, string(inc.Impact), inc.ShowOnSites, now, inc.ScheduledFor, inc.ScheduledUntil, reminded, inc.ID); err != nil {

@@ -66,7 +66,7 @@ func (db *DB) maintenanceStep(ctx context.Context, a tocsin.Actor, id int64, at 
 			u.DisplayAt = newest
 		}
 		acted = true
-		return tx.appendUpdate(ctx, a, inc, u, time.Now().UTC().Truncate(time.Microsecond), action, msgs)
+		return tx.appendUpdate(ctx, a, inc, u, db.now(), action, msgs)
 	})
 	return acted && err == nil, err
 }
@@ -130,7 +130,7 @@ func (c conn) moveMaintenanceServices(ctx context.Context, a tocsin.Actor, inc *
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := c.now()
 	for _, id := range ids {
 		status := tocsin.StatusMaintenance
 		if !to.Underway() {

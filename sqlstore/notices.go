@@ -42,7 +42,7 @@ func (c conn) insertNotice(ctx context.Context, n *tocsin.Notice) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := c.now()
 	if n.At.IsZero() {
 		n.At = now
 	}
@@ -157,7 +157,7 @@ func (db *DB) AdvanceNotice(ctx context.Context, id, cursor int64, done bool, ms
 		}
 		var doneAt any
 		if done {
-			doneAt = time.Now()
+			doneAt = db.now()
 		}
 		return tx.execOne(ctx, tocsin.Errorf(tocsin.ENOTFOUND, "notice %d does not exist", id),
 			`UPDATE notices SET cursor = CASE WHEN cursor > ? THEN cursor ELSE ? END, done_at = COALESCE(done_at, ?) WHERE id = ?`,
@@ -168,7 +168,7 @@ func (db *DB) AdvanceNotice(ctx context.Context, id, cursor int64, done bool, ms
 // enqueueBatch is enqueue for the fan-out: the same checks and
 // insert-or-ignore, without reading back each message's ID.
 func (c conn) enqueueBatch(ctx context.Context, msgs []*tocsin.Message) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := c.now()
 	for _, m := range msgs {
 		if strings.TrimSpace(m.Key) == "" || m.Channel == "" || m.To == "" {
 			return tocsin.Errorf(tocsin.EINVALID, "an outgoing message needs a key, a channel and a recipient")

@@ -38,7 +38,7 @@ func scanMessage(sc rowScanner) (*tocsin.Message, error) {
 // here. A message whose key is already queued is skipped, and m.ID is set to
 // the stored message's ID either way.
 func (c conn) enqueue(ctx context.Context, msgs []*tocsin.Message) error {
-	now := time.Now()
+	now := c.now()
 	for _, m := range msgs {
 		if m == nil {
 			continue

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -154,7 +153,7 @@ func changedSections(a, b *tocsin.Postmortem) string {
 // for an unknown incident, ECONFLICT for a published post-mortem or an
 // edit racing another. p is then filled from the store.
 func (db *DB) SavePostmortem(ctx context.Context, a tocsin.Actor, p *tocsin.Postmortem) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	if err := p.Validate(now); err != nil {
 		return err
 	}
@@ -239,7 +238,7 @@ func (db *DB) SavePostmortem(ctx context.Context, a tocsin.Actor, p *tocsin.Post
 // revision or is already approved or published; ENOTFOUND if there is no
 // post-mortem.
 func (db *DB) ApprovePostmortem(ctx context.Context, a tocsin.Actor, roles tocsin.Roles, incidentID int64, revision int) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		p, err := tx.postmortem(ctx, incidentID)
 		if err != nil {
@@ -266,7 +265,7 @@ func (db *DB) ApprovePostmortem(ctx context.Context, a tocsin.Actor, roles tocsi
 // the current text is not approved, or the incident is a draft or still
 // open (tocsin.Postmortem.CheckPublish); ENOTFOUND without a post-mortem.
 func (db *DB) PublishPostmortem(ctx context.Context, a tocsin.Actor, incidentID int64, msgs []*tocsin.Message) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		p, err := tx.postmortem(ctx, incidentID)
 		if err != nil {

@@ -170,8 +170,6 @@ func (c conn) touch(ctx context.Context, id int64, now time.Time) error {
 	return err
 }
 
-func storeNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
 // CreateSecurityIncident validates inc and stores it in triage with its
 // "created" entry and the audit entry "security.create".
 func (db *DB) CreateSecurityIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.SecurityIncident) error {
@@ -179,7 +177,7 @@ func (db *DB) CreateSecurityIncident(ctx context.Context, a tocsin.Actor, inc *t
 	if err := inc.Validate(); err != nil {
 		return err
 	}
-	now := storeNow()
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt, inc.ClosedAt = a.Label, now, now, nil
 		inc.Moments, inc.Roles, inc.Links = tocsin.KeyMoments{}, nil, nil
@@ -206,7 +204,7 @@ func (db *DB) SetSecurityIncident(ctx context.Context, a tocsin.Actor, inc *tocs
 	if err := inc.Validate(); err != nil {
 		return err
 	}
-	now := storeNow()
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		if _, _, err := tx.securityStatus(ctx, inc.ID); err != nil {
 			return err
@@ -298,7 +296,7 @@ func (c conn) moveStatus(ctx context.Context, a tocsin.Actor, id int64, from, to
 // SetSecurityStatus moves incident id to status to (tocsin.CheckStatusChange's
 // rules), with a "status" entry and the audit entry "security.status".
 func (db *DB) SetSecurityStatus(ctx context.Context, a tocsin.Actor, id int64, to tocsin.SecurityStatus, reason string) error {
-	now := storeNow()
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		from, _, err := tx.securityStatus(ctx, id)
 		if err != nil {
@@ -314,7 +312,7 @@ func (db *DB) SetSecurityStatus(ctx context.Context, a tocsin.Actor, id int64, t
 // ReopenSecurityIncident reopens closed incident id in status to with the
 // reason, as a "reopened" entry and the audit entry "security.reopen".
 func (db *DB) ReopenSecurityIncident(ctx context.Context, a tocsin.Actor, id int64, to tocsin.SecurityStatus, reason string) error {
-	now := storeNow()
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		from, _, err := tx.securityStatus(ctx, id)
 		if err != nil {
@@ -355,7 +353,7 @@ func (db *DB) AssignSecurityRole(ctx context.Context, a tocsin.Actor, id int64, 
 	if _, err := tocsin.ParseIncidentRole(string(role)); err != nil {
 		return err
 	}
-	now := storeNow()
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		if _, _, err := tx.securityStatus(ctx, id); err != nil {
 			return err
@@ -402,7 +400,7 @@ func (db *DB) UnassignSecurityRole(ctx context.Context, a tocsin.Actor, id int64
 	if _, err := tocsin.ParseIncidentRole(string(role)); err != nil {
 		return err
 	}
-	now := storeNow()
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		if _, _, err := tx.securityStatus(ctx, id); err != nil {
 			return err
@@ -440,7 +438,7 @@ func (db *DB) LinkSecurityIncidents(ctx context.Context, a tocsin.Actor, id, oth
 	if id == other {
 		return tocsin.Errorf(tocsin.EINVALID, "an incident cannot be linked to itself").WithKey("security.link_self")
 	}
-	now := storeNow()
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		// Both rows are locked, the lower ID first, so that two links made
 		// at once between the same pair cannot deadlock.

@@ -71,7 +71,7 @@ func (db *DB) Timeline(ctx context.Context, id int64, f tocsin.TimelineFilter) (
 // ValidateManual) and appends it to incident id, with the audit entry
 // "security.entry". ENOTFOUND for an unknown incident.
 func (db *DB) AddTimelineEntry(ctx context.Context, a tocsin.Actor, id int64, e *tocsin.SecurityEntry) error {
-	now := storeNow()
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		_, created, err := tx.securityStatus(ctx, id)
 		if err != nil {
@@ -97,7 +97,7 @@ func (db *DB) AddTimelineEntry(ctx context.Context, a tocsin.Actor, id int64, e 
 // EINVALID when who decided is not an account; ENOTFOUND for an unknown
 // incident.
 func (db *DB) RecordDecision(ctx context.Context, a tocsin.Actor, id int64, d *tocsin.Decision) error {
-	now := storeNow()
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		_, created, err := tx.securityStatus(ctx, id)
 		if err != nil {
@@ -142,7 +142,7 @@ func momentText(t *time.Time) string {
 // dated at the new time (now when cleared); the audit entry
 // "security.moments" lists them. No change writes nothing.
 func (db *DB) SetKeyMoments(ctx context.Context, a tocsin.Actor, id int64, m tocsin.KeyMoments) error {
-	now := storeNow()
+	now := db.now()
 	for _, km := range tocsin.AllKeyMoments {
 		if p := m.Ref(km); *p != nil {
 			t := (*p).UTC().Truncate(time.Microsecond)

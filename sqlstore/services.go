@@ -147,7 +147,7 @@ func (db *DB) CreateService(ctx context.Context, a tocsin.Actor, s *tocsin.Servi
 		if err := tx.checkServiceName(ctx, s.Name, 0); err != nil {
 			return err
 		}
-		if err := tx.insertService(ctx, s, time.Now()); err != nil {
+		if err := tx.insertService(ctx, s, db.now()); err != nil {
 			return err
 		}
 		after := fmt.Sprintf("name=%q group=%q position=%d status=%s", s.Name, s.Group, s.Position, s.Status)
@@ -180,7 +180,7 @@ func (db *DB) UpdateService(ctx context.Context, a tocsin.Actor, s *tocsin.Servi
 		if before == "" && after == "" {
 			return nil
 		}
-		s.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		s.UpdatedAt = db.now()
 		if err := tx.updateServiceFields(ctx, s, false); err != nil {
 			return err
 		}
@@ -259,7 +259,7 @@ func (db *DB) SetServiceStatus(ctx context.Context, a tocsin.Actor, id int64, st
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := db.now()
 	if at.IsZero() {
 		at = now
 	}
@@ -324,7 +324,7 @@ func (db *DB) SyncConfigServices(ctx context.Context, a tocsin.Actor, specs []*t
 		for _, s := range all {
 			byKey[nameKey(s.Name)] = s
 		}
-		now := time.Now().UTC().Truncate(time.Microsecond)
+		now := db.now()
 		var created, updated, released int
 		for _, spec := range specs {
 			old := byKey[nameKey(spec.Name)]

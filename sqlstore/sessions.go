@@ -50,7 +50,7 @@ func (db *DB) CreateSession(ctx context.Context, a tocsin.Actor, s *tocsin.Sessi
 	if s.ID == "" || s.UserID == 0 {
 		return tocsin.Errorf(tocsin.EINVALID, "a session needs an ID and a user")
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = now
 	}
@@ -117,7 +117,7 @@ func (db *DB) VerifySession(ctx context.Context, a tocsin.Actor, id, newID strin
 		}
 		if in != nil {
 			in.UserID, in.Success = s.UserID, true
-			if err := tx.insertSignIn(ctx, in, time.Now()); err != nil {
+			if err := tx.insertSignIn(ctx, in, db.now()); err != nil {
 				return err
 			}
 		}
@@ -232,7 +232,7 @@ func (c conn) insertSignIn(ctx context.Context, in *tocsin.SignIn, now time.Time
 func (db *DB) RecordFailedSignIn(ctx context.Context, in *tocsin.SignIn, msgs []*tocsin.Message) error {
 	in.Success = false
 	return db.update(ctx, func(tx conn) error {
-		if err := tx.insertSignIn(ctx, in, time.Now()); err != nil {
+		if err := tx.insertSignIn(ctx, in, db.now()); err != nil {
 			return err
 		}
 		return tx.enqueue(ctx, msgs)

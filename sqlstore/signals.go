@@ -54,7 +54,7 @@ func (db *DB) CreateSignal(ctx context.Context, a tocsin.Actor, s *tocsin.Signal
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	if s.ReceivedAt.IsZero() || s.ReceivedAt.After(now) {
 		s.ReceivedAt = now
 	}
@@ -178,7 +178,7 @@ func (c conn) moveSignal(ctx context.Context, id int64, next tocsin.SignalState)
 // the audit entry "signal.acknowledge". ENOTFOUND for an unknown signal,
 // ECONFLICT for one no longer open.
 func (db *DB) AcknowledgeSignal(ctx context.Context, a tocsin.Actor, id int64) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		old, err := tx.moveSignal(ctx, id, tocsin.SignalAcknowledged)
 		if err != nil {
@@ -200,7 +200,7 @@ func (db *DB) DismissSignal(ctx context.Context, a tocsin.Actor, id int64, reaso
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		old, err := tx.moveSignal(ctx, id, tocsin.SignalDismissed)
 		if err != nil {
@@ -224,7 +224,7 @@ func (db *DB) LinkSignal(ctx context.Context, a tocsin.Actor, id, incidentID int
 	if incidentID <= 0 {
 		return tocsin.Errorf(tocsin.EINVALID, "no security incident %d", incidentID).WithKey("signals.incident_unknown", incidentID)
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	return db.update(ctx, func(tx conn) error {
 		old, err := tx.moveSignal(ctx, id, tocsin.SignalLinked)
 		if err != nil {

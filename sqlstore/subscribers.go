@@ -135,7 +135,7 @@ func (db *DB) Subscribe(ctx context.Context, a tocsin.Actor, req *tocsin.Subscri
 	if req.TokenHash == "" || req.Confirm == nil {
 		return "", tocsin.Errorf(tocsin.EINVALID, "a subscription needs a confirmation token and its mail")
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.now()
 	var outcome tocsin.SubscribeOutcome
 	err := db.update(ctx, func(tx conn) error {
 		if err := tx.checkServiceIDs(ctx, req.ServiceIDs); err != nil {

@@ -41,7 +41,7 @@ func (db *DB) CreateToken(ctx context.Context, a tocsin.Actor, t *tocsin.APIToke
 		t.CreatedBy = a.Label
 	}
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = time.Now()
+		t.CreatedAt = db.now()
 	}
 	t.CreatedAt = t.CreatedAt.UTC().Truncate(time.Microsecond)
 	return db.update(ctx, func(tx conn) error {
@@ -108,7 +108,7 @@ func (db *DB) RevokeToken(ctx context.Context, a tocsin.Actor, id int64, name st
 		if t.RevokedAt != nil {
 			return tocsin.Errorf(tocsin.ECONFLICT, "token %q was already revoked on %s", t.Name, t.RevokedAt.Format(time.RFC3339))
 		}
-		if _, err := tx.exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, time.Now(), t.ID); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, db.now(), t.ID); err != nil {
 			return err
 		}
 		return tx.audit(ctx, a, "token.revoke", tokenTarget(t.ID), "name="+t.Name+" revoked=false", "name="+t.Name+" revoked=true")
@@ -129,7 +129,7 @@ func (db *DB) CreateSetupToken(ctx context.Context, t *tocsin.SetupToken) error 
 		return tocsin.Errorf(tocsin.EINVALID, "a setup token needs a hash and an expiry")
 	}
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = time.Now()
+		t.CreatedAt = db.now()
 	}
 	t.CreatedAt = t.CreatedAt.UTC().Truncate(time.Microsecond)
 	t.ExpiresAt = t.ExpiresAt.UTC().Truncate(time.Microsecond)

@@ -82,7 +82,7 @@ func (c conn) insertUser(ctx context.Context, u *tocsin.User, now time.Time) (st
 // CreateUser inserts u and sets its ID; ECONFLICT if the e-mail is taken.
 func (db *DB) CreateUser(ctx context.Context, a tocsin.Actor, u *tocsin.User) error {
 	return db.update(ctx, func(tx conn) error {
-		after, err := tx.insertUser(ctx, u, time.Now())
+		after, err := tx.insertUser(ctx, u, db.now())
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func (db *DB) SetPassword(ctx context.Context, a tocsin.Actor, id int64, ch tocs
 	}
 	return db.update(ctx, func(tx conn) error {
 		err := tx.execOne(ctx, userNotFound(id), `UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ? WHERE id = ?`,
-			ch.Hash, ch.Temporary, time.Now(), id)
+			ch.Hash, ch.Temporary, db.now(), id)
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (db *DB) SetRoles(ctx context.Context, a tocsin.Actor, id int64, roles tocs
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE users SET roles = ?, updated_at = ? WHERE id = ?`, roles.String(), time.Now(), id); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE users SET roles = ?, updated_at = ? WHERE id = ?`, roles.String(), db.now(), id); err != nil {
 			return err
 		}
 		return tx.audit(ctx, a, "user.roles", userTarget(id), "roles="+u.Roles.String(), "roles="+roles.String())
@@ -181,7 +181,7 @@ func (db *DB) SetLang(ctx context.Context, a tocsin.Actor, id int64, lang string
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE users SET lang = ?, updated_at = ? WHERE id = ?`, lang, time.Now(), id); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE users SET lang = ?, updated_at = ? WHERE id = ?`, lang, db.now(), id); err != nil {
 			return err
 		}
 		return tx.audit(ctx, a, "user.lang", userTarget(id), "lang="+u.Lang, "lang="+lang)
@@ -196,7 +196,7 @@ func (db *DB) DisableUser(ctx context.Context, a tocsin.Actor, id int64) error {
 		if err != nil {
 			return err
 		}
-		now := time.Now()
+		now := db.now()
 		if _, err := tx.exec(ctx, `UPDATE users SET disabled_at = COALESCE(disabled_at, ?), updated_at = ? WHERE id = ?`, now, now, id); err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (db *DB) EnableUser(ctx context.Context, a tocsin.Actor, id int64) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE users SET disabled_at = NULL, updated_at = ? WHERE id = ?`, time.Now(), id); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE users SET disabled_at = NULL, updated_at = ? WHERE id = ?`, db.now(), id); err != nil {
 			return err
 		}
 		return tx.audit(ctx, a, "user.enable", userTarget(id), fmt.Sprintf("disabled=%t", u.Disabled()), "disabled=false")
@@ -238,7 +238,7 @@ func (db *DB) EnableTwoFactor(ctx context.Context, a tocsin.Actor, id int64, sea
 		// other is told, rather than silently replacing the first.
 		err = tx.execOne(ctx, tocsin.Errorf(tocsin.ECONFLICT, "two-factor authentication is already set up for this account"),
 			`UPDATE users SET totp_secret = ?, totp_last_step = ?, updated_at = ? WHERE id = ? AND totp_secret IS NULL`,
-			sealed, step, time.Now(), id)
+			sealed, step, db.now(), id)
 		if err != nil {
 			return err
 		}
@@ -263,7 +263,7 @@ func (db *DB) ResetTwoFactor(ctx context.Context, a tocsin.Actor, id int64, msgs
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE users SET totp_secret = NULL, totp_last_step = 0, updated_at = ? WHERE id = ?`, time.Now(), id); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE users SET totp_secret = NULL, totp_last_step = 0, updated_at = ? WHERE id = ?`, db.now(), id); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, id); err != nil {
@@ -311,7 +311,7 @@ func (db *DB) UseTOTPStep(ctx context.Context, id int64, step int64) error {
 func (db *DB) UseRecoveryCode(ctx context.Context, a tocsin.Actor, id int64, hash string) error {
 	return db.update(ctx, func(tx conn) error {
 		err := tx.execOne(ctx, tocsin.Errorf(tocsin.ENOTFOUND, "this recovery code is not valid or was already used"),
-			`UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL`, time.Now(), id, hash)
+			`UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL`, db.now(), id, hash)
 		if err != nil {
 			return err
 		}

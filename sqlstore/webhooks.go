@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -70,7 +69,7 @@ func (db *DB) CreateWebhook(ctx context.Context, a tocsin.Actor, w *tocsin.Webho
 	if len(w.SecretSealed) == 0 {
 		return tocsin.Errorf(tocsin.EINVALID, "a webhook needs a sealed secret")
 	}
-	w.CreatedBy, w.CreatedAt = a.Label, time.Now().UTC().Truncate(time.Microsecond)
+	w.CreatedBy, w.CreatedAt = a.Label, db.now()
 	return db.update(ctx, func(tx conn) error {
 		if err := tx.checkServiceIDs(ctx, w.ServiceIDs); err != nil {
 			return err
