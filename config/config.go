@@ -34,6 +34,7 @@ type Config struct {
 	Password Password `yaml:"password"`
 	Session  Session  `yaml:"session"`
 	SMTP     SMTP     `yaml:"smtp"`
+	Matrix   Matrix   `yaml:"matrix"` // Matrix rooms, for paging
 	Intake   Intake   `yaml:"intake"`
 	Outbox   Outbox   `yaml:"outbox"`
 	// Maintenance tunes the scheduled maintenances' worker.

@@ -92,6 +92,13 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"export to root", "export: {dir: /}\n", nil, []string{"export.dir", "absolute path"}},
 		{"export into data", "data_dir: /srv/tocsin\nexport: {dir: /srv/tocsin/}\n", nil, []string{"export.dir", "data_dir"}},
 		{"negative reminder lead", "maintenance: {reminder_lead: -1h}\n", nil, []string{"maintenance.reminder_lead", "-1h"}},
+		{"matrix without homeserver", "matrix: {access_token: hunter2}\n", nil, []string{"matrix.homeserver", "https://"}},
+		{"matrix homeserver not a URL", "matrix: {homeserver: matrix.example.org, access_token: hunter2}\n", nil, []string{"matrix.homeserver", "matrix.example.org", "https://"}},
+		{"matrix plain http elsewhere", "matrix: {homeserver: \"http://matrix.example.org\", access_token: hunter2}\n", nil, []string{"matrix.homeserver", "in clear"}},
+		{"matrix homeserver with password", "matrix: {homeserver: \"https://u:hunter2@matrix.example.org\", access_token: t}\n", nil, []string{"matrix.homeserver", "xxxxx"}},
+		{"matrix without token", "matrix: {homeserver: \"https://matrix.example.org\"}\n", nil, []string{"matrix.access_token", "TOCSIN_MATRIX_ACCESS_TOKEN"}},
+		{"matrix token with a line break", "matrix: {homeserver: \"https://matrix.example.org\"}\n", map[string]string{"TOCSIN_MATRIX_ACCESS_TOKEN": "hunter2\n"}, []string{"matrix.access_token", "line breaks"}},
+		{"matrix user ID", "matrix: {homeserver: \"https://matrix.example.org\", access_token: hunter2, user_id: tocsin}\n", nil, []string{"matrix.user_id", `"tocsin"`, "@tocsin:example.org"}},
 		{"env reminder lead", "", map[string]string{"TOCSIN_MAINTENANCE_REMINDER_LEAD": "soon"}, []string{"maintenance.reminder_lead", "soon", "duration"}},
 	}
 	for _, tt := range tests {
@@ -219,5 +226,34 @@ services:
 	}
 	if _, err := Load(file, envFrom(map[string]string{"TOCSIN_SERVICES": "x"})); err == nil || !strings.Contains(err.Error(), "configuration file") {
 		t.Errorf("a list of entries from the environment: %v", err)
+	}
+}
+
+// TestMatrixTokenFromTheEnvironment: the token may stay out of the file,
+// and plain http is accepted on loopback (a homeserver on the same host).
+func TestMatrixTokenFromTheEnvironment(t *testing.T) {
+	tests := []struct {
+		name, homeserver string
+	}{
+		{"https", "https://matrix.example.org"},
+		{"http on 127.0.0.1", "http://127.0.0.1:8008"},
+		{"http on localhost", "http://localhost:8008/"},
+		{"http on ::1", "http://[::1]:8008"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "c.yaml")
+			yaml := "matrix:\n  homeserver: " + tt.homeserver + "\n  user_id: \"@tocsin:example.org\"\n"
+			if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(file, envFrom(map[string]string{"TOCSIN_MATRIX_ACCESS_TOKEN": "syt_secret"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Matrix.AccessToken != "syt_secret" || c.Matrix.Homeserver != tt.homeserver {
+				t.Errorf("matrix = %+v", c.Matrix)
+			}
+		})
 	}
 }

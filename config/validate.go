@@ -127,6 +127,9 @@ func (c *Config) Validate() error {
 	if err := c.Intake.validate(bad); err != nil {
 		return err
 	}
+	if err := c.Matrix.validate(bad); err != nil {
+		return err
+	}
 	if c.Page.PollInterval < 10*time.Millisecond || c.Page.PollInterval > time.Hour {
 		return bad("page.poll_interval", c.Page.PollInterval, "from 10ms to 1h, such as 2s")
 	}

@@ -6,6 +6,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -43,4 +44,32 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// retryAfterError carries the wait a server asked for before the next try.
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+// RetryAfter wraps err, worth a retry, with the wait the server asked for
+// (a rate limit's retry-after): the worker waits at least that long, and
+// at most its maximum back-off. RetryAfter(nil, d) is nil.
+func RetryAfter(err error, d time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &retryAfterError{err, d}
+}
+
+// retryAfter returns the wait err asks for, 0 if none.
+func retryAfter(err error) time.Duration {
+	var r *retryAfterError
+	if errors.As(err, &r) {
+		return max(r.after, 0)
+	}
+	return 0
 }

@@ -301,7 +301,7 @@ func (w *Worker) deliver(m *tocsin.Message) {
 		text := fmt.Sprintf("gave up after %d attempts: %s", m.Attempts, errText(err))
 		w.record(log, "dead", func(ctx context.Context) error { return w.store.MarkDead(ctx, m.ID, text, now) })
 	default:
-		next := now.Add(w.opts.backoff(m.Attempts))
+		next := now.Add(max(w.opts.backoff(m.Attempts), min(retryAfter(err), w.opts.MaxBackoff)))
 		log.Warn("delivery failed; will retry", "error", redact(err, m.To), "took", took, "next_attempt_at", next)
 		w.record(log, "retry", func(ctx context.Context) error { return w.store.MarkRetry(ctx, m.ID, errText(err), next) })
 	}
