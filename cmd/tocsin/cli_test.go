@@ -112,6 +112,7 @@ func TestInvalidConfigStopsStartup(t *testing.T) {
 		{name: "time zone", env: []string{"TOCSIN_TIME_ZONE", "Mars/Olympus"}, want: []string{"time_zone", `"Mars/Olympus"`, "IANA"}},
 		{name: "lease shorter than send timeout", env: []string{"TOCSIN_OUTBOX_LEASE", "1s", "TOCSIN_OUTBOX_SEND_TIMEOUT", "2s"}, want: []string{"outbox.lease", `"1s"`, "longer than outbox.send_timeout"}},
 		{name: "smtp without sender", env: []string{"TOCSIN_SMTP_HOST", "127.0.0.1", "TOCSIN_SMTP_FROM", "nobody"}, want: []string{"smtp.from", `"nobody"`, "sender address"}},
+		{name: "matrix without token", env: []string{"TOCSIN_MATRIX_HOMESERVER", "https://matrix.example.org"}, want: []string{"matrix.access_token", "TOCSIN_MATRIX_ACCESS_TOKEN"}},
 		{name: "env overrides a good file", yaml: "lang: fr\n", env: []string{"TOCSIN_LANG", "es"}, want: []string{"lang", `"es"`}},
 		{name: "listen flag", args: []string{"--listen", "localhost"}, want: []string{"listen", `"localhost"`, "host:port"}},
 		{name: "missing config file", args: []string{"--config", "/nonexistent/tocsin.yaml"}, want: []string{"/nonexistent/tocsin.yaml", "no such file"}},

@@ -237,7 +237,7 @@ func (o outbox) shutdown(ctx context.Context) error {
 // startWorker starts outbox delivery over the configured channels.
 func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, box *auth.Box, log *slog.Logger) (outbox, error) {
 	if c.SMTP.Host == "" {
-		log.Warn("smtp.host is not set: e-mail alerts and webhooks wait in the outbox until it is")
+		log.Warn("smtp.host is not set: e-mail alerts, webhooks and Matrix pages wait in the outbox until it is")
 		return outbox{}, nil
 	}
 	channels := map[string]notify.Channel{
@@ -246,6 +246,9 @@ func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, box *aut
 			From: c.SMTP.From, TLS: c.SMTP.TLS,
 		}),
 		tocsin.ChannelWebhook: &notify.Webhook{Store: db, Box: box},
+	}
+	if m := c.Matrix; m.Homeserver != "" {
+		channels[tocsin.ChannelMatrix] = notify.NewMatrix(notify.MatrixConfig{Homeserver: m.Homeserver, AccessToken: m.AccessToken, UserID: m.UserID})
 	}
 	o := c.Outbox
 	w, err := notify.NewWorker(db, channels, notify.WorkerOptions{
