@@ -155,17 +155,7 @@ func TestMatrixWorkerDeliversAndLogsNoToken(t *testing.T) {
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	w, err := NewWorker(db, map[string]Channel{tocsin.ChannelMatrix: b.channel(t, MatrixConfig{})},
-		WorkerOptions{PollInterval: 10 * time.Millisecond}, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Start(context.Background())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = w.Shutdown(ctx)
-	})
+	w := startWorker(t, db, b.channel(t, MatrixConfig{}), WorkerOptions{}, logger)
 	now := time.Now().UTC()
 	msgs := enqueue(t, db, now,
 		&tocsin.Message{Channel: tocsin.ChannelMatrix, To: b.room, Key: "page:1", Subject: "Page", Body: "SEV1"},

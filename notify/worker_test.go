@@ -143,7 +143,7 @@ func startWorker(t *testing.T, db *sqlstore.DB, ch Channel, opts WorkerOptions, 
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 10 * time.Millisecond
 	}
-	w, err := NewWorker(db, map[string]Channel{tocsin.ChannelEmail: ch}, opts, logger)
+	w, err := NewWorker(db, map[string]Channel{ch.Name(): ch}, opts, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
