@@ -109,10 +109,10 @@ type matrixEvent struct {
 // body, and the same in HTML with the subject in bold for clients that
 // show it.
 func matrixContent(m *tocsin.Message) matrixEvent {
-	if m.Subject == "" {
-		return matrixEvent{MsgType: "m.text", Body: m.Body}
-	}
 	body := strings.TrimRight(m.Body, "\n")
+	if m.Subject == "" {
+		return matrixEvent{MsgType: "m.text", Body: body}
+	}
 	return matrixEvent{
 		MsgType:       "m.text",
 		Body:          m.Subject + "\n\n" + body,

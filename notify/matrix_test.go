@@ -80,7 +80,7 @@ func TestMatrixPostsToARealHomeserverOnceAKey(t *testing.T) {
 		}
 	}
 	// Through the alias, with another key: a second event in the same room.
-	second := &tocsin.Message{Channel: tocsin.ChannelMatrix, To: "#astreinte:" + testpeer.MatrixServerName, Key: "page:7:2", Body: "Relance"}
+	second := &tocsin.Message{Channel: tocsin.ChannelMatrix, To: "#astreinte:" + testpeer.MatrixServerName, Key: "page:7:2", Body: "Relance\n"}
 	if err := c.Send(ctx, second); err != nil {
 		t.Fatalf("Send through the alias: %v", err)
 	}
