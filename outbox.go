@@ -45,10 +45,12 @@ type OutboxStats struct {
 
 // OutboxService is the outbox as the delivery worker sees it.
 type OutboxService interface {
-	// ClaimMessages leases up to limit due messages until now+lease and
-	// counts an attempt on each. A worker that dies loses its lease, and the
-	// message is claimed again after it expires.
-	ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Message, error)
+	// ClaimMessages leases up to limit due messages of the given channels
+	// until now+lease and counts an attempt on each. A worker that dies
+	// loses its lease, and the message is claimed again after it expires.
+	// Messages of other channels wait, untouched, until a worker that has
+	// their channel claims them (e-mail without smtp.host, say).
+	ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []string) ([]*Message, error)
 	MarkSent(ctx context.Context, id int64, at time.Time) error
 	// MarkRetry releases the lease and schedules the next attempt.
 	MarkRetry(ctx context.Context, id int64, errText string, next time.Time) error

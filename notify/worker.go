@@ -99,6 +99,7 @@ func (o WorkerOptions) backoff(attempt int) time.Duration {
 type Worker struct {
 	store    tocsin.OutboxService
 	channels map[string]Channel
+	names    []string // of channels: the only messages claimed
 	opts     WorkerOptions
 	log      *slog.Logger
 
@@ -138,6 +139,7 @@ func NewWorker(store tocsin.OutboxService, channels map[string]Channel, opts Wor
 	return &Worker{
 		store:    store,
 		channels: maps.Clone(channels),
+		names:    slices.Sorted(maps.Keys(channels)),
 		opts:     opts,
 		log:      logger.With("component", "notify"),
 		kick:     make(chan struct{}, 1),
@@ -236,7 +238,7 @@ func (w *Worker) claim() (claimed, limit int) {
 	if limit == 0 {
 		return 0, 0
 	}
-	msgs, err := w.store.ClaimMessages(w.ctx, w.opts.Clock(), w.opts.Lease, limit)
+	msgs, err := w.store.ClaimMessages(w.ctx, w.opts.Clock(), w.opts.Lease, limit, w.names)
 	if err != nil {
 		if w.ctx.Err() == nil {
 			w.log.Error("claiming outgoing messages", "error", err)
@@ -265,16 +267,7 @@ func (w *Worker) claim() (claimed, limit int) {
 func (w *Worker) deliver(m *tocsin.Message) {
 	log := w.log.With("message_id", m.ID, "channel", m.Channel, "attempt", m.Attempts,
 		"recipient_domain", recipientDomain(m.To))
-	ch, ok := w.channels[m.Channel]
-	if !ok {
-		err := fmt.Errorf("no %q channel is configured (configured: %s); giving up", m.Channel,
-			strings.Join(slices.Sorted(maps.Keys(w.channels)), ", "))
-		log.Error("cannot deliver message", "error", err)
-		w.record(log, "dead", func(ctx context.Context) error {
-			return w.store.MarkDead(ctx, m.ID, err.Error(), w.opts.Clock())
-		})
-		return
-	}
+	ch := w.channels[m.Channel] // claimed by its channel's name
 
 	ctx, cancel := context.WithTimeout(w.ctx, w.opts.SendTimeout)
 	start := time.Now()

@@ -78,10 +78,18 @@ func (c conn) enqueue(ctx context.Context, msgs []*tocsin.Message) error {
 // ClaimMessages leases up to limit due messages until now+lease and counts
 // an attempt on each, oldest due first. In PostgreSQL, rows another claimer
 // holds are skipped, so two instances never claim the same message.
-func (db *DB) ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*tocsin.Message, error) {
+func (db *DB) ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []string) ([]*tocsin.Message, error) {
 	if lease <= 0 {
 		return nil, tocsin.Errorf(tocsin.EINVALID, "a lease must be longer than zero")
 	}
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	args := []any{now.Add(lease), now, now}
+	for _, c := range channels {
+		args = append(args, c)
+	}
+	args = append(args, limitOr(limit, 10, 1000))
 	lock := ""
 	if db.dialect == DialectPostgres {
 		lock = ` FOR UPDATE SKIP LOCKED`
@@ -91,13 +99,14 @@ func (db *DB) ClaimMessages(ctx context.Context, now time.Time, lease time.Durat
 			SELECT id FROM messages
 			WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ?
 				AND (locked_until IS NULL OR locked_until <= ?)
+				AND channel IN (?` + strings.Repeat(", ?", len(channels)-1) + `)
 			ORDER BY next_attempt_at, id
 			LIMIT ?` + lock + `)
 		RETURNING ` + messageColumns
 	var out []*tocsin.Message
 	err := db.update(ctx, func(tx conn) error {
 		var err error
-		out, err = list(ctx, tx, scanMessage, q, now.Add(lease), now, now, limitOr(limit, 10, 1000))
+		out, err = list(ctx, tx, scanMessage, q, args...)
 		return err
 	})
 	if err != nil {

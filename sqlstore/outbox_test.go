@@ -58,11 +58,16 @@ func TestOutboxEnqueue(t *testing.T) {
 	})
 }
 
+// email is the channel list of a worker that only has e-mail.
+var email = []string{tocsin.ChannelEmail}
+
 func TestOutboxClaim(t *testing.T) {
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		t0 := now()
-		enqueueTest(t, db, mail("due1", t0.Add(-2*time.Minute)), mail("due2", t0.Add(-time.Minute)), mail("later", t0.Add(time.Hour)))
+		page := mail("matrix-page", t0.Add(-3*time.Minute))
+		page.Channel = tocsin.ChannelMatrix
+		enqueueTest(t, db, mail("due1", t0.Add(-2*time.Minute)), mail("due2", t0.Add(-time.Minute)), mail("later", t0.Add(time.Hour)), page)
 
 		claimed, err := notAuditedClaim(t, db, t0, time.Minute, 10)
 		if err != nil {
@@ -71,12 +76,19 @@ func TestOutboxClaim(t *testing.T) {
 		if len(claimed) != 2 || claimed[0].Key != "due1" || claimed[1].Key != "due2" {
 			t.Fatalf("claimed %v, want due1, due2", claimed)
 		}
+		// The Matrix page waits for a worker that has Matrix; none claims nothing.
+		if none, err := db.ClaimMessages(ctx, t0, time.Minute, 10, nil); len(none) != 0 || err != nil {
+			t.Errorf("claim without channels = %v, %v", none, err)
+		}
+		if got, err := db.ClaimMessages(ctx, t0, time.Minute, 10, []string{tocsin.ChannelMatrix, tocsin.ChannelWebhook}); err != nil || len(got) != 1 || got[0].Key != "matrix-page" {
+			t.Errorf("claim for matrix = %v, %v; want the page only", got, err)
+		}
 		for _, m := range claimed {
 			if m.Attempts != 1 || m.LockedUntil == nil || !m.LockedUntil.Equal(t0.Add(time.Minute)) {
 				t.Errorf("claimed %s: attempts %d locked until %v", m.Key, m.Attempts, m.LockedUntil)
 			}
 		}
-		if again, _ := db.ClaimMessages(ctx, t0, time.Minute, 10); len(again) != 0 {
+		if again, _ := db.ClaimMessages(ctx, t0, time.Minute, 10, email); len(again) != 0 {
 			t.Errorf("leased messages claimed again: %v", again)
 		}
 
@@ -87,32 +99,32 @@ func TestOutboxClaim(t *testing.T) {
 		if err := db.MarkSent(ctx, claimed[1].ID, t0); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := db.ClaimMessages(ctx, t0.Add(4*time.Minute), time.Minute, 10); len(got) != 0 {
+		if got, _ := db.ClaimMessages(ctx, t0.Add(4*time.Minute), time.Minute, 10, email); len(got) != 0 {
 			t.Errorf("claimed before the retry time: %v", got)
 		}
-		got, _ := db.ClaimMessages(ctx, t0.Add(5*time.Minute), time.Minute, 10)
+		got, _ := db.ClaimMessages(ctx, t0.Add(5*time.Minute), time.Minute, 10, email)
 		if len(got) != 1 || got[0].Key != "due1" || got[0].Attempts != 2 || got[0].LastError != "421 try later" {
 			t.Fatalf("retry claim = %v", got)
 		}
 
 		// The worker dies: after its lease expires the message is claimed again.
 		t1 := t0.Add(5 * time.Minute)
-		if got, _ := db.ClaimMessages(ctx, t1.Add(59*time.Second), time.Minute, 10); len(got) != 0 {
+		if got, _ := db.ClaimMessages(ctx, t1.Add(59*time.Second), time.Minute, 10, email); len(got) != 0 {
 			t.Errorf("claimed within the lease: %v", got)
 		}
-		got, _ = db.ClaimMessages(ctx, t1.Add(time.Minute), time.Minute, 10)
+		got, _ = db.ClaimMessages(ctx, t1.Add(time.Minute), time.Minute, 10, email)
 		if len(got) != 1 || got[0].Attempts != 3 {
 			t.Fatalf("claim after lease expiry = %v", got)
 		}
 		if err := db.MarkDead(ctx, got[0].ID, "550 no such user", t1); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := db.ClaimMessages(ctx, t0.Add(24*time.Hour), time.Minute, 10); len(got) != 1 || got[0].Key != "later" {
+		if got, _ := db.ClaimMessages(ctx, t0.Add(24*time.Hour), time.Minute, 10, email); len(got) != 1 || got[0].Key != "later" {
 			t.Errorf("a day later, claimed %v; want only 'later'", got)
 		}
 
-		st, err := db.OutboxStats(ctx)
-		if err != nil || st != (tocsin.OutboxStats{Pending: 1, Dead: 1, Sent: 1}) {
+		st, err := db.OutboxStats(ctx) // pending: "later" and the Matrix page
+		if err != nil || st != (tocsin.OutboxStats{Pending: 2, Dead: 1, Sent: 1}) {
 			t.Errorf("OutboxStats = %+v, %v", st, err)
 		}
 		msgs, _ := db.Messages(ctx, 10)
@@ -136,7 +148,7 @@ func TestOutboxClaim(t *testing.T) {
 		} {
 			t.Run(name+" unknown", func(t *testing.T) { wantCode(t, err, tocsin.ENOTFOUND) })
 		}
-		_, err = db.ClaimMessages(ctx, t0, 0, 10)
+		_, err = db.ClaimMessages(ctx, t0, 0, 10, email)
 		wantCode(t, err, tocsin.EINVALID)
 	})
 }
@@ -144,7 +156,7 @@ func TestOutboxClaim(t *testing.T) {
 func notAuditedClaim(t *testing.T, db *DB, at time.Time, lease time.Duration, limit int) (msgs []*tocsin.Message, err error) {
 	t.Helper()
 	err = notAudited(t, db, func() error {
-		msgs, err = db.ClaimMessages(context.Background(), at, lease, limit)
+		msgs, err = db.ClaimMessages(context.Background(), at, lease, limit, email)
 		return err
 	})
 	return msgs, err
@@ -175,7 +187,7 @@ func TestOutboxConcurrentClaimers(t *testing.T) {
 			store := stores[w%len(stores)]
 			wg.Go(func() {
 				for {
-					got, err := store.ClaimMessages(ctx, t0, time.Hour, 3)
+					got, err := store.ClaimMessages(ctx, t0, time.Hour, 3, email)
 					if err != nil {
 						errs <- err
 						return

@@ -236,16 +236,16 @@ func (o outbox) shutdown(ctx context.Context) error {
 
 // startWorker starts outbox delivery over the configured channels.
 func startWorker(ctx context.Context, c config.Config, db *sqlstore.DB, box *auth.Box, log *slog.Logger) (outbox, error) {
-	if c.SMTP.Host == "" {
-		log.Warn("smtp.host is not set: e-mail alerts, webhooks and Matrix pages wait in the outbox until it is")
-		return outbox{}, nil
-	}
-	channels := map[string]notify.Channel{
-		tocsin.ChannelEmail: notify.NewSMTP(notify.SMTPConfig{
+	// Each channel delivers only its own messages: without smtp.host,
+	// e-mail waits in the outbox while webhooks and Matrix pages go out.
+	channels := map[string]notify.Channel{tocsin.ChannelWebhook: &notify.Webhook{Store: db, Box: box}}
+	if c.SMTP.Host != "" {
+		channels[tocsin.ChannelEmail] = notify.NewSMTP(notify.SMTPConfig{
 			Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password,
 			From: c.SMTP.From, TLS: c.SMTP.TLS,
-		}),
-		tocsin.ChannelWebhook: &notify.Webhook{Store: db, Box: box},
+		})
+	} else {
+		log.Warn("smtp.host is not set: e-mail (alerts, pages, subscriber mail) waits in the outbox until it is")
 	}
 	if m := c.Matrix; m.Homeserver != "" {
 		channels[tocsin.ChannelMatrix] = notify.NewMatrix(notify.MatrixConfig{Homeserver: m.Homeserver, AccessToken: m.AccessToken, UserID: m.UserID})
