@@ -186,6 +186,12 @@ func ThresholdLabel(t time.Duration) string {
 	return strings.TrimSuffix(strings.TrimSuffix(t.String(), "0s"), "0m")
 }
 
+// EntryBreach is the timeline entry of a change of the breach record:
+// Subject "answer" (Old → New answers), "aware" (Old → New as RFC 3339),
+// "register" (Body the fields changed) or a ClockKind (New the report's
+// time, RFC 3339).
+const EntryBreach EntryKind = "breach"
+
 // BreachDecision is a recorded decision whether to notify the authority
 // (Subjects false) or the people concerned (Subjects true), with the
 // reason, as the register keeps it.
