@@ -397,3 +397,12 @@ type BreachService interface {
 	// before.
 	RemindBreach(ctx context.Context, a Actor, id int64, what string, msgs []*Message) (bool, error)
 }
+
+// ClockKindsOf converts clock names (config's breach clocks) to kinds.
+func ClockKindsOf(names []string) []ClockKind {
+	out := make([]ClockKind, len(names))
+	for i, n := range names {
+		out[i] = ClockKind(n)
+	}
+	return out
+}

@@ -39,6 +39,7 @@ type Config struct {
 	Outbox   Outbox   `yaml:"outbox"`
 	// Maintenance tunes the scheduled maintenances' worker.
 	Maintenance Maintenance `yaml:"maintenance"`
+	Breach      Breach      `yaml:"breach"` // the clocks a personal data breach starts
 	Log         Log         `yaml:"log"`
 }
 
