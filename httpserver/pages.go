@@ -70,10 +70,10 @@ func loadPages() (*pages, error) {
 	}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" {
-			continue
+		if base == "layout" || strings.HasPrefix(base, "security_room_") {
+			continue // parsed into every page: sections and partials of the incident's pages
 		}
-		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", name)
+		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", "templates/security_room_*.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
@@ -123,6 +123,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if data == nil {
 		data = map[string]any{}
 	}
+	s.addBreachViews(r, data)
 	v := view{
 		Lang: st.lang, User: st.user, CSRF: s.csrfToken(r), Path: r.URL.Path,
 		Version: s.version, TimeZone: s.loc.String(), Data: data,

@@ -189,6 +189,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/security/{id}/timeline", access: responder, kind: page, handle: s.roomAction("entry", "security.entry_added", s.addSecurityEntry)},
 		{pattern: "POST /console/security/{id}/decisions", access: responder, kind: page, handle: s.roomAction("decision", "security.decision_recorded", s.recordSecurityDecision)},
 		{pattern: "POST /console/security/{id}/links", access: responder, kind: page, handle: s.roomAction("link", "security.linked", s.linkSecurityIncident)},
+		// The GDPR clock and the breach register (console_breach.go, breach_register.go); exports are audited.
+		{pattern: "POST /console/security/{id}/breach", access: responder, kind: page, handle: s.roomAction("breach_mark", "breach.marked", s.markBreach)},
+		{pattern: "POST /console/security/{id}/breach/decision", access: responder, kind: page, handle: s.roomAction("breach_decision", "breach.decision_recorded", s.recordBreachDecision)},
+		{pattern: "POST /console/security/{id}/breach/register", access: responder, kind: page, handle: s.roomAction("breach_register", "breach.register_saved", s.setBreachRegister)},
+		{pattern: "POST /console/security/{id}/breach/clock", access: responder, kind: page, handle: s.roomAction("breach_clock", "breach.report_recorded", s.recordBreachClock)},
+		{pattern: "GET /console/breaches", access: viewer, kind: page, handle: s.breachRegisterPage},
+		{pattern: "GET /console/breaches.csv", access: viewer, kind: page, handle: s.breachRegisterCSV},
 		// Public e-mail subscriptions (pages, so forms carry the CSRF token;
 		// the static public page only links here). A GET never changes
 		// anything: mail scanners fetch every link of a mail, so confirming
@@ -275,6 +282,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/v1/security-incidents/{id}/decisions", access: responder, kind: api, handle: s.apiRecordSecurityDecision, summary: "Record a decision: choice, options weighed, who decided (a user ID), why"},
 		{pattern: "POST /api/v1/security-incidents/{id}/roles", access: responder, kind: api, handle: s.apiSetSecurityRole, summary: "Give a role (lead, comms, scribe, member) to an enabled account, or take it back with remove: true"},
 		{pattern: "POST /api/v1/security-incidents/{id}/links", access: responder, kind: api, handle: s.apiLinkSecurityIncident, summary: "Link to another incident: related, duplicate, duplicated_by, parent, child; one link per pair"},
+		{pattern: "GET /api/v1/security-incidents/{id}/breach", access: viewer, kind: api, handle: s.apiBreach, summary: "The incident's personal data breach record: answer, moment of awareness, clocks with their deadlines, decisions and register fields; 404 if never marked"},
+		{pattern: "PUT /api/v1/security-incidents/{id}/breach", access: responder, kind: api, handle: s.apiMarkBreach, summary: "Mark the incident a personal data breach: yes, likely or no, with aware_at (default now; not in the future); yes and likely start the clocks"},
+		{pattern: "PUT /api/v1/security-incidents/{id}/breach/register", access: responder, kind: api, handle: s.apiSetBreachRegister, summary: "Replace the breach register's fields: type, risk (none, risk, high), status, categories, numbers, consequences, remedial actions, notifications"},
+		{pattern: "POST /api/v1/security-incidents/{id}/breach/decisions", access: responder, kind: api, handle: s.apiRecordBreachDecision, summary: "Record whether to notify the authority (or the people concerned), and why; after the 72 hours it needs late_reason and is flagged late"},
+		{pattern: "POST /api/v1/security-incidents/{id}/breach/clocks", access: responder, kind: api, handle: s.apiRecordBreachClock, summary: "Record when the report a NIS2 clock asks for was sent (nis2_early_warning, nis2_notification, nis2_final_report)"},
+		{pattern: "GET /api/v1/breach-register", access: viewer, kind: api, handle: s.apiBreachRegister, summary: "The breach register (GDPR art. 33(5)): every breach, notified or not; audited as an export"},
+		{pattern: "GET /api/v1/breach-register.csv", access: viewer, kind: api, handle: s.breachRegisterCSV, summary: "The breach register as CSV (UTF-8, UTC, cells that a spreadsheet would run as formulas prefixed with a quote); audited as an export"},
 		{pattern: "GET /api/v1/subscribers", access: communicator, kind: api, handle: s.apiSubscribers, summary: "List e-mail subscribers, newest first (?status=pending|confirmed, ?limit, ?offset)"},
 		{pattern: "GET /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiSubscriber, summary: "One subscriber"},
 		{pattern: "GET /api/v1/subscribers/{id}/export", access: communicator, kind: api, handle: s.exportSubscriber, summary: "Everything kept about one subscriber, as a JSON download (recorded in the audit log)"},
