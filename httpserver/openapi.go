@@ -80,12 +80,18 @@ func requestBodyOf(pattern string) (map[string]any, bool) {
 	if b, ok := requestBodies[pattern]; ok {
 		return b, true
 	}
+	if b, ok := breachRequests[pattern]; ok {
+		return b, true
+	}
 	b, ok := securityRequests[pattern]
 	return b, ok
 }
 
 func successBodyOf(pattern string) (map[string]any, bool) {
 	if b, ok := successBodies[pattern]; ok {
+		return b, true
+	}
+	if b, ok := breachSuccess[pattern]; ok {
 		return b, true
 	}
 	b, ok := securitySuccess[pattern]
@@ -98,6 +104,9 @@ func allSchemas() map[string]any {
 		out[k] = v
 	}
 	for k, v := range securitySchemas {
+		out[k] = v
+	}
+	for k, v := range breachSchemas {
 		out[k] = v
 	}
 	return out
@@ -131,6 +140,8 @@ func responsesFor(method, path string, hasQuery bool) map[string]any {
 	switch {
 	case method == "DELETE" || noContent[method+" "+path]:
 		out["204"] = map[string]any{"description": "Done"}
+	case strings.HasSuffix(path, ".csv"):
+		out["200"] = map[string]any{"description": "OK", "content": map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}}
 	case !found:
 		out["200"] = map[string]any{"description": "OK", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
 	case method == "POST" && !strings.Contains(path, "{"):

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,12 @@ func TestOpenAPIDocument(t *testing.T) {
 	room, otherRoom, closedRoom, shutRoom := securityOf("Bucket listable", false), securityOf("Earlier case", false), securityOf("Old case", true), securityOf("Shut case", true)
 	otherRoomID := strings.TrimPrefix(otherRoom, "/api/v1/security-incidents/")
 	responderID := fmt.Sprint(e.createUser("lead@example.org", tocsin.RoleResponder).ID)
+	// A breach, marked before the walk (GET comes before PUT in it).
+	breached := securityOf("Customer list exposed", false)
+	breachedID, _ := strconv.ParseInt(strings.TrimPrefix(breached, "/api/v1/security-incidents/"), 10, 64)
+	if err := e.store.MarkBreach(e.ctx, tocsin.CLI, breachedID, tocsin.BreachYes, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
 	sub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "reader@example.org", "fr").ID)
 	doomedSub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "leaver@example.org", "en").ID)
 	hook := &tocsin.Webhook{URL: "https://hooks.example.org/doomed", AllServices: true, SecretSealed: []byte("sealed")}
@@ -368,6 +375,37 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "ok", path: room + "/links", token: admin, body: `{"kind":"parent","other_id":` + otherRoomID + `}`, wantStatus: 200},
 			{name: "again", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + otherRoomID + `}`, wantStatus: 409},
 			{name: "self", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + strings.TrimPrefix(room, "/api/v1/security-incidents/") + `}`, wantStatus: 400},
+		},
+		"GET /api/v1/security-incidents/{id}/breach": {
+			{name: "ok", path: breached + "/breach", token: admin, wantStatus: 200},
+			{name: "not marked", path: otherRoom + "/breach", token: admin, wantStatus: 404},
+			{name: "viewer reads", path: breached + "/breach", token: viewerTok, wantStatus: 200},
+		},
+		"PUT /api/v1/security-incidents/{id}/breach": {
+			{name: "ok", path: room + "/breach", token: admin, body: `{"answer":"likely","aware_at":"2026-02-01T17:40:00Z"}`, wantStatus: 200},
+			{name: "future", path: room + "/breach", token: admin, body: `{"answer":"yes","aware_at":"2999-01-01T00:00:00Z"}`, wantStatus: 400},
+			{name: "unknown answer", path: room + "/breach", token: admin, body: `{"answer":"maybe"}`, wantStatus: 400},
+			{name: "viewer", path: room + "/breach", token: viewerTok, body: `{"answer":"yes"}`, wantStatus: 403},
+		},
+		"PUT /api/v1/security-incidents/{id}/breach/register": {
+			{name: "ok", path: breached + "/breach/register", token: admin, body: `{"type":"confidentiality","risk":"high","status":"investigating","people":1200,"categories":"=HYPERLINK(\"x\")"}`, wantStatus: 200},
+			{name: "unknown risk", path: breached + "/breach/register", token: admin, body: `{"risk":"severe"}`, wantStatus: 400},
+			{name: "not marked", path: otherRoom + "/breach/register", token: admin, body: `{}`, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/breach/decisions": {
+			{name: "ok", path: breached + "/breach/decisions", token: admin, body: `{"notify":true,"why":"addresses exposed","decided_by":` + responderID + `}`, wantStatus: 200},
+			{name: "no choice", path: breached + "/breach/decisions", token: admin, body: `{"why":"x","decided_by":` + responderID + `}`, wantStatus: 400},
+		},
+		"POST /api/v1/security-incidents/{id}/breach/clocks": {
+			{name: "ok", path: breached + "/breach/clocks", token: admin, body: `{"clock":"nis2_early_warning"}`, wantStatus: 200},
+			{name: "gdpr", path: breached + "/breach/clocks", token: admin, body: `{"clock":"gdpr"}`, wantStatus: 400},
+		},
+		"GET /api/v1/breach-register": {
+			{name: "ok", path: "/api/v1/breach-register", token: admin, wantStatus: 200},
+			{name: "viewer", path: "/api/v1/breach-register", token: viewerTok, wantStatus: 200},
+		},
+		"GET /api/v1/breach-register.csv": {
+			{name: "ok", path: "/api/v1/breach-register.csv", token: admin, wantStatus: 200},
 		},
 		"GET /api/v1/subscribers": {
 			{name: "ok", path: "/api/v1/subscribers", token: admin, wantStatus: 200},
