@@ -19,7 +19,9 @@ import (
 var tags, spaces = regexp.MustCompile(`<[^>]*>`), regexp.MustCompile(`\s+`)
 
 // plain is a page's text without tags, spaces collapsed.
-func plain(r *response) string { return spaces.ReplaceAllString(tags.ReplaceAllString(r.Text, " "), " ") }
+func plain(r *response) string {
+	return spaces.ReplaceAllString(tags.ReplaceAllString(r.Text, " "), " ")
+}
 
 // breachState is what a refused breach request must leave unchanged.
 func (e *testEnv) breachState(id int64) string {

@@ -130,11 +130,17 @@ func TestRemindBreachOnce(t *testing.T) {
 			return []*tocsin.Message{{Channel: tocsin.ChannelEmail, To: "a@example.org", Subject: "s", Body: "b", Key: "gdpr:1:gdpr:24h:user:1"}}
 		}
 		var acted bool
-		e := audited(t, db, func() (err error) { acted, err = db.RemindBreach(ctx, tocsin.System, inc.ID, "gdpr:24h", msgs()); return err })
+		e := audited(t, db, func() (err error) {
+			acted, err = db.RemindBreach(ctx, tocsin.System, inc.ID, "gdpr:24h", msgs())
+			return err
+		})
 		if !acted || e.Action != "breach.remind" {
 			t.Errorf("first: acted %v, %+v", acted, e)
 		}
-		notAudited(t, db, func() (err error) { acted, err = db.RemindBreach(ctx, tocsin.System, inc.ID, "gdpr:24h", msgs()); return err })
+		notAudited(t, db, func() (err error) {
+			acted, err = db.RemindBreach(ctx, tocsin.System, inc.ID, "gdpr:24h", msgs())
+			return err
+		})
 		if acted {
 			t.Error("second reminder acted")
 		}
