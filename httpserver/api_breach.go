@@ -11,27 +11,32 @@ import (
 // The breach record and the register over the staff API.
 
 type breachJSON struct {
-	IncidentID    int64                `json:"incident_id"`
-	Title         string               `json:"title"`
-	Answer        string               `json:"answer"`
-	AwareAt       time.Time            `json:"aware_at"`
-	Clocks        []clockJSON          `json:"clocks"`
-	Type          string               `json:"type"`
-	Risk          string               `json:"risk"`
-	Status        string               `json:"status"`
-	Categories    string               `json:"categories"`
-	People        *int64               `json:"people"`
-	Records       *int64               `json:"records"`
-	Consequences  string               `json:"consequences"`
-	Remedial      string               `json:"remedial"`
-	AuthorityAt   *time.Time           `json:"authority_notified_at"`
-	AuthorityRef  string               `json:"authority_reference"`
-	SubjectsAt    *time.Time           `json:"subjects_notified_at"`
-	SubjectsCount *int64               `json:"subjects_count"`
-	SubjectsHow   string               `json:"subjects_how"`
-	Decisions     []breachDecisionJSON `json:"decisions"`
-	CreatedAt     time.Time            `json:"created_at"`
-	UpdatedAt     time.Time            `json:"updated_at"`
+	IncidentID int64       `json:"incident_id"`
+	Title      string      `json:"title"`
+	Answer     string      `json:"answer"`
+	AwareAt    time.Time   `json:"aware_at"`
+	Clocks     []clockJSON `json:"clocks"`
+	registerJSON
+	Decisions []breachDecisionJSON `json:"decisions"`
+	CreatedAt time.Time            `json:"created_at"`
+	UpdatedAt time.Time            `json:"updated_at"`
+}
+
+// registerJSON is the register's fields, read and written alike.
+type registerJSON struct {
+	Type          string     `json:"type"`
+	Risk          string     `json:"risk"`
+	Status        string     `json:"status"`
+	Categories    string     `json:"categories"`
+	People        *int64     `json:"people"`
+	Records       *int64     `json:"records"`
+	Consequences  string     `json:"consequences"`
+	Remedial      string     `json:"remedial"`
+	AuthorityAt   *time.Time `json:"authority_notified_at"`
+	AuthorityRef  string     `json:"authority_reference"`
+	SubjectsAt    *time.Time `json:"subjects_notified_at"`
+	SubjectsCount *int64     `json:"subjects_count"`
+	SubjectsHow   string     `json:"subjects_how"`
 }
 
 type clockJSON struct {
@@ -58,10 +63,10 @@ type breachDecisionJSON struct {
 
 func (s *Server) toBreachJSON(b *tocsin.Breach, now time.Time) breachJSON {
 	out := breachJSON{IncidentID: b.IncidentID, Title: b.Title, Answer: string(b.Answer), AwareAt: b.AwareAt, Clocks: []clockJSON{},
-		Type: b.Type, Risk: string(b.Risk), Status: string(b.Status), Categories: b.Categories, People: b.People, Records: b.Records,
-		Consequences: b.Consequences, Remedial: b.Remedial, AuthorityAt: b.AuthorityAt, AuthorityRef: b.AuthorityRef,
-		SubjectsAt: b.SubjectsAt, SubjectsCount: b.SubjectsCount, SubjectsHow: b.SubjectsHow, Decisions: []breachDecisionJSON{},
-		CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+		registerJSON: registerJSON{Type: b.Type, Risk: string(b.Risk), Status: string(b.Status), Categories: b.Categories, People: b.People,
+			Records: b.Records, Consequences: b.Consequences, Remedial: b.Remedial, AuthorityAt: b.AuthorityAt, AuthorityRef: b.AuthorityRef,
+			SubjectsAt: b.SubjectsAt, SubjectsCount: b.SubjectsCount, SubjectsHow: b.SubjectsHow},
+		Decisions: []breachDecisionJSON{}, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 	for _, c := range b.Clocks(s.extraClocks()) {
 		out.Clocks = append(out.Clocks, clockJSON{string(c.Kind), c.Deadline, int64(c.Left(now) / time.Second), c.DoneAt, c.Overdue(now), c.Late()})
 	}
@@ -128,24 +133,8 @@ func (s *Server) apiMarkBreach(w http.ResponseWriter, r *http.Request) error {
 	})(w, r)
 }
 
-type breachRegisterRequest struct {
-	Type          string     `json:"type"`
-	Risk          string     `json:"risk"`
-	Status        string     `json:"status"`
-	Categories    string     `json:"categories"`
-	People        *int64     `json:"people"`
-	Records       *int64     `json:"records"`
-	Consequences  string     `json:"consequences"`
-	Remedial      string     `json:"remedial"`
-	AuthorityAt   *time.Time `json:"authority_notified_at"`
-	AuthorityRef  string     `json:"authority_reference"`
-	SubjectsAt    *time.Time `json:"subjects_notified_at"`
-	SubjectsCount *int64     `json:"subjects_count"`
-	SubjectsHow   string     `json:"subjects_how"`
-}
-
 func (s *Server) apiSetBreachRegister(w http.ResponseWriter, r *http.Request) error {
-	return apiBreachChange(s, func(r *http.Request, a tocsin.Actor, id int64, q breachRegisterRequest) error {
+	return apiBreachChange(s, func(r *http.Request, a tocsin.Actor, id int64, q registerJSON) error {
 		return s.store.SetBreachRegister(r.Context(), a, &tocsin.Breach{IncidentID: id, Type: q.Type, Risk: tocsin.BreachRisk(q.Risk),
 			Status: tocsin.BreachStatus(q.Status), Categories: q.Categories, People: q.People, Records: q.Records, Consequences: q.Consequences,
 			Remedial: q.Remedial, AuthorityAt: q.AuthorityAt, AuthorityRef: q.AuthorityRef, SubjectsAt: q.SubjectsAt,
