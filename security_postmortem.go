@@ -84,7 +84,7 @@ func AssemblePostmortem(sec *SecurityIncident, entries []*SecurityEntry, pub *In
 	p.Summary = strings.Join(summary, "\n")
 
 	var impact []string
-	impact = append(impact, t("comms.pm.impact", t("incidents.impact."+string(pub.Impact))))
+	impact = append(impact, t("comms.pm.impact", t("public.impact."+string(pub.Impact))))
 	m := sec.Moments
 	if d, ok, ongoing := m.ExposureDuration(); ok {
 		impact = append(impact, "- "+t("comms.pm.exposure", FormatDuration(d)))
