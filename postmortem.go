@@ -46,7 +46,7 @@ type Postmortem struct {
 	// PublishedSHA256 is Digest of the text as published (hex), "" before.
 	PublishedSHA256 string
 	CreatedAt       time.Time
-	UpdatedAt    time.Time
+	UpdatedAt       time.Time
 }
 
 // TimelineEntry is one dated line of a post-mortem's timeline.
