@@ -96,7 +96,8 @@ func (i *SecurityIncident) Speaker() *RoleHolder {
 }
 
 // CheckSpeak says whether a may publish a public update for i. People:
-// only the Speaker, so that the public hears one voice. An API token is
+// only the Speaker, so that the public hears one voice, and only if their
+// account is a responder or a communicator. An API token is
 // no person and holds no incident role: it needs the communicator role,
 // with which it may already update the public incident directly.
 func (i *SecurityIncident) CheckSpeak(a Actor, roles Roles) error {
@@ -104,16 +105,21 @@ func (i *SecurityIncident) CheckSpeak(a Actor, roles Roles) error {
 		if roles.Allows(RoleCommunicator) {
 			return nil
 		}
-	} else if s := i.Speaker(); s != nil && s.UserID == a.UserID {
+	} else if s := i.Speaker(); s != nil && s.UserID == a.UserID && speaks(roles) {
 		return nil
 	}
 	return Errorf(EFORBIDDEN, "only the communications lead (or, when none is named, the incident lead) publishes public updates").
 		WithKey("comms.not_speaker")
 }
 
-// CheckLinkPublic says whether a may create or link the public incident:
-// the communications lead, the incident lead or an admin; an API token
-// with the communicator role.
+// speaks reports whether an account's roles let it speak for the host at
+// all: a viewer named on an incident reads, it does not publish.
+func speaks(roles Roles) bool { return roles.Allows(RoleCommunicator) || roles.Allows(RoleResponder) }
+
+// CheckLinkPublic says whether a may create or link the public incident
+// or set its cadence: the communications lead or the incident lead (a
+// responder or communicator account), or an admin; an API token with the
+// communicator role.
 func (i *SecurityIncident) CheckLinkPublic(a Actor, roles Roles) error {
 	if a.UserID == 0 {
 		if roles.Allows(RoleCommunicator) {
@@ -121,7 +127,7 @@ func (i *SecurityIncident) CheckLinkPublic(a Actor, roles Roles) error {
 		}
 	} else if roles.Allows(RoleAdmin) {
 		return nil
-	} else {
+	} else if speaks(roles) {
 		for _, r := range []IncidentRole{RoleComms, RoleLead} {
 			for _, h := range i.Holders(r) {
 				if h.UserID == a.UserID {

@@ -88,8 +88,8 @@ func (tx conn) link(ctx context.Context, a tocsin.Actor, id, incidentID int64, t
 }
 
 // CreatePublicIncident validates and creates public incident inc with its
-// first update, as CreateIncident does (published when inc.PublishedAt is
-// set; subscribers hear of it), and links it to security incident id, with
+// first update, as CreateIncident does (published now when inc.PublishedAt
+// is set; subscribers hear of it), and links it to security incident id, with
 // the audit entries "incident.create" and "security.public_create".
 func (db *DB) CreatePublicIncident(ctx context.Context, a tocsin.Actor, id int64, inc *tocsin.Incident, first *tocsin.Update, msgs []*tocsin.Message) error {
 	if first == nil {
@@ -107,6 +107,10 @@ func (db *DB) CreatePublicIncident(ctx context.Context, a tocsin.Actor, id int64
 	}
 	if err := inc.StatusFits(first.Status); err != nil {
 		return err
+	}
+	if inc.PublishedAt != nil { // published now, by the store's clock
+		at := now
+		inc.PublishedAt = &at
 	}
 	return db.update(ctx, func(tx conn) error {
 		if _, _, err := tx.securityStatus(ctx, id); err != nil {
