@@ -100,6 +100,7 @@ func AssemblePostmortem(sec *SecurityIncident, entries []*SecurityEntry, pub *In
 	p.Impact = strings.Join(impact, "\n")
 
 	var changes []string
+	size := 0 // of changes, kept under a section's limit
 	for _, e := range entries {
 		if !e.PublicSafe() || len(p.Timeline) >= MaxTimelineEntries {
 			continue
@@ -116,7 +117,9 @@ func AssemblePostmortem(sec *SecurityIncident, entries []*SecurityEntry, pub *In
 			if why := oneLine(e.Decision.Why, 1000); why != "" {
 				line += " — " + why
 			}
-			changes = append(changes, line)
+			if size += len(line) + 1; size < MaxUpdateBytes-1000 {
+				changes = append(changes, line)
+			}
 		case EntryPublicUpdate:
 			text = t("comms.pm.public_update", e.Body)
 		}
