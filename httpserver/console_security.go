@@ -92,7 +92,7 @@ func (s *Server) createSecurityIncident(w http.ResponseWriter, r *http.Request) 
 // the refusal and typed values of the form it is about.
 type roomView struct {
 	Flash string
-	Where string // the form Error is about: "settings", "status", "reopen", "roles", "moments", "entry", "decision", "link"
+	Where string // the form Error is about: "settings", "status", "reopen", "roles", "moments", "entry", "decision", "link", "comms", "comms-update", "comms-cadence", "comms-postmortem"
 	Error string
 	Form  url.Values
 }
