@@ -71,9 +71,13 @@ func loadPages() (*pages, error) {
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
 		if base == "layout" || strings.HasPrefix(base, "security_room_") {
-			continue // parsed into every page: sections and partials of the incident's pages
+			continue
 		}
-		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", "templates/security_room_*.html", name)
+		// The incident's sections and partials (security_room_*.html, each
+		// a {{define}} of its own file) are parsed into every page, so that
+		// any page about an incident includes the GDPR clock with one line.
+		files := []string{"templates/layout.html", "templates/security_room_*.html", name}
+		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}

@@ -132,6 +132,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Deadlines: each duty is one line here.
 	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{
 		deadline.BreachReminders(db, tocsin.ClockKindsOf(c.Breach.Clocks()), c.Lang, strings.TrimSuffix(c.PublicURL(), "/"), zone),
+		deadline.Cadence(db, c.Comms.Cadence, strings.TrimSuffix(c.PublicURL(), "/"), zone),
 	}}
 	deadlines.Start(context.Background())
 
