@@ -70,10 +70,12 @@ func loadPages() (*pages, error) {
 	}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "security_room_") {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", name)
+		// Every page may include the incident room's sections, each a
+		// {{define}} in a security_room_*.html of its own.
+		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", "templates/security_room_*.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}

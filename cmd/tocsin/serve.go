@@ -17,6 +17,7 @@ import (
 	"github.com/tocsin-org/tocsin/intake"
 	"github.com/tocsin-org/tocsin/maintenance"
 	"github.com/tocsin-org/tocsin/notify"
+	"github.com/tocsin-org/tocsin/runbooks"
 	"github.com/tocsin-org/tocsin/sqlstore"
 )
 
@@ -56,6 +57,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if err := syncServices(ctx, db, c); err != nil {
+		return err
+	}
+	// The shipped runbooks: new ones added, untouched ones updated, edited
+	// ones kept.
+	if _, err := runbooks.Load(ctx, db, tocsin.System, ""); err != nil {
 		return err
 	}
 
@@ -130,7 +136,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	maint.Changed = srv.RefreshPublic
 	maint.Start(context.Background())
 	// Deadlines: each duty is one line here.
-	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{}}
+	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{
+		runbooks.Reminders(db, c.PublicURL(), zone),
+	}}
 	deadlines.Start(context.Background())
 
 	served := make(chan error, 1)
