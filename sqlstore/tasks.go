@@ -60,26 +60,32 @@ func (c conn) roleHolder(ctx context.Context, id int64, role tocsin.IncidentRole
 	return uid, err
 }
 
-// userByName resolves a runbook's username: an enabled account whose
-// e-mail is it, or whose e-mail's local part is it when only one is; 0
-// otherwise.
+// userByName resolves a runbook's username: the enabled account whose
+// e-mail is it, else the one enabled account whose e-mail's local part is
+// it; 0 when there is none or several.
 func (c conn) userByName(ctx context.Context, name string) (int64, error) {
-	ids, err := list(ctx, c, func(sc rowScanner) (int64, error) {
-		var id int64
-		return id, sc.Scan(&id)
-	}, `SELECT id FROM users WHERE disabled_at IS NULL AND (LOWER(email) = LOWER(?) OR LOWER(email) LIKE LOWER(?)) ORDER BY id`, name, name+"@%")
-	if err != nil || len(ids) == 0 {
+	type account struct {
+		id    int64
+		email string
+	}
+	accounts, err := list(ctx, c, func(sc rowScanner) (account, error) {
+		var a account
+		return a, sc.Scan(&a.id, &a.email)
+	}, `SELECT id, email FROM users WHERE disabled_at IS NULL ORDER BY id`)
+	if err != nil {
 		return 0, err
 	}
-	var exact int64
-	if err := c.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM users WHERE disabled_at IS NULL AND LOWER(email) = LOWER(?)`, name).Scan(&exact); err != nil {
-		return 0, err
+	var local []int64
+	for _, a := range accounts {
+		if strings.EqualFold(a.email, name) {
+			return a.id, nil
+		}
+		if l, _, _ := strings.Cut(a.email, "@"); strings.EqualFold(l, name) {
+			local = append(local, a.id)
+		}
 	}
-	if exact > 0 {
-		return exact, nil
-	}
-	if len(ids) == 1 {
-		return ids[0], nil
+	if len(local) == 1 {
+		return local[0], nil
 	}
 	return 0, nil
 }
