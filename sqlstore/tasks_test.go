@@ -143,7 +143,6 @@ func TestApplyRunbook(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-
 func TestTaskChanges(t *testing.T) {
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
@@ -213,7 +212,10 @@ func TestTaskChanges(t *testing.T) {
 		if err != nil || got.Status != tocsin.TaskDone || got.Reason != "" || got.OwnerID != 0 || !got.DueAt.Equal(later) {
 			t.Fatalf("done: %+v, %v", got, err)
 		}
-		notAudited(t, db, func() error { _, err := db.UpdateTask(ctx, admin, inc.ID, task.ID, tocsin.TaskPatch{Status: &done}); return err })
+		notAudited(t, db, func() error {
+			_, err := db.UpdateTask(ctx, admin, inc.ID, task.ID, tocsin.TaskPatch{Status: &done})
+			return err
+		})
 
 		want := []string{"task_added:Make the bucket private:>", "task_owner:Make the bucket private:alice@example.org>",
 			"task_due:Make the bucket private:" + momentText(&due) + ">" + momentText(&later),
