@@ -218,25 +218,16 @@ func (db *DB) AddTask(ctx context.Context, a tocsin.Actor, id int64, t *tocsin.T
 	})
 }
 
-// taskOwner returns the e-mail of an enabled account; EINVALID naming it
-// when it is unknown or disabled.
+// taskOwner returns the e-mail of an enabled account (activeUser), with a
+// refusal of a disabled one that speaks of tasks, not roles.
 func (c conn) taskOwner(ctx context.Context, userID int64) (string, error) {
-	var (
-		email    string
-		disabled *time.Time
-	)
-	err := c.queryRow(ctx, `SELECT email, disabled_at FROM users WHERE id = ?`, userID).Scan(&email, nullTimeScan{&disabled})
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", tocsin.Errorf(tocsin.EINVALID, "there is no account %d", userID).WithKey("security.user_unknown", userID)
+	email, err := c.activeUser(ctx, userID)
+	var te *tocsin.Error
+	if errors.As(err, &te) && te.Key == "security.user_disabled" && len(te.Args) == 1 {
+		return "", tocsin.Errorf(tocsin.EINVALID, "the account %s is disabled: a disabled account cannot own a task", te.Args[0]).
+			WithKey("task.owner_disabled", te.Args[0])
 	}
-	if err != nil {
-		return "", err
-	}
-	if disabled != nil {
-		return "", tocsin.Errorf(tocsin.EINVALID, "the account %s is disabled: a disabled account cannot own a task", email).
-			WithKey("task.owner_disabled", email)
-	}
-	return email, nil
+	return email, err
 }
 
 // UpdateTask applies p to task taskID of incident id: each change (status,
