@@ -96,6 +96,17 @@ func (s *Server) renderRunbook(w http.ResponseWriter, r *http.Request, id int64,
 	for i, vr := range versions {
 		rows[i] = versionRow{vr, s.fmtTime(vr.CreatedAt)}
 	}
+	type itemRow struct {
+		tocsin.RunbookItem
+		DueText string
+	}
+	items := make([]itemRow, len(shown.Items))
+	for i, it := range shown.Items {
+		items[i].RunbookItem = it
+		if it.Due > 0 {
+			items[i].DueText = tocsin.FormatDuration(it.Due)
+		}
+	}
 	markdown := current.Markdown
 	if v.Markdown != nil {
 		markdown = *v.Markdown
@@ -103,7 +114,7 @@ func (s *Server) renderRunbook(w http.ResponseWriter, r *http.Request, id int64,
 	lr := r.Clone(r.Context())
 	lr.URL.Path = "/console/runbooks/" + strconv.FormatInt(id, 10)
 	s.render(w, lr, status, "runbook", map[string]any{
-		"Runbook": shown, "Current": current, "Old": shown.Version != current.Version, "Versions": rows,
+		"Runbook": shown, "Items": items, "Current": current, "Old": shown.Version != current.Version, "Versions": rows,
 		"Markdown": markdown, "Flash": v.Flash, "Error": v.Error, "Checked": v.Checked,
 		"CanWork": state(r).user.Roles.Allows(tocsin.RoleResponder),
 	})

@@ -181,6 +181,20 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/security-incidents/{id}/decisions": responder,
 	"POST /api/v1/security-incidents/{id}/roles":     responder,
 	"POST /api/v1/security-incidents/{id}/links":     responder,
+	// Tasks and runbooks: viewers read them, responders apply, add, change
+	// and write them.
+	"POST /console/security/{id}/runbooks":               responder,
+	"POST /console/security/{id}/tasks":                  responder,
+	"POST /console/security/{id}/tasks/{task}":           responder,
+	"GET /console/runbooks":                              viewer,
+	"POST /console/runbooks":                             responder,
+	"GET /console/runbooks/{id}":                         viewer,
+	"POST /console/runbooks/{id}":                        responder,
+	"GET /api/v1/security-incidents/{id}/tasks":          viewer,
+	"POST /api/v1/security-incidents/{id}/tasks":         responder,
+	"PATCH /api/v1/security-incidents/{id}/tasks/{task}": responder,
+	"POST /api/v1/security-incidents/{id}/runbooks":      responder,
+	"GET /api/v1/runbooks":                               viewer,
 	// Scheduled maintenance: its public JSON and calendar, its console
 	// list and form, and the settings route it shares with incidents.
 	"GET /api/v2/scheduled-maintenances.json":          public,
@@ -261,6 +275,8 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = "999999" // no such update: a 404 for everyone
 		case part == "{id}" && i > 0 && parts[i-1] == "signals":
 			parts[i] = "999999" // no such signal: a 404 for everyone
+		case part == "{task}" || (part == "{id}" && i > 0 && parts[i-1] == "runbooks"):
+			parts[i] = "999999" // no such task or runbook: a 404 for everyone
 		case part == "{month}":
 			parts[i] = "1999-01" // no incident that month: a 404 for everyone
 		case strings.HasPrefix(part, "{"):
