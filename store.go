@@ -15,6 +15,7 @@ type Store interface {
 	SignalService
 	SecurityIncidentService
 	RunbookService
+	SecurityCommsService
 	SubscriberService
 	NoticeService
 	WebhookService

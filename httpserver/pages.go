@@ -73,9 +73,12 @@ func loadPages() (*pages, error) {
 		if base == "layout" || strings.HasPrefix(base, "security_room_") {
 			continue
 		}
-		// Every page may include the incident room's sections, each a
-		// {{define}} in a security_room_*.html of its own.
-		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", "templates/security_room_*.html", name)
+		files := []string{"templates/layout.html", name}
+		if base == "security_incident" {
+			// The room's sections, each a {{define}} of its own file.
+			files = append(files, "templates/security_room_*.html")
+		}
+		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}

@@ -195,6 +195,15 @@ var intendedAccess = map[string]access{
 	"PATCH /api/v1/security-incidents/{id}/tasks/{task}": responder,
 	"POST /api/v1/security-incidents/{id}/runbooks":      responder,
 	"GET /api/v1/runbooks":                               viewer,
+	// The room's public side (console_security_comms.go).
+	"POST /console/security/{id}/public-incident":           viewer,
+	"POST /console/security/{id}/public-updates":            viewer,
+	"POST /console/security/{id}/cadence":                   viewer,
+	"POST /console/security/{id}/postmortem-draft":          responder,
+	"GET /api/v1/security-incidents/{id}/public-incident":   viewer,
+	"POST /api/v1/security-incidents/{id}/public-incident":  communicator,
+	"POST /api/v1/security-incidents/{id}/public-updates":   communicator,
+	"POST /api/v1/security-incidents/{id}/postmortem-draft": responder,
 	// Scheduled maintenance: its public JSON and calendar, its console
 	// list and form, and the settings route it shares with incidents.
 	"GET /api/v2/scheduled-maintenances.json":          public,
