@@ -73,6 +73,8 @@ func (s *Server) securityEntryRow(lang string, e *tocsin.SecurityEntry) security
 		}
 	case tocsin.EntryBreach:
 		row.Text, row.Body = s.breachEntryText(lang, e), ""
+	case tocsin.EntryTaskAdded, tocsin.EntryTaskStatus, tocsin.EntryTaskOwner, tocsin.EntryTaskDue, tocsin.EntryRunbookApplied:
+		row.Text, row.Body = s.taskEntryText(lang, e), ""
 	case tocsin.EntryPublicLink, tocsin.EntryPublicUpdate, tocsin.EntryCadence, tocsin.EntryPostmortem:
 		s.commsEntryRow(lang, e, &row)
 	case tocsin.EntryDecision:

@@ -145,6 +145,17 @@ func TestOpenAPIDocument(t *testing.T) {
 	if err := e.store.MarkBreach(e.ctx, tocsin.CLI, breachedID, tocsin.BreachYes, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	// Tasks: a runbook to apply, and a task the walk changes.
+	rb := &tocsin.Runbook{Slug: "bucket", Markdown: "# Bucket\n- [ ] Make it private (owner: lead, due: 15m)\n"}
+	if err := e.store.SaveRunbook(e.ctx, tocsin.CLI, rb); err != nil {
+		t.Fatal(err)
+	}
+	roomID, _ := strconv.ParseInt(strings.TrimPrefix(room, "/api/v1/security-incidents/"), 10, 64)
+	task := &tocsin.Task{Title: "Read the access logs"}
+	if err := e.store.AddTask(e.ctx, tocsin.CLI, roomID, task); err != nil {
+		t.Fatal(err)
+	}
+	taskPath := fmt.Sprintf("%s/tasks/%d", room, task.ID)
 	// The public side: one room already speaking through a public
 	// incident, and the room above, which links one in the walk.
 	speaking := securityOf("Speaking case", false)
@@ -384,6 +395,54 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "again", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + otherRoomID + `}`, wantStatus: 409},
 			{name: "self", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + strings.TrimPrefix(room, "/api/v1/security-incidents/") + `}`, wantStatus: 400},
 		},
+		"GET /api/v1/runbooks": {
+			{name: "ok", path: "/api/v1/runbooks", token: admin, wantStatus: 200},
+			{name: "viewer", path: "/api/v1/runbooks", token: viewerTok, wantStatus: 200},
+		},
+		"GET /api/v1/security-incidents/{id}/tasks": {
+			{name: "ok", path: room + "/tasks", token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/security-incidents/999999/tasks", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/tasks": {
+			{name: "ok", path: room + "/tasks", token: admin, body: `{"title":"Check the other buckets","owner_id":` + responderID + `,"due_at":"2099-01-01T00:00:00Z"}`, wantStatus: 200},
+			{name: "no title", path: room + "/tasks", token: admin, body: `{"title":" "}`, wantStatus: 400},
+			{name: "too early", path: room + "/tasks", token: admin, body: `{"title":"x","due_at":"2000-01-01T00:00:00Z"}`, wantStatus: 400},
+			{name: "viewer", path: room + "/tasks", token: viewerTok, body: `{"title":"x"}`, wantStatus: 403},
+		},
+		"PATCH /api/v1/security-incidents/{id}/tasks/{task}": {
+			{name: "ok", path: taskPath, token: admin, body: `{"status":"skipped","reason":"the provider does it","owner_id":null,"due_at":null}`, wantStatus: 200},
+			{name: "no reason", path: taskPath, token: admin, body: `{"status":"skipped","reason":""}`, wantStatus: 400},
+			{name: "bad owner", path: taskPath, token: admin, body: `{"owner_id":"bob"}`, wantStatus: 400},
+			{name: "missing", path: room + "/tasks/999999", token: admin, body: `{"status":"done"}`, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/runbooks": {
+			{name: "ok", path: room + "/runbooks", token: admin, body: fmt.Sprintf(`{"runbook":%d}`, rb.ID), wantStatus: 200},
+			{name: "unknown", path: room + "/runbooks", token: admin, body: `{"runbook":999999}`, wantStatus: 400},
+		},
+		"GET /api/v1/security-incidents/{id}/public-incident": {
+			{name: "ok", path: speaking + "/public-incident", token: viewerTok, wantStatus: 200},
+			{name: "admin", path: speaking + "/public-incident", token: admin, wantStatus: 200},
+			{name: "none", path: otherRoom + "/public-incident", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/public-incident": {
+			{name: "ok", path: room + "/public-incident", token: admin, body: `{"title":"Files listed publicly","impact":"minor","status":"investigating","body":"We closed a listing.","publish":true}`, wantStatus: 200},
+			{name: "again", path: room + "/public-incident", token: admin, body: `{"incident_id":` + fmt.Sprint(draft.ID) + `}`, wantStatus: 409},
+			{name: "no title", path: otherRoom + "/public-incident", token: admin, body: `{"body":"x","status":"investigating"}`, wantStatus: 400},
+			{name: "unknown incident", path: otherRoom + "/public-incident", token: admin, body: `{"incident_id":999999}`, wantStatus: 400},
+			{name: "viewer", path: otherRoom + "/public-incident", token: viewerTok, body: `{"incident_id":1}`, wantStatus: 403},
+			{name: "missing", path: "/api/v1/security-incidents/999999/public-incident", token: admin, body: `{"incident_id":1}`, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/public-updates": {
+			{name: "ok", path: speaking + "/public-updates", token: admin, body: `{"status":"identified","body":"The listing is closed."}`, wantStatus: 200},
+			{name: "empty", path: speaking + "/public-updates", token: admin, body: `{"status":"identified","body":""}`, wantStatus: 400},
+			{name: "not linked", path: otherRoom + "/public-updates", token: admin, body: `{"status":"identified","body":"x"}`, wantStatus: 404},
+			{name: "viewer", path: speaking + "/public-updates", token: viewerTok, body: `{"status":"identified","body":"x"}`, wantStatus: 403},
+		},
+		"POST /api/v1/security-incidents/{id}/postmortem-draft": {
+			{name: "ok", path: speaking + "/postmortem-draft", token: admin, wantStatus: 200},
+			{name: "again", path: speaking + "/postmortem-draft", token: admin, wantStatus: 409},
+			{name: "not linked", path: otherRoom + "/postmortem-draft", token: admin, wantStatus: 409},
+		},
 		"GET /api/v1/security-incidents/{id}/breach": {
 			{name: "ok", path: breached + "/breach", token: admin, wantStatus: 200},
 			{name: "not marked", path: otherRoom + "/breach", token: admin, wantStatus: 404},
@@ -414,30 +473,6 @@ func TestOpenAPIDocument(t *testing.T) {
 		},
 		"GET /api/v1/breach-register.csv": {
 			{name: "ok", path: "/api/v1/breach-register.csv", token: admin, wantStatus: 200},
-		},
-		"GET /api/v1/security-incidents/{id}/public-incident": {
-			{name: "ok", path: speaking + "/public-incident", token: viewerTok, wantStatus: 200},
-			{name: "admin", path: speaking + "/public-incident", token: admin, wantStatus: 200},
-			{name: "none", path: otherRoom + "/public-incident", token: admin, wantStatus: 404},
-		},
-		"POST /api/v1/security-incidents/{id}/public-incident": {
-			{name: "ok", path: room + "/public-incident", token: admin, body: `{"title":"Files listed publicly","impact":"minor","status":"investigating","body":"We closed a listing.","publish":true}`, wantStatus: 200},
-			{name: "again", path: room + "/public-incident", token: admin, body: `{"incident_id":` + fmt.Sprint(draft.ID) + `}`, wantStatus: 409},
-			{name: "no title", path: otherRoom + "/public-incident", token: admin, body: `{"body":"x","status":"investigating"}`, wantStatus: 400},
-			{name: "unknown incident", path: otherRoom + "/public-incident", token: admin, body: `{"incident_id":999999}`, wantStatus: 400},
-			{name: "viewer", path: otherRoom + "/public-incident", token: viewerTok, body: `{"incident_id":1}`, wantStatus: 403},
-			{name: "missing", path: "/api/v1/security-incidents/999999/public-incident", token: admin, body: `{"incident_id":1}`, wantStatus: 404},
-		},
-		"POST /api/v1/security-incidents/{id}/public-updates": {
-			{name: "ok", path: speaking + "/public-updates", token: admin, body: `{"status":"identified","body":"The listing is closed."}`, wantStatus: 200},
-			{name: "empty", path: speaking + "/public-updates", token: admin, body: `{"status":"identified","body":""}`, wantStatus: 400},
-			{name: "not linked", path: otherRoom + "/public-updates", token: admin, body: `{"status":"identified","body":"x"}`, wantStatus: 404},
-			{name: "viewer", path: speaking + "/public-updates", token: viewerTok, body: `{"status":"identified","body":"x"}`, wantStatus: 403},
-		},
-		"POST /api/v1/security-incidents/{id}/postmortem-draft": {
-			{name: "ok", path: speaking + "/postmortem-draft", token: admin, wantStatus: 200},
-			{name: "again", path: speaking + "/postmortem-draft", token: admin, wantStatus: 409},
-			{name: "not linked", path: otherRoom + "/postmortem-draft", token: admin, wantStatus: 409},
 		},
 		"GET /api/v1/subscribers": {
 			{name: "ok", path: "/api/v1/subscribers", token: admin, wantStatus: 200},

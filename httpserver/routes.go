@@ -196,6 +196,14 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/security/{id}/breach/clock", access: responder, kind: page, handle: s.roomAction("breach_clock", "breach.report_recorded", s.recordBreachClock)},
 		{pattern: "GET /console/breaches", access: viewer, kind: page, handle: s.breachRegisterPage},
 		{pattern: "GET /console/breaches.csv", access: viewer, kind: page, handle: s.breachRegisterCSV},
+		// Tasks and runbooks (console_tasks.go, console_runbooks.go).
+		{pattern: "POST /console/security/{id}/runbooks", access: responder, kind: page, handle: s.roomTaskAction("apply", s.applyRunbook)},
+		{pattern: "POST /console/security/{id}/tasks", access: responder, kind: page, handle: s.roomTaskAction("task", s.addTask)},
+		{pattern: "POST /console/security/{id}/tasks/{task}", access: responder, kind: page, handle: s.roomTaskAction("tasks", s.updateTask)},
+		{pattern: "GET /console/runbooks", access: viewer, kind: page, handle: s.runbooks},
+		{pattern: "POST /console/runbooks", access: responder, kind: page, handle: s.createRunbook},
+		{pattern: "GET /console/runbooks/{id}", access: viewer, kind: page, handle: s.runbook},
+		{pattern: "POST /console/runbooks/{id}", access: responder, kind: page, handle: s.saveRunbook},
 		// The room's public side: any account reaches the routes; the
 		// domain lets the communications lead (else the incident lead)
 		// publish and the leads or an admin link (console_security_comms.go).
@@ -296,6 +304,11 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/v1/security-incidents/{id}/breach/clocks", access: responder, kind: api, handle: s.apiRecordBreachClock, summary: "Record when the report a NIS2 clock asks for was sent (nis2_early_warning, nis2_notification, nis2_final_report)"},
 		{pattern: "GET /api/v1/breach-register", access: viewer, kind: api, handle: s.apiBreachRegister, summary: "The breach register (GDPR art. 33(5)): every breach, notified or not; audited as an export"},
 		{pattern: "GET /api/v1/breach-register.csv", access: viewer, kind: api, handle: s.breachRegisterCSV, summary: "The breach register as CSV (UTF-8, UTC, cells that a spreadsheet would run as formulas prefixed with a quote); audited as an export"},
+		{pattern: "GET /api/v1/security-incidents/{id}/tasks", access: viewer, kind: api, handle: s.apiTasks, summary: "The incident's tasks, in the order they were added, with overdue set for open tasks past their due time"},
+		{pattern: "POST /api/v1/security-incidents/{id}/tasks", access: responder, kind: api, handle: s.apiAddTask, summary: "Add a task by hand: title, detail, owner_id (an enabled account), due_at (not before the incident was opened)"},
+		{pattern: "PATCH /api/v1/security-incidents/{id}/tasks/{task}", access: responder, kind: api, handle: s.apiPatchTask, summary: "Change a task: status open, done or skipped (skipped needs a reason), owner_id (null unassigns), due_at (null removes it); each change is on the timeline"},
+		{pattern: "POST /api/v1/security-incidents/{id}/runbooks", access: responder, kind: api, handle: s.apiApplyRunbook, summary: "Apply a runbook: add a task for each of its items the incident does not have yet, owners resolved from the incident's roles now, due times from now"},
+		{pattern: "GET /api/v1/runbooks", access: viewer, kind: api, handle: s.apiRunbooks, summary: "The runbooks, each at its current version, with its Markdown"},
 		{pattern: "GET /api/v1/security-incidents/{id}/public-incident", access: viewer, kind: api, handle: s.apiPublicLink, summary: "The public incident a security incident speaks through, with its cadence of public updates; 404 if none is linked"},
 		{pattern: "POST /api/v1/security-incidents/{id}/public-incident", access: communicator, kind: api, handle: s.apiLinkPublicIncident, summary: "Link an existing public incident (incident_id) or create one (title, impact, services, status, body, publish: nothing of the private incident is copied); 409 if one is linked"},
 		{pattern: "POST /api/v1/security-incidents/{id}/public-updates", access: communicator, kind: api, handle: s.apiPublishPublicUpdate, summary: "Publish an update on the linked public incident (status page, feeds, subscribers), with a timeline entry; 404 if none is linked"},

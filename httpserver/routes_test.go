@@ -176,14 +176,6 @@ var intendedAccess = map[string]access{
 	"POST /console/security/{id}/breach/clock":              responder,
 	"GET /console/breaches":                                 viewer,
 	"GET /console/breaches.csv":                             viewer,
-	"POST /console/security/{id}/public-incident":           viewer,
-	"POST /console/security/{id}/public-updates":            viewer,
-	"POST /console/security/{id}/cadence":                   viewer,
-	"POST /console/security/{id}/postmortem-draft":          responder,
-	"GET /api/v1/security-incidents/{id}/public-incident":   viewer,
-	"POST /api/v1/security-incidents/{id}/public-incident":  communicator,
-	"POST /api/v1/security-incidents/{id}/public-updates":   communicator,
-	"POST /api/v1/security-incidents/{id}/postmortem-draft": responder,
 	"GET /api/v1/security-incidents":                        viewer,
 	"POST /api/v1/security-incidents":                       responder,
 	"GET /api/v1/security-incidents/{id}":                   viewer,
@@ -202,6 +194,29 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/security-incidents/{id}/breach/clocks":    responder,
 	"GET /api/v1/breach-register":                           viewer,
 	"GET /api/v1/breach-register.csv":                       viewer,
+	// Tasks and runbooks: viewers read them, responders apply, add, change
+	// and write them.
+	"POST /console/security/{id}/runbooks":               responder,
+	"POST /console/security/{id}/tasks":                  responder,
+	"POST /console/security/{id}/tasks/{task}":           responder,
+	"GET /console/runbooks":                              viewer,
+	"POST /console/runbooks":                             responder,
+	"GET /console/runbooks/{id}":                         viewer,
+	"POST /console/runbooks/{id}":                        responder,
+	"GET /api/v1/security-incidents/{id}/tasks":          viewer,
+	"POST /api/v1/security-incidents/{id}/tasks":         responder,
+	"PATCH /api/v1/security-incidents/{id}/tasks/{task}": responder,
+	"POST /api/v1/security-incidents/{id}/runbooks":      responder,
+	"GET /api/v1/runbooks":                               viewer,
+	// The room's public side (console_security_comms.go).
+	"POST /console/security/{id}/public-incident":           viewer,
+	"POST /console/security/{id}/public-updates":            viewer,
+	"POST /console/security/{id}/cadence":                   viewer,
+	"POST /console/security/{id}/postmortem-draft":          responder,
+	"GET /api/v1/security-incidents/{id}/public-incident":   viewer,
+	"POST /api/v1/security-incidents/{id}/public-incident":  communicator,
+	"POST /api/v1/security-incidents/{id}/public-updates":   communicator,
+	"POST /api/v1/security-incidents/{id}/postmortem-draft": responder,
 	// Scheduled maintenance: its public JSON and calendar, its console
 	// list and form, and the settings route it shares with incidents.
 	"GET /api/v2/scheduled-maintenances.json":          public,
@@ -282,6 +297,8 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = "999999" // no such update: a 404 for everyone
 		case part == "{id}" && i > 0 && parts[i-1] == "signals":
 			parts[i] = "999999" // no such signal: a 404 for everyone
+		case part == "{task}" || (part == "{id}" && i > 0 && parts[i-1] == "runbooks"):
+			parts[i] = "999999" // no such task or runbook: a 404 for everyone
 		case part == "{month}":
 			parts[i] = "1999-01" // no incident that month: a 404 for everyone
 		case strings.HasPrefix(part, "{"):
