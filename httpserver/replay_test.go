@@ -68,6 +68,7 @@ func newReplay(t *testing.T) *replay {
 	r.duties = &deadline.Worker{Duties: []deadline.Duty{
 		runbooks.Reminders(e.store, e.ts.URL, e.srv.loc),
 		deadline.Cadence(e.store, e.cfg.Comms.Cadence, e.ts.URL, e.srv.loc),
+		deadline.BreachReminders(e.store, nil, "en", e.ts.URL, e.srv.loc),
 	}}
 	return r
 }
@@ -230,6 +231,20 @@ func TestReplayBucketListingIncident(t *testing.T) {
 		"contained":        time.Date(2026, 11, 20, 17, 14, 0, 0, time.UTC),
 	})
 
+	// Private attachments were listed: a personal data breach, known since
+	// the listing was confirmed at 17:58. The GDPR clock runs to Monday
+	// 17:58 and shows in the room.
+	if resp := r.call("PUT", room+"/breach", r.leadToken, `{"answer":"yes","aware_at":"2026-11-20T16:58:00Z"}`); resp.Status != 200 {
+		t.Fatalf("marking the breach: %d %s", resp.Status, resp.Body)
+	}
+	clock := r.get(r.leadToken, room+"/breach")["clocks"].([]any)[0].(map[string]any)
+	if clock["deadline"] != "2026-11-23T16:58:00Z" {
+		t.Errorf("GDPR deadline %v, want Monday 17:58 Paris", clock["deadline"])
+	}
+	if page := plain(r.signedIn(r.lead, "127.0.0.1").get(fmt.Sprintf("/console/security/%d", id))); !strings.Contains(page, "due 2026-11-23 17:58 CET") {
+		t.Errorf("the room does not show the GDPR deadline:\n%s", page)
+	}
+
 	// 18:20: the communications lead tells the public, without the
 	// private title, and says it is fixed at 18:35.
 	r.at(20, 18, 20)
@@ -264,6 +279,25 @@ func TestReplayBucketListingIncident(t *testing.T) {
 		if !strings.Contains(page.Text, label) || !strings.Contains(page.Text, value) {
 			t.Errorf("the %s room does not show %q %q", lang, label, value)
 		}
+	}
+
+	// Sunday 17:58, 24 hours left: the lead and the approver are reminded
+	// once; the approver records the decision to notify the authority.
+	r.at(22, 17, 58)
+	r.tick()
+	r.tick()
+	for _, u := range []*testUser{r.lead, r.approver} {
+		if got := r.messagesTo(u.Email, "gdpr:"); len(got) != 1 {
+			t.Errorf("%d GDPR reminders to %s, want 1", len(got), u.Email)
+		}
+	}
+	r.at(22, 19, 0)
+	r.post(r.leadToken, room+"/breach/decisions", map[string]any{"who": "authority", "notify": true, "decided_by": r.approver.ID,
+		"why": "private attachments of members were listable for four days; the listing may have been read"})
+	r.at(23, 6, 0) // 12 hours left: the decision is recorded, nothing more is sent
+	r.tick()
+	if got := r.messagesTo(r.lead.Email, "gdpr:"); len(got) != 1 {
+		t.Errorf("%d GDPR reminders to the lead after the decision, want 1", len(got))
 	}
 
 	// Monday: the lead assembles the post-mortem from the room; an approver
