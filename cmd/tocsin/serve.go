@@ -106,6 +106,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		_ = worker.shutdown(shutdownCtx)
 		return err
 	}
+	// Pages are written in the transaction of the signal that opens them.
+	db.SetPageComposer(notify.Pages{BaseURL: strings.TrimSuffix(c.PublicURL(), "/"), Key: box.DeriveKey(notify.PageAckKeyLabel), Location: zone})
 	// The maintenance worker refreshes the public site after each step; the
 	// server wakes it after each change. It starts once the server exists.
 	maint := &maintenance.Worker{Store: db, Lang: c.Lang, Lead: c.Maintenance.ReminderLead, Log: log}
@@ -130,7 +132,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	maint.Changed = srv.RefreshPublic
 	maint.Start(context.Background())
 	// Deadlines: each duty is one line here.
-	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{}}
+	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{
+		deadline.Escalation(db),
+	}}
 	deadlines.Start(context.Background())
 
 	served := make(chan error, 1)
