@@ -75,6 +75,11 @@ func ParsePageAck(key []byte, token string, now time.Time) (PageAck, error) {
 		n[i] = v
 	}
 	p := PageAck{PageID: n[0], Level: int(n[1]), Step: int(n[2]), UserID: n[3], Expires: time.Unix(n[4], 0).UTC()}
+	// One token per link: spellings the decoders tolerate (line breaks in
+	// base64, leading zeros) are refused.
+	if p.Sign(key) != token {
+		return PageAck{}, forged
+	}
 	if !now.Before(p.Expires) {
 		return PageAck{}, Errorf(ECONFLICT, "this acknowledgement link expired").WithKey("pages.ack_expired")
 	}
