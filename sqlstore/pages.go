@@ -29,18 +29,19 @@ func (db *DB) composer() tocsin.PageComposer {
 	return plainPages{}
 }
 
-// plainPages is the composer of last resort: one e-mail per contact.
+// plainPages is the composer of last resort: the subject alone, on every
+// e-mail and Matrix contact (webhooks need notify.Pages' headers).
 type plainPages struct{}
 
 func (plainPages) PageMessages(n tocsin.PageNote) []*tocsin.Message {
 	var out []*tocsin.Message
 	for _, c := range n.Contacts {
-		if c.Kind != tocsin.ContactEmail {
+		if c.Kind == tocsin.ContactWebhook {
 			continue
 		}
 		out = append(out, &tocsin.Message{
-			Channel: tocsin.ChannelEmail, To: c.Address, Subject: "[tocsin] page: " + n.Page.Subject, Body: n.Page.Subject + "\n",
-			Key: fmt.Sprintf("page:%d:level:%d:step:%d:user:%d:email:%d", n.Page.ID, n.Level+1, n.Step, n.User.ID, c.ID),
+			Channel: string(c.Kind), To: c.Address, Subject: "[tocsin] page: " + n.Page.Subject, Body: n.Page.Subject + "\n",
+			Key: fmt.Sprintf("page:%d:level:%d:step:%d:user:%d:%s:%d", n.Page.ID, n.Level+1, n.Step, n.User.ID, c.Kind, c.ID),
 		})
 	}
 	return out
