@@ -21,7 +21,7 @@ func TestRotaOnCall(t *testing.T) {
 	weekly := Rota{Name: "ops", Zone: "Europe/Paris", Start: at(2026, 10, 19, 9, 0), PeriodDays: 7, Members: []int64{1, 2, 3}}
 	withOverrides := weekly
 	withOverrides.Overrides = []Override{
-		{ID: 1, UserID: 9, From: at(2026, 11, 20, 12, 0), Until: at(2026, 11, 23, 9, 0)}, // holiday cover
+		{ID: 1, UserID: 9, From: at(2026, 11, 20, 12, 0), Until: at(2026, 11, 23, 9, 0)},  // holiday cover
 		{ID: 2, UserID: 8, From: at(2026, 11, 20, 17, 0), Until: at(2026, 11, 20, 18, 0)}, // later override wins
 	}
 	daily := Rota{Name: "d", Zone: "Europe/Paris", Start: at(2026, 3, 28, 9, 0), PeriodDays: 1, Members: []int64{1, 2}}
