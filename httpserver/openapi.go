@@ -73,11 +73,17 @@ func queryParamsOf(pattern string) []map[string]any {
 	if q, ok := queryParams[pattern]; ok {
 		return q
 	}
+	if q, ok := pagingQuery[pattern]; ok {
+		return q
+	}
 	return securityQuery[pattern]
 }
 
 func requestBodyOf(pattern string) (map[string]any, bool) {
 	if b, ok := requestBodies[pattern]; ok {
+		return b, true
+	}
+	if b, ok := pagingRequests[pattern]; ok {
 		return b, true
 	}
 	b, ok := securityRequests[pattern]
@@ -86,6 +92,9 @@ func requestBodyOf(pattern string) (map[string]any, bool) {
 
 func successBodyOf(pattern string) (map[string]any, bool) {
 	if b, ok := successBodies[pattern]; ok {
+		return b, true
+	}
+	if b, ok := pagingSuccess[pattern]; ok {
 		return b, true
 	}
 	b, ok := securitySuccess[pattern]
@@ -98,6 +107,9 @@ func allSchemas() map[string]any {
 		out[k] = v
 	}
 	for k, v := range securitySchemas {
+		out[k] = v
+	}
+	for k, v := range pagingSchemas {
 		out[k] = v
 	}
 	return out
