@@ -24,7 +24,7 @@ type rotaRow struct {
 }
 
 type overrideRow struct {
-	ID                    int64
+	ID                     int64
 	Who, From, Until, Note string
 }
 
