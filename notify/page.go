@@ -69,17 +69,19 @@ func (c Pages) PageMessages(n tocsin.PageNote) []*tocsin.Message {
 	subject := i18n.T(lang, "pages.mail_subject", n.Page.Subject)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n", i18n.T(lang, "pages.mail_intro", n.Level+1))
-	fmt.Fprintf(&b, "%s: %s\n", i18n.T(lang, "pages.subject"), n.Page.Subject)
+	field := func(key, v string) { fmt.Fprintf(&b, "%s\n", i18n.T(lang, "pages.mail_field", i18n.T(lang, key), v)) }
+	field("pages.subject", n.Page.Subject)
 	console := c.BaseURL + "/console/pages"
 	if s := n.Signal; s != nil {
-		fmt.Fprintf(&b, "%s: %s\n", i18n.T(lang, "signals.source"), i18n.T(lang, "signals.source."+string(s.Source)))
-		fmt.Fprintf(&b, "%s: %s\n", i18n.T(lang, "signals.receipt"), s.Receipt)
-		fmt.Fprintf(&b, "%s: %s\n", i18n.T(lang, "signals.received"), when(s.ReceivedAt))
+		field("signals.source", i18n.T(lang, "signals.source."+string(s.Source)))
+		field("signals.receipt", s.Receipt)
+		field("signals.received", when(s.ReceivedAt))
 		console = fmt.Sprintf("%s/console/signals/%d", c.BaseURL, s.ID)
 	} else if id := n.Page.SecurityIncidentID; id != nil {
 		console = fmt.Sprintf("%s/console/security/%d", c.BaseURL, *id)
 	}
-	fmt.Fprintf(&b, "%s: %s\n\n", i18n.T(lang, "pages.paged_at"), when(n.At))
+	field("pages.paged_at", when(n.At))
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "%s\n%s\n\n", i18n.T(lang, "pages.mail_ack", when(ack.Expires)), ackURL)
 	fmt.Fprintf(&b, "%s\n%s\n", i18n.T(lang, "pages.mail_console"), console)
 	body := b.String()
