@@ -208,6 +208,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/security/{id}/timeline", access: responder, kind: page, handle: s.roomAction("entry", "security.entry_added", s.addSecurityEntry)},
 		{pattern: "POST /console/security/{id}/decisions", access: responder, kind: page, handle: s.roomAction("decision", "security.decision_recorded", s.recordSecurityDecision)},
 		{pattern: "POST /console/security/{id}/links", access: responder, kind: page, handle: s.roomAction("link", "security.linked", s.linkSecurityIncident)},
+		// The room's public side: any account reaches the routes; the
+		// domain lets the communications lead (else the incident lead)
+		// publish and the leads or an admin link (console_security_comms.go).
+		{pattern: "POST /console/security/{id}/public-incident", access: viewer, kind: page, handle: s.roomAction("comms", "comms.linked", s.linkPublicIncident)},
+		{pattern: "POST /console/security/{id}/public-updates", access: viewer, kind: page, handle: s.roomAction("comms-update", "comms.published", s.publishPublicUpdate)},
+		{pattern: "POST /console/security/{id}/cadence", access: viewer, kind: page, handle: s.roomAction("comms-cadence", "comms.cadence_saved", s.setPublicCadence)},
+		{pattern: "POST /console/security/{id}/postmortem-draft", access: responder, kind: page, handle: s.draftPostmortem},
 		// Public e-mail subscriptions (pages, so forms carry the CSRF token;
 		// the static public page only links here). A GET never changes
 		// anything: mail scanners fetch every link of a mail, so confirming
@@ -308,6 +315,10 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/v1/security-incidents/{id}/decisions", access: responder, kind: api, handle: s.apiRecordSecurityDecision, summary: "Record a decision: choice, options weighed, who decided (a user ID), why"},
 		{pattern: "POST /api/v1/security-incidents/{id}/roles", access: responder, kind: api, handle: s.apiSetSecurityRole, summary: "Give a role (lead, comms, scribe, member) to an enabled account, or take it back with remove: true"},
 		{pattern: "POST /api/v1/security-incidents/{id}/links", access: responder, kind: api, handle: s.apiLinkSecurityIncident, summary: "Link to another incident: related, duplicate, duplicated_by, parent, child; one link per pair"},
+		{pattern: "GET /api/v1/security-incidents/{id}/public-incident", access: viewer, kind: api, handle: s.apiPublicLink, summary: "The public incident a security incident speaks through, with its cadence of public updates; 404 if none is linked"},
+		{pattern: "POST /api/v1/security-incidents/{id}/public-incident", access: communicator, kind: api, handle: s.apiLinkPublicIncident, summary: "Link an existing public incident (incident_id) or create one (title, impact, services, status, body, publish: nothing of the private incident is copied); 409 if one is linked"},
+		{pattern: "POST /api/v1/security-incidents/{id}/public-updates", access: communicator, kind: api, handle: s.apiPublishPublicUpdate, summary: "Publish an update on the linked public incident (status page, feeds, subscribers), with a timeline entry; 404 if none is linked"},
+		{pattern: "POST /api/v1/security-incidents/{id}/postmortem-draft", access: responder, kind: api, handle: s.apiDraftPostmortem, summary: "Assemble the linked public incident's post-mortem draft from the key moments, status changes, decisions and public updates; 409 if it has one"},
 		{pattern: "GET /api/v1/subscribers", access: communicator, kind: api, handle: s.apiSubscribers, summary: "List e-mail subscribers, newest first (?status=pending|confirmed, ?limit, ?offset)"},
 		{pattern: "GET /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiSubscriber, summary: "One subscriber"},
 		{pattern: "GET /api/v1/subscribers/{id}/export", access: communicator, kind: api, handle: s.exportSubscriber, summary: "Everything kept about one subscriber, as a JSON download (recorded in the audit log)"},

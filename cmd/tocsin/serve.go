@@ -134,6 +134,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Deadlines: each duty is one line here.
 	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{
 		deadline.Escalation(db),
+		deadline.Cadence(db, c.Comms.Cadence, strings.TrimSuffix(c.PublicURL(), "/"), zone),
 	}}
 	deadlines.Start(context.Background())
 
