@@ -139,6 +139,17 @@ func TestOpenAPIDocument(t *testing.T) {
 	room, otherRoom, closedRoom, shutRoom := securityOf("Bucket listable", false), securityOf("Earlier case", false), securityOf("Old case", true), securityOf("Shut case", true)
 	otherRoomID := strings.TrimPrefix(otherRoom, "/api/v1/security-incidents/")
 	responderID := fmt.Sprint(e.createUser("lead@example.org", tocsin.RoleResponder).ID)
+	// Tasks: a runbook to apply, and a task the walk changes.
+	rb := &tocsin.Runbook{Slug: "bucket", Markdown: "# Bucket\n- [ ] Make it private (owner: lead, due: 15m)\n"}
+	if err := e.store.SaveRunbook(e.ctx, tocsin.CLI, rb); err != nil {
+		t.Fatal(err)
+	}
+	roomID, _ := strconv.ParseInt(strings.TrimPrefix(room, "/api/v1/security-incidents/"), 10, 64)
+	task := &tocsin.Task{Title: "Read the access logs"}
+	if err := e.store.AddTask(e.ctx, tocsin.CLI, roomID, task); err != nil {
+		t.Fatal(err)
+	}
+	taskPath := fmt.Sprintf("%s/tasks/%d", room, task.ID)
 	// The public side: one room already speaking through a public
 	// incident, and the room above, which links one in the walk.
 	speaking := securityOf("Speaking case", false)
@@ -377,6 +388,30 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "ok", path: room + "/links", token: admin, body: `{"kind":"parent","other_id":` + otherRoomID + `}`, wantStatus: 200},
 			{name: "again", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + otherRoomID + `}`, wantStatus: 409},
 			{name: "self", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + strings.TrimPrefix(room, "/api/v1/security-incidents/") + `}`, wantStatus: 400},
+		},
+		"GET /api/v1/runbooks": {
+			{name: "ok", path: "/api/v1/runbooks", token: admin, wantStatus: 200},
+			{name: "viewer", path: "/api/v1/runbooks", token: viewerTok, wantStatus: 200},
+		},
+		"GET /api/v1/security-incidents/{id}/tasks": {
+			{name: "ok", path: room + "/tasks", token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/security-incidents/999999/tasks", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/tasks": {
+			{name: "ok", path: room + "/tasks", token: admin, body: `{"title":"Check the other buckets","owner_id":` + responderID + `,"due_at":"2099-01-01T00:00:00Z"}`, wantStatus: 200},
+			{name: "no title", path: room + "/tasks", token: admin, body: `{"title":" "}`, wantStatus: 400},
+			{name: "too early", path: room + "/tasks", token: admin, body: `{"title":"x","due_at":"2000-01-01T00:00:00Z"}`, wantStatus: 400},
+			{name: "viewer", path: room + "/tasks", token: viewerTok, body: `{"title":"x"}`, wantStatus: 403},
+		},
+		"PATCH /api/v1/security-incidents/{id}/tasks/{task}": {
+			{name: "ok", path: taskPath, token: admin, body: `{"status":"skipped","reason":"the provider does it","owner_id":null,"due_at":null}`, wantStatus: 200},
+			{name: "no reason", path: taskPath, token: admin, body: `{"status":"skipped","reason":""}`, wantStatus: 400},
+			{name: "bad owner", path: taskPath, token: admin, body: `{"owner_id":"bob"}`, wantStatus: 400},
+			{name: "missing", path: room + "/tasks/999999", token: admin, body: `{"status":"done"}`, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/runbooks": {
+			{name: "ok", path: room + "/runbooks", token: admin, body: fmt.Sprintf(`{"runbook":%d}`, rb.ID), wantStatus: 200},
+			{name: "unknown", path: room + "/runbooks", token: admin, body: `{"runbook":999999}`, wantStatus: 400},
 		},
 		"GET /api/v1/security-incidents/{id}/public-incident": {
 			{name: "ok", path: speaking + "/public-incident", token: viewerTok, wantStatus: 200},
