@@ -22,6 +22,7 @@ type Store interface {
 	WebhookService
 	MaintenanceService
 	PostmortemService
+	PagingService
 	Ping(ctx context.Context) error
 	Close() error
 }

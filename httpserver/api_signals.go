@@ -105,6 +105,7 @@ func (s *Server) apiCreateSignal(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.CreateSignal(r.Context(), state(r).actor(), sig); err != nil {
 		return err
 	}
+	s.kick() // its page, if someone is on call
 	return s.writeSignal(w, r, http.StatusCreated, sig.ID)
 }
 

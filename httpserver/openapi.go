@@ -66,48 +66,43 @@ func (s *Server) openAPIDoc() []byte {
 	return s.openAPIJSON
 }
 
-// The lookups below join the tables of this file with those of
-// openapi_security.go.
+// Each feature keeps its OpenAPI tables in its own file; these lists
+// name them all, so a new feature adds one name to each.
+var (
+	queryTables   = []map[string][]map[string]any{queryParams, securityQuery, pagingQuery}
+	requestTables = []map[string]map[string]any{requestBodies, securityRequests, breachRequests, pagingRequests}
+	successTables = []map[string]map[string]any{successBodies, securitySuccess, breachSuccess, pagingSuccess}
+	schemaTables  = []map[string]any{schemas, securitySchemas, breachSchemas, pagingSchemas}
+)
 
 func queryParamsOf(pattern string) []map[string]any {
-	if q, ok := queryParams[pattern]; ok {
-		return q
+	for _, t := range queryTables {
+		if q, ok := t[pattern]; ok {
+			return q
+		}
 	}
-	return securityQuery[pattern]
+	return nil
 }
 
-func requestBodyOf(pattern string) (map[string]any, bool) {
-	if b, ok := requestBodies[pattern]; ok {
-		return b, true
+func lookup(tables []map[string]map[string]any, pattern string) (map[string]any, bool) {
+	for _, t := range tables {
+		if b, ok := t[pattern]; ok {
+			return b, true
+		}
 	}
-	if b, ok := breachRequests[pattern]; ok {
-		return b, true
-	}
-	b, ok := securityRequests[pattern]
-	return b, ok
+	return nil, false
 }
 
-func successBodyOf(pattern string) (map[string]any, bool) {
-	if b, ok := successBodies[pattern]; ok {
-		return b, true
-	}
-	if b, ok := breachSuccess[pattern]; ok {
-		return b, true
-	}
-	b, ok := securitySuccess[pattern]
-	return b, ok
-}
+func requestBodyOf(pattern string) (map[string]any, bool) { return lookup(requestTables, pattern) }
+
+func successBodyOf(pattern string) (map[string]any, bool) { return lookup(successTables, pattern) }
 
 func allSchemas() map[string]any {
-	out := make(map[string]any, len(schemas)+len(securitySchemas))
-	for k, v := range schemas {
-		out[k] = v
-	}
-	for k, v := range securitySchemas {
-		out[k] = v
-	}
-	for k, v := range breachSchemas {
-		out[k] = v
+	out := map[string]any{}
+	for _, t := range schemaTables {
+		for k, v := range t {
+			out[k] = v
+		}
 	}
 	return out
 }

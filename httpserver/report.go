@@ -66,6 +66,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 		s.renderReport(w, r, http.StatusBadRequest, s.localized(r, err), f)
 		return nil
 	}
+	s.kick() // its page, if someone is on call
 	s.log.Info("report received", "signal", sig.ID, "source", sig.Source)
 	s.render(w, r, http.StatusOK, "reported", map[string]any{"Receipt": sig.Receipt, "Contact": sig.Contact != ""})
 	return nil

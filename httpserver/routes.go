@@ -174,6 +174,25 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/signals/{id}/acknowledge", access: responder, kind: page, handle: s.acknowledgeSignal},
 		{pattern: "POST /console/signals/{id}/dismiss", access: responder, kind: page, handle: s.dismissSignal},
 
+		// The console: pages (paging.go). Every role sees who was paged;
+		// responders acknowledge and page by hand; admins set the rotas, the
+		// escalation policy and people's contacts. The link in a page's
+		// message shows a button (GET), and the POST acknowledges as the
+		// person it was sent to: scanners that fetch links change nothing.
+		{pattern: "GET /console/pages", access: viewer, kind: page, handle: s.consolePages},
+		{pattern: "POST /console/pages", access: responder, kind: page, handle: s.openPageConsole},
+		{pattern: "POST /console/pages/{id}/acknowledge", access: responder, kind: page, handle: s.acknowledgePageConsole},
+		{pattern: "GET /ack/{token}", access: public, kind: page, handle: s.ackForm},
+		{pattern: "POST /ack/{token}", access: public, kind: page, handle: s.ack},
+		{pattern: "GET /console/oncall", access: admin, kind: page, handle: s.oncall},
+		{pattern: "POST /console/oncall/rotas", access: admin, kind: page, handle: s.saveRota},
+		{pattern: "POST /console/oncall/rotas/{id}/delete", access: admin, kind: page, handle: s.deleteRota},
+		{pattern: "POST /console/oncall/rotas/{id}/overrides", access: admin, kind: page, handle: s.addOverride},
+		{pattern: "POST /console/oncall/rotas/{id}/overrides/{override}/delete", access: admin, kind: page, handle: s.deleteOverride},
+		{pattern: "POST /console/oncall/policy", access: admin, kind: page, handle: s.savePolicy},
+		{pattern: "POST /console/oncall/contacts", access: admin, kind: page, handle: s.addContact},
+		{pattern: "POST /console/oncall/users/{user}/contacts/{id}/delete", access: admin, kind: page, handle: s.deleteContact},
+
 		// The console: private security incidents. Every staff role reads
 		// them (the room is where everyone on call follows the response); the
 		// responder role opens and works them. None of it is public, and an
@@ -286,6 +305,20 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/signals/{id}", access: viewer, kind: api, handle: s.apiSignal, summary: "One signal, with the reporter's contact"},
 		{pattern: "POST /api/v1/signals/{id}/acknowledge", access: responder, kind: api, handle: s.apiAcknowledgeSignal, summary: "Acknowledge an open signal; 409 if it is not open"},
 		{pattern: "POST /api/v1/signals/{id}/dismiss", access: responder, kind: api, handle: s.apiDismissSignal, summary: "Dismiss a signal with the reason why; 409 if it is already linked or dismissed"},
+		{pattern: "GET /api/v1/pages", access: viewer, kind: api, handle: s.apiPages, summary: "List pages, newest first, with who was paged when; ?open=true for those not acknowledged"},
+		{pattern: "POST /api/v1/pages", access: responder, kind: api, handle: s.apiOpenPage, summary: "Page whoever is on call by hand (about a security incident when security_incident_id is given); 404 without an escalation policy"},
+		{pattern: "GET /api/v1/pages/{id}", access: viewer, kind: api, handle: s.apiPage, summary: "One page"},
+		{pattern: "POST /api/v1/pages/{id}/acknowledge", access: responder, kind: api, handle: s.apiAcknowledgePage, summary: "Acknowledge a page: escalation stops and its signal is acknowledged; 409 if already acknowledged"},
+		{pattern: "GET /api/v1/oncall", access: viewer, kind: api, handle: s.apiOncall, summary: "Rotas with who is on call now, and the escalation policy (null until set)"},
+		{pattern: "POST /api/v1/oncall/rotas", access: admin, kind: api, handle: s.apiCreateRota, summary: "Create a rota: members (user IDs) take the pager in turn every period_days at start's local time in zone (IANA)"},
+		{pattern: "PUT /api/v1/oncall/rotas/{id}", access: admin, kind: api, handle: s.apiUpdateRota, summary: "Replace a rota's name, zone, start, period and members; overrides are kept"},
+		{pattern: "DELETE /api/v1/oncall/rotas/{id}", access: admin, kind: api, handle: s.apiDeleteRota, summary: "Delete a rota; 409 while the escalation policy pages it"},
+		{pattern: "POST /api/v1/oncall/rotas/{id}/overrides", access: admin, kind: api, handle: s.apiAddOverride, summary: "Put someone on call from..until instead of the rota (a holiday, a swap); the latest override wins"},
+		{pattern: "DELETE /api/v1/oncall/rotas/{id}/overrides/{override}", access: admin, kind: api, handle: s.apiDeleteOverride, summary: "Remove an override"},
+		{pattern: "PUT /api/v1/oncall/policy", access: admin, kind: api, handle: s.apiSetPolicy, summary: "Replace the escalation policy: levels (a rota and/or user IDs, delay_minutes, default 15), repeat (0: until acknowledged)"},
+		{pattern: "GET /api/v1/oncall/contacts/{user}", access: admin, kind: api, handle: s.apiContacts, summary: "A person's paging contacts"},
+		{pattern: "POST /api/v1/oncall/contacts/{user}", access: admin, kind: api, handle: s.apiAddContact, summary: "Add a paging contact: email (an address), matrix (a room ID or alias), webhook (an http(s) URL)"},
+		{pattern: "DELETE /api/v1/oncall/contacts/{user}/{id}", access: admin, kind: api, handle: s.apiDeleteContact, summary: "Remove a paging contact"},
 		{pattern: "GET /api/v1/security-incidents", access: viewer, kind: api, handle: s.apiSecurityIncidents, summary: "List private security incidents, open first, then by severity (SEV1 first), newest first"},
 		{pattern: "POST /api/v1/security-incidents", access: responder, kind: api, handle: s.apiCreateSecurityIncident, summary: "Open a security incident (title, summary, severity SEV1-SEV4, kind); it starts in triage"},
 		{pattern: "GET /api/v1/security-incidents/{id}", access: viewer, kind: api, handle: s.apiSecurityIncident, summary: "One security incident with its roles, key moments, computed durations, links and timeline (oldest first; ?limit= and ?offset=, default the newest 200)"},

@@ -56,6 +56,7 @@ type Server struct {
 	// unsubKey signs subscribers' unsubscribe links; digestKey makes the
 	// digests of addresses that rate limits keep.
 	unsubKey  []byte
+	pageKey   []byte // signs pages' acknowledgement links
 	digestKey []byte
 	metrics   *metrics
 	pages     *pages
@@ -109,6 +110,7 @@ func New(o Options) (*Server, error) {
 	// restarts and is shared by every instance using the same key.
 	s.csrfKey = o.Box.DeriveKey("csrf")
 	s.unsubKey = o.Box.DeriveKey(notify.UnsubscribeKeyLabel)
+	s.pageKey = o.Box.DeriveKey(notify.PageAckKeyLabel)
 	s.digestKey = o.Box.DeriveKey("subscriber-digest")
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err

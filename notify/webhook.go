@@ -94,26 +94,16 @@ func (c *Webhook) Validate() error {
 
 // Send delivers m (see Webhook).
 func (c *Webhook) Send(ctx context.Context, m *tocsin.Message) error {
-	id, err := strconv.ParseInt(m.Headers[webhookIDHeader], 10, 64)
+	target, secret, id, err := c.target(ctx, m)
 	if err != nil {
-		return Permanent(errors.New("the message names no webhook subscription"))
-	}
-	w, err := c.Store.Webhook(ctx, id)
-	if tocsin.ErrorCode(err) == tocsin.ENOTFOUND {
-		return Permanent(fmt.Errorf("webhook %d was deleted", id))
-	} else if err != nil {
 		return err
-	}
-	secret, err := c.Box.Open(w.SecretSealed, []byte(WebhookSecretAD))
-	if err != nil {
-		return Permanent(fmt.Errorf("webhook %d: cannot open its secret: %w", id, err))
 	}
 	now := time.Now
 	if c.Now != nil {
 		now = c.Now
 	}
 	body := []byte(m.Body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return Permanent(err)
 	}
@@ -137,4 +127,32 @@ func (c *Webhook) Send(ctx context.Context, m *tocsin.Message) error {
 		return fmt.Errorf("webhook %d answered %s", id, resp.Status)
 	}
 	return nil
+}
+
+// target returns where m goes and the secret that signs it: a page to a
+// person's own webhook contact (its URL in the message, its secret derived
+// from the at-rest key), else a subscription's URL and sealed secret.
+func (c *Webhook) target(ctx context.Context, m *tocsin.Message) (string, []byte, int64, error) {
+	if u := m.Headers[pageURLHeader]; u != "" {
+		contact, err := strconv.ParseInt(m.Headers[pageContactHeader], 10, 64)
+		if err != nil {
+			return "", nil, 0, Permanent(errors.New("the page names no contact"))
+		}
+		return u, PageWebhookSecret(c.Box.DeriveKey(PageWebhookKeyLabel), contact), contact, nil
+	}
+	id, err := strconv.ParseInt(m.Headers[webhookIDHeader], 10, 64)
+	if err != nil {
+		return "", nil, 0, Permanent(errors.New("the message names no webhook subscription"))
+	}
+	w, err := c.Store.Webhook(ctx, id)
+	if tocsin.ErrorCode(err) == tocsin.ENOTFOUND {
+		return "", nil, 0, Permanent(fmt.Errorf("webhook %d was deleted", id))
+	} else if err != nil {
+		return "", nil, 0, err
+	}
+	secret, err := c.Box.Open(w.SecretSealed, []byte(WebhookSecretAD))
+	if err != nil {
+		return "", nil, 0, Permanent(fmt.Errorf("webhook %d: cannot open its secret: %w", id, err))
+	}
+	return w.URL, secret, id, nil
 }

@@ -39,6 +39,7 @@ type DB struct {
 	r       *sql.DB // reads outside transactions
 	reads   *stmtCache
 	clock   func() time.Time // nil: time.Now
+	pager   tocsin.PageComposer
 }
 
 // SetClock makes the store date what it writes by clock instead of the

@@ -47,7 +47,8 @@ func signalNotFound(id int64) error {
 }
 
 // CreateSignal validates s and stores it as open under a new receipt, with
-// the audit entry "signal.create". ReceivedAt is now unless s carries an
+// the audit entry "signal.create", and opens its page (see openPage) in the
+// same transaction. ReceivedAt is now unless s carries an
 // earlier time (an e-mail's arrival in the mailbox). A MessageID already
 // stored is ECONFLICT, and nothing is written.
 func (db *DB) CreateSignal(ctx context.Context, a tocsin.Actor, s *tocsin.Signal) error {
@@ -103,7 +104,12 @@ func (db *DB) CreateSignal(ctx context.Context, a tocsin.Actor, s *tocsin.Signal
 			return err
 		}
 		after := fmt.Sprintf("source=%s receipt=%s state=open", s.Source, s.Receipt)
-		return tx.audit(ctx, a, "signal.create", signalTarget(s.ID), "", after)
+		if err := tx.audit(ctx, a, "signal.create", signalTarget(s.ID), "", after); err != nil {
+			return err
+		}
+		// Every new signal pages whoever is on call, in this transaction.
+		_, err = tx.openPage(ctx, db.composer(), tocsin.System, &tocsin.Page{SignalID: &s.ID, Subject: s.Subject}, s)
+		return err
 	})
 }
 

@@ -112,6 +112,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		_ = worker.shutdown(shutdownCtx)
 		return err
 	}
+	// Pages are written in the transaction of the signal that opens them.
+	db.SetPageComposer(notify.Pages{BaseURL: strings.TrimSuffix(c.PublicURL(), "/"), Key: box.DeriveKey(notify.PageAckKeyLabel), Location: zone})
 	// The maintenance worker refreshes the public site after each step; the
 	// server wakes it after each change. It starts once the server exists.
 	maint := &maintenance.Worker{Store: db, Lang: c.Lang, Lead: c.Maintenance.ReminderLead, Log: log}
@@ -137,6 +139,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	maint.Start(context.Background())
 	// Deadlines: each duty is one line here.
 	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{
+		deadline.Escalation(db),
 		deadline.BreachReminders(db, tocsin.ClockKindsOf(c.Breach.Clocks()), c.Lang, strings.TrimSuffix(c.PublicURL(), "/"), zone),
 		runbooks.Reminders(db, c.PublicURL(), zone),
 		deadline.Cadence(db, c.Comms.Cadence, strings.TrimSuffix(c.PublicURL(), "/"), zone),
