@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/tocsin-org/tocsin"
-	"github.com/tocsin-org/tocsin/deadline"
-	"github.com/tocsin-org/tocsin/notify"
 )
 
 // TestReplayBucketWarningPages replays the paging part of the bucket
@@ -20,20 +18,11 @@ import (
 func TestReplayBucketWarningPages(t *testing.T) {
 	r := newReplay(t)
 	e := r.testEnv
-	e.store.SetPageComposer(notify.Pages{BaseURL: e.ts.URL, Key: e.box.DeriveKey(notify.PageAckKeyLabel), Location: e.srv.loc})
 	if err := e.store.SetLang(e.ctx, tocsin.CLI, r.lead.ID, "fr"); err != nil {
 		t.Fatal(err)
 	}
 	paris, _ := time.LoadLocation("Europe/Paris")
-	rota := &tocsin.Rota{Name: "Astreinte", Zone: "Europe/Paris", Start: time.Date(2026, 11, 16, 9, 0, 0, 0, paris), PeriodDays: 7, Members: []int64{r.lead.ID, r.comms.ID}}
-	if err := e.store.SaveRota(e.ctx, tocsin.CLI, rota); err != nil {
-		t.Fatal(err)
-	}
-	pol := &tocsin.EscalationPolicy{Levels: []tocsin.EscalationLevel{{RotaID: rota.ID}, {UserIDs: []int64{r.comms.ID}}}}
-	if err := e.store.SetEscalationPolicy(e.ctx, tocsin.CLI, pol); err != nil {
-		t.Fatal(err)
-	}
-	worker := &deadline.Worker{Duties: []deadline.Duty{deadline.Escalation(e.store)}}
+	worker := r.duties // newReplay put Léa on call and Camille behind her
 
 	sig := r.intakeMail(bucketWarning)
 	pageTo := func(to string) []*tocsin.Message {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/tocsin-org/tocsin/i18n"
 	"github.com/tocsin-org/tocsin/intake"
 	"github.com/tocsin-org/tocsin/internal/testpeer"
+	"github.com/tocsin-org/tocsin/notify"
 	"github.com/tocsin-org/tocsin/runbooks"
 )
 
@@ -65,7 +67,20 @@ func newReplay(t *testing.T) *replay {
 	if _, err := runbooks.Load(e.ctx, e.store, tocsin.System, ""); err != nil {
 		t.Fatal(err)
 	}
+	// On call: Léa this week, then Camille; nobody answering for 15
+	// minutes escalates to Camille.
+	e.store.SetPageComposer(notify.Pages{BaseURL: e.ts.URL, Key: e.box.DeriveKey(notify.PageAckKeyLabel), Location: e.srv.loc})
+	paris, _ := time.LoadLocation("Europe/Paris")
+	rota := &tocsin.Rota{Name: "Astreinte", Zone: "Europe/Paris", Start: time.Date(2026, 11, 16, 9, 0, 0, 0, paris), PeriodDays: 7, Members: []int64{r.lead.ID, r.comms.ID}}
+	if err := e.store.SaveRota(e.ctx, tocsin.CLI, rota); err != nil {
+		t.Fatal(err)
+	}
+	pol := &tocsin.EscalationPolicy{Levels: []tocsin.EscalationLevel{{RotaID: rota.ID}, {UserIDs: []int64{r.comms.ID}}}}
+	if err := e.store.SetEscalationPolicy(e.ctx, tocsin.CLI, pol); err != nil {
+		t.Fatal(err)
+	}
 	r.duties = &deadline.Worker{Duties: []deadline.Duty{
+		deadline.Escalation(e.store),
 		runbooks.Reminders(e.store, e.ts.URL, e.srv.loc),
 		deadline.Cadence(e.store, e.cfg.Comms.Cadence, e.ts.URL, e.srv.loc),
 		deadline.BreachReminders(e.store, nil, "en", e.ts.URL, e.srv.loc),
@@ -85,6 +100,17 @@ func (r *replay) at(day, hour, minute int) {
 		r.t.Fatalf("the clock cannot go back to %s", to)
 	}
 	r.clock.Advance(to.Sub(r.clock.Now()))
+}
+
+// pagesTo returns the pages sent to an address.
+func (r *replay) pagesTo(to string) []*tocsin.Message {
+	var out []*tocsin.Message
+	for _, m := range r.messages() {
+		if strings.HasPrefix(m.Key, "page:") && m.To == to {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // tick runs the deadline duties at the simulated now.
@@ -162,10 +188,40 @@ func TestReplayBucketListingIncident(t *testing.T) {
 		t.Fatalf("signal received %s in state %s, want open at %s", sig.ReceivedAt, sig.State, fridayEvening)
 	}
 
-	// 17:52: the on-call responder acknowledges and opens the incident.
-	r.at(20, 17, 52)
-	r.post(r.leadToken, fmt.Sprintf("/api/v1/signals/%d/acknowledge", sig.ID), nil)
-	inc := r.post(r.leadToken, "/api/v1/security-incidents", map[string]any{
+	// Léa, on call, is paged at once; she does not answer, and at 17:55
+	// the page escalates to Camille, once however often the duties run.
+	if n := len(r.pagesTo(r.lead.Email)); n != 1 {
+		t.Fatalf("Léa got %d pages, want 1", n)
+	}
+	r.at(20, 17, 54)
+	r.tick()
+	if n := len(r.pagesTo(r.comms.Email)); n != 0 {
+		t.Fatalf("Camille paged before the 15 minutes: %d", n)
+	}
+	r.at(20, 17, 55)
+	r.tick()
+	r.tick()
+	camille := r.pagesTo(r.comms.Email)
+	if len(camille) != 1 {
+		t.Fatalf("Camille got %d pages at 17:55, want 1", len(camille))
+	}
+
+	// 17:58: Camille acknowledges with one click from the page.
+	r.at(20, 17, 58)
+	ack := ackLinkRe.FindString(camille[0].Body)
+	b := r.browser("127.0.0.40")
+	b.get(ack)
+	if resp := b.post(ack, nil); resp.Status != http.StatusOK {
+		t.Fatalf("acknowledging from the page: %d %s", resp.Status, resp.Text)
+	}
+	if got, err := r.store.Signal(r.ctx, sig.ID); err != nil || got.State != tocsin.SignalAcknowledged {
+		t.Fatalf("signal after the acknowledgement: %+v, %v", got, err)
+	}
+
+	// 18:00: Camille opens the incident and names Léa, who has joined,
+	// incident lead.
+	r.at(20, 18, 0)
+	inc := r.post(r.commsToken, "/api/v1/security-incidents", map[string]any{
 		"title": "Media bucket listable by anyone", "severity": "SEV2", "kind": "misconfiguration",
 		"summary": "A finder reports that the media bucket answers ListObjects without credentials.",
 	})
@@ -193,13 +249,13 @@ func TestReplayBucketListingIncident(t *testing.T) {
 	}
 	tasks := r.post(r.leadToken, room+"/runbooks", map[string]any{"runbook": runbookID})["tasks"].([]any)
 	first := tasks[0].(map[string]any)
-	if len(tasks) < 5 || first["owner_email"] != r.lead.Email || first["due_at"] != "2026-11-20T17:07:00Z" {
+	if len(tasks) < 5 || first["owner_email"] != r.lead.Email || first["due_at"] != "2026-11-20T17:15:00Z" {
 		t.Fatalf("applying the runbook gave %d tasks, the first %v", len(tasks), first)
 	}
 
-	// 17:58: the responder confirms the listing; 18:03 the fix is decided
-	// and made; 18:09 access logs are reviewed.
-	r.at(20, 17, 58)
+	// 18:02: the listing is confirmed; 18:03 the fix is decided; it is
+	// done at 18:14.
+	r.at(20, 18, 2)
 	r.post(r.leadToken, room+"/timeline", map[string]any{"kind": "observation",
 		"body": "Confirmed: an anonymous ListObjects on media returns 48,211 keys."})
 	r.post(r.leadToken, room+"/status", map[string]any{"status": "investigating"})
@@ -210,38 +266,38 @@ func TestReplayBucketListingIncident(t *testing.T) {
 		"why":        "Listing exposed private attachments; signed URLs keep media working for members.",
 		"decided_by": r.lead.ID,
 	})
-	r.at(20, 18, 10) // the first task is overdue: its owner is reminded once
+	r.at(20, 18, 14) // the fix took 11 minutes
+	r.post(r.leadToken, room+"/status", map[string]any{"status": "contained"})
+	r.at(20, 18, 16) // the first task is overdue: its owner is reminded once
 	r.tick()
 	r.tick()
 	if got := r.messagesTo(r.lead.Email, "task:"); len(got) != 1 {
 		t.Errorf("%d task reminders to the lead, want 1", len(got))
 	}
-	r.at(20, 18, 14) // the fix took 11 minutes
 	if resp := r.call("PATCH", fmt.Sprintf("%s/tasks/%d", room, int64(first["id"].(float64))), r.leadToken, `{"status":"done"}`); resp.Status != 200 {
 		t.Fatalf("ticking the task: %d %s", resp.Status, resp.Body)
 	}
-	r.post(r.leadToken, room+"/status", map[string]any{"status": "contained"})
 	exposureStart := time.Date(2026, 11, 16, 9, 12, 0, 0, time.UTC) // from the bucket's policy history
 	r.post(r.leadToken, room+"/moments", map[string]any{
 		"exposure_started": exposureStart,
 		"exposure_ended":   time.Date(2026, 11, 20, 17, 14, 0, 0, time.UTC),
 		"detected":         fridayEvening,
 		"reported":         fridayEvening,
-		"acknowledged":     time.Date(2026, 11, 20, 16, 52, 0, 0, time.UTC),
+		"acknowledged":     time.Date(2026, 11, 20, 16, 58, 0, 0, time.UTC),
 		"contained":        time.Date(2026, 11, 20, 17, 14, 0, 0, time.UTC),
 	})
 
 	// Private attachments were listed: a personal data breach, known since
-	// the listing was confirmed at 17:58. The GDPR clock runs to Monday
-	// 17:58 and shows in the room.
-	if resp := r.call("PUT", room+"/breach", r.leadToken, `{"answer":"yes","aware_at":"2026-11-20T16:58:00Z"}`); resp.Status != 200 {
+	// the listing was confirmed at 18:02. The GDPR clock runs to Monday
+	// 18:02 and shows in the room.
+	if resp := r.call("PUT", room+"/breach", r.leadToken, `{"answer":"yes","aware_at":"2026-11-20T17:02:00Z"}`); resp.Status != 200 {
 		t.Fatalf("marking the breach: %d %s", resp.Status, resp.Body)
 	}
 	clock := r.get(r.leadToken, room+"/breach")["clocks"].([]any)[0].(map[string]any)
-	if clock["deadline"] != "2026-11-23T16:58:00Z" {
-		t.Errorf("GDPR deadline %v, want Monday 17:58 Paris", clock["deadline"])
+	if clock["deadline"] != "2026-11-23T17:02:00Z" {
+		t.Errorf("GDPR deadline %v, want Monday 18:02 Paris", clock["deadline"])
 	}
-	if page := plain(r.signedIn(r.lead, "127.0.0.1").get(fmt.Sprintf("/console/security/%d", id))); !strings.Contains(page, "due 2026-11-23 17:58 CET") {
+	if page := plain(r.signedIn(r.lead, "127.0.0.1").get(fmt.Sprintf("/console/security/%d", id))); !strings.Contains(page, "due 2026-11-23 18:02 CET") {
 		t.Errorf("the room does not show the GDPR deadline:\n%s", page)
 	}
 
@@ -263,8 +319,8 @@ func TestReplayBucketListingIncident(t *testing.T) {
 
 	got := r.get(r.leadToken, room)
 	d := got["durations"].(map[string]any)
-	if tta, _ := d["time_to_acknowledge_seconds"].(float64); tta != 12*60 {
-		t.Errorf("time to acknowledge %v s, want 720", d["time_to_acknowledge_seconds"])
+	if tta, _ := d["time_to_acknowledge_seconds"].(float64); tta != 18*60 {
+		t.Errorf("time to acknowledge %v s, want 1080", d["time_to_acknowledge_seconds"])
 	}
 	if ttc, _ := d["time_to_contain_seconds"].(float64); ttc != 34*60 {
 		t.Errorf("time to contain %v s, want 2040", d["time_to_contain_seconds"])
@@ -275,15 +331,15 @@ func TestReplayBucketListingIncident(t *testing.T) {
 		b := r.signedIn(r.lead, "127.0.0.1")
 		b.Header.Set("Accept-Language", lang)
 		page := b.get(fmt.Sprintf("/console/security/%d", id))
-		label, value := i18n.T(lang, "security.tta"), tocsin.FormatDuration(12*time.Minute)
+		label, value := i18n.T(lang, "security.tta"), tocsin.FormatDuration(18*time.Minute)
 		if !strings.Contains(page.Text, label) || !strings.Contains(page.Text, value) {
 			t.Errorf("the %s room does not show %q %q", lang, label, value)
 		}
 	}
 
-	// Sunday 17:58, 24 hours left: the lead and the approver are reminded
+	// Sunday 18:02, 24 hours left: the lead and the approver are reminded
 	// once; the approver records the decision to notify the authority.
-	r.at(22, 17, 58)
+	r.at(22, 18, 2)
 	r.tick()
 	r.tick()
 	for _, u := range []*testUser{r.lead, r.approver} {
@@ -304,7 +360,7 @@ func TestReplayBucketListingIncident(t *testing.T) {
 	// who wrote none of it approves; the communications lead publishes it.
 	r.at(23, 10, 0)
 	draft := r.post(r.leadToken, room+"/postmortem-draft", nil)
-	if !strings.Contains(draft["impact"].(string), tocsin.FormatDuration(12*time.Minute)) {
+	if !strings.Contains(draft["impact"].(string), tocsin.FormatDuration(18*time.Minute)) {
 		t.Errorf("the draft's impact does not give the time to acknowledge: %q", draft["impact"])
 	}
 	pm := fmt.Sprintf("/api/v1/incidents/%d/postmortem", pub)
