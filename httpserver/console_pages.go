@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tocsin-org/tocsin"
 	"github.com/tocsin-org/tocsin/i18n"
@@ -31,7 +30,7 @@ func (s *Server) pageRow(p *tocsin.Page) pageRow {
 	row := pageRow{Page: p, Opened: s.fmtTime(p.OpenedAt)}
 	if p.AcknowledgedAt != nil {
 		row.Acknowledged = s.fmtTime(*p.AcknowledgedAt)
-		row.TTA = p.TimeToAcknowledge().Round(time.Second).String()
+		row.TTA = tocsin.FormatDuration(p.TimeToAcknowledge())
 	}
 	if p.NextAt != nil {
 		row.Next = s.fmtTime(*p.NextAt)

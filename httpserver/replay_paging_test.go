@@ -93,7 +93,7 @@ func TestReplayBucketWarningPages(t *testing.T) {
 		t.Fatalf("time to acknowledge %v, want 18m", p.TimeToAcknowledge())
 	}
 	page := e.signedIn(r.lead, "127.0.0.41").get("/console/pages")
-	if !strings.Contains(page.Text, "18m0s") || !strings.Contains(page.Text, r.comms.Email) {
+	if !strings.Contains(page.Text, tocsin.FormatDuration(18*time.Minute)) || !strings.Contains(page.Text, r.comms.Email) {
 		t.Errorf("/console/pages does not show Camille's acknowledgement after 18 minutes:\n%s", page.Text)
 	}
 }
