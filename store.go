@@ -14,6 +14,7 @@ type Store interface {
 	IncidentService
 	SignalService
 	SecurityIncidentService
+	EvidenceService
 	SubscriberService
 	NoticeService
 	WebhookService
