@@ -39,7 +39,9 @@ type Config struct {
 	Outbox   Outbox   `yaml:"outbox"`
 	// Maintenance tunes the scheduled maintenances' worker.
 	Maintenance Maintenance `yaml:"maintenance"`
-	Log         Log         `yaml:"log"`
+	// Evidence bounds the files attached to security incidents.
+	Evidence Evidence `yaml:"evidence"`
+	Log      Log      `yaml:"log"`
 }
 
 // Page describes the public status page.
@@ -181,6 +183,12 @@ type IMAP struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 }
 
+// Evidence bounds evidence uploads: a file larger than MaxBytes (default
+// 25 MiB, at most 1 GiB) is recorded as a reference with its hash instead.
+type Evidence struct {
+	MaxBytes int64 `yaml:"max_bytes"`
+}
+
 // Maintenance tunes scheduled maintenances; zero takes the default.
 type Maintenance struct {
 	// ReminderLead is how long before a window its reminder is due (1h).
@@ -219,6 +227,7 @@ func Default() Config {
 		SMTP:     SMTP{Port: 587, TLS: "starttls"},
 		Intake:   Intake{IMAP: IMAP{TLS: "tls", Mailbox: "INBOX", PollInterval: time.Minute}},
 		Log:      Log{Level: "info", Format: "text"},
+		Evidence: Evidence{MaxBytes: 25 << 20},
 
 		Severities: DefaultSeverities(),
 	}

@@ -40,10 +40,11 @@ func (s *Server) openAPIDoc() []byte {
 				op["parameters"] = params
 			}
 			if body, ok := requestBodyOf(rt.pattern); ok {
-				op["requestBody"] = map[string]any{
-					"required": true,
-					"content":  map[string]any{"application/json": map[string]any{"schema": body}},
+				content := map[string]any{"application/json": map[string]any{"schema": body}}
+				if mp, ok := evidenceMultipart[rt.pattern]; ok {
+					content["multipart/form-data"] = map[string]any{"schema": mp}
 				}
+				op["requestBody"] = map[string]any{"required": true, "content": content}
 			}
 			if paths[p] == nil {
 				paths[p] = map[string]any{}
@@ -80,12 +81,18 @@ func requestBodyOf(pattern string) (map[string]any, bool) {
 	if b, ok := requestBodies[pattern]; ok {
 		return b, true
 	}
+	if b, ok := evidenceRequests[pattern]; ok {
+		return b, true
+	}
 	b, ok := securityRequests[pattern]
 	return b, ok
 }
 
 func successBodyOf(pattern string) (map[string]any, bool) {
 	if b, ok := successBodies[pattern]; ok {
+		return b, true
+	}
+	if b, ok := evidenceSuccess[pattern]; ok {
 		return b, true
 	}
 	b, ok := securitySuccess[pattern]
@@ -98,6 +105,9 @@ func allSchemas() map[string]any {
 		out[k] = v
 	}
 	for k, v := range securitySchemas {
+		out[k] = v
+	}
+	for k, v := range evidenceSchemas {
 		out[k] = v
 	}
 	return out
@@ -131,9 +141,11 @@ func responsesFor(method, path string, hasQuery bool) map[string]any {
 	switch {
 	case method == "DELETE" || noContent[method+" "+path]:
 		out["204"] = map[string]any{"description": "Done"}
+	case binaryResponses[method+" "+path]:
+		out["200"] = map[string]any{"description": "The content, as an attachment", "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 	case !found:
 		out["200"] = map[string]any{"description": "OK", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
-	case method == "POST" && !strings.Contains(path, "{"):
+	case method == "POST" && (!strings.Contains(path, "{") || createdWithID[method+" "+path]):
 		out["201"] = jsonResponse("Created", ok)
 	default:
 		out["200"] = jsonResponse("OK", ok)

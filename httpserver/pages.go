@@ -70,10 +70,10 @@ func loadPages() (*pages, error) {
 	}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" {
-			continue
+		if base == "layout" || strings.HasPrefix(base, "security_room_") {
+			continue // parts, parsed with every page below
 		}
-		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", name)
+		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", name, "templates/security_room_*.html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}

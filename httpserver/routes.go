@@ -48,6 +48,9 @@ type route struct {
 	// formBytes bounds a console form above maxFormBytes, for the few
 	// forms that carry several long texts at once.
 	formBytes int64
+	// upload lets the form be multipart/form-data with one file (evidence),
+	// read by parseUpload within formBytes.
+	upload bool
 }
 
 // routeTable is every route tocsin serves, with the access each needs. A
@@ -173,6 +176,8 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /console/signals/{id}", access: viewer, kind: page, handle: s.signal},
 		{pattern: "POST /console/signals/{id}/acknowledge", access: responder, kind: page, handle: s.acknowledgeSignal},
 		{pattern: "POST /console/signals/{id}/dismiss", access: responder, kind: page, handle: s.dismissSignal},
+		{pattern: "POST /console/signals/{id}/open", access: responder, kind: page, handle: s.openIncidentFromSignal},
+		{pattern: "POST /console/signals/{id}/link", access: responder, kind: page, handle: s.linkSignalForm},
 
 		// The console: private security incidents. Every staff role reads
 		// them (the room is where everyone on call follows the response); the
@@ -189,6 +194,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/security/{id}/timeline", access: responder, kind: page, handle: s.roomAction("entry", "security.entry_added", s.addSecurityEntry)},
 		{pattern: "POST /console/security/{id}/decisions", access: responder, kind: page, handle: s.roomAction("decision", "security.decision_recorded", s.recordSecurityDecision)},
 		{pattern: "POST /console/security/{id}/links", access: responder, kind: page, handle: s.roomAction("link", "security.linked", s.linkSecurityIncident)},
+		// Evidence: the list is in the room; an item's page records each
+		// view, its content is a download for responders only.
+		{pattern: "POST /console/security/{id}/evidence", access: responder, kind: page, handle: s.roomAction("evidence", "evidence.added", s.addEvidenceForm), formBytes: s.evidenceFormBytes(), upload: true},
+		{pattern: "GET /console/security/{id}/evidence/{eid}", access: viewer, kind: page, handle: s.evidencePage},
+		{pattern: "GET /console/security/{id}/evidence/{eid}/content", access: responder, kind: page, handle: s.serveEvidence},
+		{pattern: "POST /console/security/{id}/evidence/{eid}/verify", access: responder, kind: page, handle: s.verifyEvidenceForm},
+		{pattern: "POST /console/security/{id}/evidence/{eid}/withdraw", access: responder, kind: page, handle: s.withdrawEvidenceForm},
 		// Public e-mail subscriptions (pages, so forms carry the CSRF token;
 		// the static public page only links here). A GET never changes
 		// anything: mail scanners fetch every link of a mail, so confirming
@@ -264,6 +276,8 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/signals/{id}", access: viewer, kind: api, handle: s.apiSignal, summary: "One signal, with the reporter's contact"},
 		{pattern: "POST /api/v1/signals/{id}/acknowledge", access: responder, kind: api, handle: s.apiAcknowledgeSignal, summary: "Acknowledge an open signal; 409 if it is not open"},
 		{pattern: "POST /api/v1/signals/{id}/dismiss", access: responder, kind: api, handle: s.apiDismissSignal, summary: "Dismiss a signal with the reason why; 409 if it is already linked or dismissed"},
+		{pattern: "POST /api/v1/signals/{id}/open", access: responder, kind: api, handle: s.apiOpenIncidentFromSignal, summary: "Open a security incident from a signal and link the signal to it, in one step: the title defaults to the signal's subject, the reported moment is its receipt; 409 naming the state if the signal is already linked or dismissed"},
+		{pattern: "POST /api/v1/signals/{id}/link", access: responder, kind: api, handle: s.apiLinkSignal, summary: "Link a signal to an existing security incident (its timeline gains a signal entry); 409 naming the state if the signal is already linked or dismissed"},
 		{pattern: "GET /api/v1/security-incidents", access: viewer, kind: api, handle: s.apiSecurityIncidents, summary: "List private security incidents, open first, then by severity (SEV1 first), newest first"},
 		{pattern: "POST /api/v1/security-incidents", access: responder, kind: api, handle: s.apiCreateSecurityIncident, summary: "Open a security incident (title, summary, severity SEV1-SEV4, kind); it starts in triage"},
 		{pattern: "GET /api/v1/security-incidents/{id}", access: viewer, kind: api, handle: s.apiSecurityIncident, summary: "One security incident with its roles, key moments, computed durations, links and timeline (oldest first; ?limit= and ?offset=, default the newest 200)"},
@@ -275,6 +289,12 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/v1/security-incidents/{id}/decisions", access: responder, kind: api, handle: s.apiRecordSecurityDecision, summary: "Record a decision: choice, options weighed, who decided (a user ID), why"},
 		{pattern: "POST /api/v1/security-incidents/{id}/roles", access: responder, kind: api, handle: s.apiSetSecurityRole, summary: "Give a role (lead, comms, scribe, member) to an enabled account, or take it back with remove: true"},
 		{pattern: "POST /api/v1/security-incidents/{id}/links", access: responder, kind: api, handle: s.apiLinkSecurityIncident, summary: "Link to another incident: related, duplicate, duplicated_by, parent, child; one link per pair"},
+		{pattern: "GET /api/v1/security-incidents/{id}/evidence", access: viewer, kind: api, handle: s.apiEvidenceList, summary: "The incident's evidence, oldest first, withdrawn items included"},
+		{pattern: "POST /api/v1/security-incidents/{id}/evidence", access: responder, kind: api, handle: s.apiAddEvidence, summary: "Add evidence: a reference as JSON (location and the collector's sha256), or a file as multipart/form-data (field file, up to evidence.max_bytes, 413 beyond; its SHA-256 is computed; executables are refused) with the same fields as form fields"},
+		{pattern: "GET /api/v1/security-incidents/{id}/evidence/{eid}", access: viewer, kind: api, handle: s.apiEvidence, summary: "One item of evidence with its custody log; the read is recorded in it"},
+		{pattern: "GET /api/v1/security-incidents/{id}/evidence/{eid}/content", access: responder, kind: api, handle: s.serveEvidence, summary: "Download an uploaded file (application/octet-stream, attachment, no-store); recorded in its custody log; 404 for a reference"},
+		{pattern: "POST /api/v1/security-incidents/{id}/evidence/{eid}/verify", access: responder, kind: api, handle: s.apiVerifyEvidence, summary: "Hash an uploaded file again and record the result (match or mismatch) in its custody log"},
+		{pattern: "POST /api/v1/security-incidents/{id}/evidence/{eid}/withdraw", access: responder, kind: api, handle: s.apiWithdrawEvidence, summary: "Mark an item withdrawn, with the reason; evidence is never deleted; 409 if already withdrawn"},
 		{pattern: "GET /api/v1/subscribers", access: communicator, kind: api, handle: s.apiSubscribers, summary: "List e-mail subscribers, newest first (?status=pending|confirmed, ?limit, ?offset)"},
 		{pattern: "GET /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiSubscriber, summary: "One subscriber"},
 		{pattern: "GET /api/v1/subscribers/{id}/export", access: communicator, kind: api, handle: s.exportSubscriber, summary: "Everything kept about one subscriber, as a JSON download (recorded in the audit log)"},
