@@ -1,0 +1,209 @@
+package httpserver
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/i18n"
+	"github.com/tocsin-org/tocsin/intake"
+	"github.com/tocsin-org/tocsin/internal/testpeer"
+)
+
+// The incident this replays: a finder warned a host, on a Friday at 17:40
+// Paris time, that its media bucket listed its files to anyone. Nobody read
+// the warning until Saturday 12:04; the fix then took 11 minutes. Here the
+// same warning arrives by e-mail at the same moment, on a simulated clock,
+// and goes through tocsin from intake to the published post-mortem.
+const bucketWarning = `From: Finder <finder@example.net>
+To: security@example.org
+Subject: Your media bucket lists its files to anyone
+Message-ID: <bucket-warning@example.net>
+Date: Fri, 20 Nov 2026 17:40:00 +0100
+Content-Type: text/plain; charset=utf-8
+
+Hello, https://media.example.org/ answers a ListObjects request without
+credentials: every uploaded file, including private attachments, is listed.
+`
+
+// fridayEvening is 17:40 in Paris on Friday 20 November 2026.
+var fridayEvening = time.Date(2026, 11, 20, 16, 40, 0, 0, time.UTC)
+
+// replay is the test environment on the simulated clock, with the people
+// of a small host.
+type replay struct {
+	*testEnv
+	lead, comms, approver *testUser
+	leadToken, commsToken string
+	approverToken         string
+}
+
+func newReplay(t *testing.T) *replay {
+	e := newTestEnv(t)
+	e.clock.mu.Lock()
+	e.clock.t = fridayEvening
+	e.clock.mu.Unlock()
+	e.store.SetClock(e.clock.Now)
+	r := &replay{testEnv: e}
+	r.lead = e.createUser("lea@example.org", tocsin.RoleResponder)
+	r.comms = e.createUser("camille@example.org", tocsin.RoleCommunicator, tocsin.RoleResponder)
+	r.approver = e.createUser("alix@example.org", tocsin.RoleApprover)
+	r.leadToken, _ = e.createToken("lea", tocsin.RoleResponder)
+	r.commsToken, _ = e.createToken("camille", tocsin.RoleCommunicator, tocsin.RoleResponder)
+	r.approverToken, _ = e.createToken("alix", tocsin.RoleApprover)
+	return r
+}
+
+// at moves the simulated clock to a Paris wall-clock time of the weekend.
+func (r *replay) at(day, hour, minute int) {
+	r.t.Helper()
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	to := time.Date(2026, 11, day, hour, minute, 0, 0, paris)
+	if to.Before(r.clock.Now()) {
+		r.t.Fatalf("the clock cannot go back to %s", to)
+	}
+	r.clock.Advance(to.Sub(r.clock.Now()))
+}
+
+// post sends a JSON API request and fails the test unless it succeeds.
+func (r *replay) post(token, path string, body any) map[string]any {
+	r.t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	resp := r.call("POST", path, token, string(b))
+	if resp.Status >= 300 {
+		r.t.Fatalf("POST %s = %d: %s", path, resp.Status, resp.Body)
+	}
+	var out map[string]any
+	if resp.Body != "" {
+		if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
+			r.t.Fatalf("POST %s: %v in %s", path, err, resp.Body)
+		}
+	}
+	return out
+}
+
+func (r *replay) get(token, path string) map[string]any {
+	r.t.Helper()
+	resp := r.call("GET", path, token, "")
+	if resp.Status != 200 {
+		r.t.Fatalf("GET %s = %d: %s", path, resp.Status, resp.Body)
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
+		r.t.Fatalf("GET %s: %v in %s", path, err, resp.Body)
+	}
+	return out
+}
+
+// intakeMail delivers raw to a real Dovecot mailbox and has the intake
+// worker read it, as serve does every poll.
+func (r *replay) intakeMail(raw string) *tocsin.Signal {
+	r.t.Helper()
+	peer := testpeer.StartIMAP(r.t)
+	peer.Deliver(r.t, []byte(strings.ReplaceAll(raw, "\n", "\r\n")))
+	host, port, _ := net.SplitHostPort(peer.Addr)
+	n, _ := strconv.Atoi(port)
+	w, err := intake.NewWorker(r.store, intake.IMAPConfig{
+		Host: host, Port: n, TLS: "starttls", Username: peer.Username, Password: peer.Password,
+		TLSConfig: &tls.Config{RootCAs: peer.RootCAs}, Poll: time.Hour,
+	}, nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if got, err := w.Poll(r.ctx); err != nil || got != 1 {
+		r.t.Fatalf("intake Poll = %d, %v; want 1 signal", got, err)
+	}
+	list := r.signals()
+	if len(list) != 1 {
+		r.t.Fatalf("%d signals, want 1", len(list))
+	}
+	return list[0]
+}
+
+func TestReplayBucketListingIncident(t *testing.T) {
+	r := newReplay(t)
+
+	// Friday 17:40: the warning arrives by e-mail.
+	sig := r.intakeMail(bucketWarning)
+	if !sig.ReceivedAt.Equal(fridayEvening) || sig.State != tocsin.SignalOpen {
+		t.Fatalf("signal received %s in state %s, want open at %s", sig.ReceivedAt, sig.State, fridayEvening)
+	}
+
+	// 17:52: the on-call responder acknowledges and opens the incident.
+	r.at(20, 17, 52)
+	r.post(r.leadToken, fmt.Sprintf("/api/v1/signals/%d/acknowledge", sig.ID), nil)
+	inc := r.post(r.leadToken, "/api/v1/security-incidents", map[string]any{
+		"title": "Media bucket listable by anyone", "severity": "SEV2", "kind": "misconfiguration",
+		"summary": "A finder reports that the media bucket answers ListObjects without credentials.",
+	})
+	id := int64(inc["id"].(float64))
+	room := fmt.Sprintf("/api/v1/security-incidents/%d", id)
+	if err := r.store.LinkSignal(r.ctx, tocsin.CLI, sig.ID, id); err != nil {
+		t.Fatal(err)
+	}
+
+	// Roles.
+	for _, g := range []struct {
+		role string
+		user *testUser
+	}{{"lead", r.lead}, {"comms", r.comms}, {"scribe", r.lead}} {
+		r.post(r.leadToken, room+"/roles", map[string]any{"role": g.role, "user_id": g.user.ID})
+	}
+
+	// 17:58: the responder confirms the listing; 18:03 the fix is decided
+	// and made; 18:09 access logs are reviewed.
+	r.at(20, 17, 58)
+	r.post(r.leadToken, room+"/timeline", map[string]any{"kind": "observation",
+		"body": "Confirmed: an anonymous ListObjects on media returns 48,211 keys."})
+	r.post(r.leadToken, room+"/status", map[string]any{"status": "investigating"})
+	r.at(20, 18, 3)
+	r.post(r.leadToken, room+"/decisions", map[string]any{
+		"choice":     "Make the bucket private now, serve media through signed URLs",
+		"options":    "Private bucket with signed URLs; a bucket policy denying ListBucket only; take media offline",
+		"why":        "Listing exposed private attachments; signed URLs keep media working for members.",
+		"decided_by": r.lead.ID,
+	})
+	r.at(20, 18, 14) // the fix took 11 minutes
+	r.post(r.leadToken, room+"/status", map[string]any{"status": "contained"})
+	exposureStart := time.Date(2026, 11, 16, 9, 12, 0, 0, time.UTC) // from the bucket's policy history
+	r.post(r.leadToken, room+"/moments", map[string]any{
+		"exposure_started": exposureStart,
+		"exposure_ended":   time.Date(2026, 11, 20, 17, 14, 0, 0, time.UTC),
+		"detected":         fridayEvening,
+		"reported":         fridayEvening,
+		"acknowledged":     time.Date(2026, 11, 20, 16, 52, 0, 0, time.UTC),
+		"contained":        time.Date(2026, 11, 20, 17, 14, 0, 0, time.UTC),
+	})
+
+	got := r.get(r.leadToken, room)
+	d := got["durations"].(map[string]any)
+	if tta, _ := d["time_to_acknowledge_seconds"].(float64); tta != 12*60 {
+		t.Errorf("time to acknowledge %v s, want 720", d["time_to_acknowledge_seconds"])
+	}
+	if ttc, _ := d["time_to_contain_seconds"].(float64); ttc != 34*60 {
+		t.Errorf("time to contain %v s, want 2040", d["time_to_contain_seconds"])
+	}
+
+	// The room shows the time to acknowledge, in both languages.
+	for _, lang := range []string{"en", "fr"} {
+		b := r.signedIn(r.lead, "127.0.0.1")
+		b.Header.Set("Accept-Language", lang)
+		page := b.get(fmt.Sprintf("/console/security/%d", id))
+		label, value := i18n.T(lang, "security.tta"), tocsin.FormatDuration(12*time.Minute)
+		if !strings.Contains(page.Text, label) || !strings.Contains(page.Text, value) {
+			t.Errorf("the %s room does not show %q %q", lang, label, value)
+		}
+	}
+}
