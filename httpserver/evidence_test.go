@@ -248,7 +248,9 @@ func TestConsoleSignalToIncident(t *testing.T) {
 		return s
 	}
 	sig := signal("Bucket <i>world</i>-listable")
-	path := func(s *tocsin.Signal, action string) string { return fmt.Sprintf("/console/signals/%d/%s", s.ID, action) }
+	path := func(s *tocsin.Signal, action string) string {
+		return fmt.Sprintf("/console/signals/%d/%s", s.ID, action)
+	}
 
 	if r := b.get(fmt.Sprintf("/console/signals/%d", sig.ID)); !strings.Contains(r.Text, i18n.T("en", "signals.open_incident")) {
 		t.Fatalf("the signal page has no form to open an incident:\n%s", r.Text)
