@@ -180,6 +180,14 @@ func TestConsoleEvidence(t *testing.T) {
 		}
 	})
 
+	t.Run("an upload's body is read only for a responder", func(t *testing.T) {
+		v := e.signedIn(vic, "127.0.0.4")
+		r := v.postUpload(roomPath(room.ID, "evidence"), url.Values{"kind": {"file"}, "description": {"d"}}, "big.bin", bytes.Repeat([]byte("x"), 2*limit+maxFormBytes))
+		if r.Status != http.StatusForbidden || e.evidenceCount(room.ID) != 2 {
+			t.Errorf("viewer's large upload: %d, want 403 before the size is read", r.Status)
+		}
+	})
+
 	t.Run("download, verify, withdraw, custody", func(t *testing.T) {
 		r := b.get(itemPath(room.ID, file.ID, "content"))
 		h := r.Header
