@@ -254,10 +254,15 @@ func (c conn) signalFor(ctx context.Context, id int64, next tocsin.SignalState) 
 // linkSignal writes the link of sig to incidentID: the signal's state, the
 // incident's "signal" entry (dated at the signal's receipt) and the audit entry.
 func (c conn) linkSignal(ctx context.Context, a tocsin.Actor, sig *tocsin.Signal, incidentID int64, now time.Time) error {
-	if _, err := c.exec(ctx, `UPDATE signals SET state = ?, closed_by = ?, closed_at = ?, security_incident_id = ?,
+	// Guarded by the state read: of two links of one signal at once (in
+	// PostgreSQL), the second finds it linked and its whole transaction,
+	// an incident opened from it included, is refused.
+	err := c.execOne(ctx, tocsin.Errorf(tocsin.ECONFLICT, "signal %d changed meanwhile; reload it", sig.ID).WithKey("signals.changed", sig.ID),
+		`UPDATE signals SET state = ?, closed_by = ?, closed_at = ?, security_incident_id = ?,
 		acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN ? ELSE acknowledged_by END,
-		acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?`,
-		string(tocsin.SignalLinked), a.Label, now, incidentID, a.Label, now, sig.ID); err != nil {
+		acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ? AND state = ?`,
+		string(tocsin.SignalLinked), a.Label, now, incidentID, a.Label, now, sig.ID, string(sig.State))
+	if err != nil {
 		return err
 	}
 	e := &tocsin.SecurityEntry{Kind: tocsin.EntrySignal, Subject: strconv.FormatInt(sig.ID, 10), New: sig.Receipt, Body: sig.Subject, OccurredAt: sig.ReceivedAt}
