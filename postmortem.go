@@ -43,8 +43,10 @@ type Postmortem struct {
 	ApprovedAt   *time.Time
 	PublishedBy  string
 	PublishedAt  *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PublishedSHA256 is Digest of the text as published (hex), "" before.
+	PublishedSHA256 string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // TimelineEntry is one dated line of a post-mortem's timeline.

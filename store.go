@@ -15,6 +15,7 @@ type Store interface {
 	SignalService
 	SecurityIncidentService
 	EvidenceService
+	SecurityCommsService
 	SubscriberService
 	NoticeService
 	WebhookService

@@ -41,7 +41,17 @@ type Config struct {
 	Maintenance Maintenance `yaml:"maintenance"`
 	// Evidence bounds the files attached to security incidents.
 	Evidence Evidence `yaml:"evidence"`
-	Log      Log      `yaml:"log"`
+	// Comms tunes how a security incident speaks to the public.
+	Comms Comms `yaml:"comms"`
+	Log   Log   `yaml:"log"`
+}
+
+// Comms tunes the public side of security incidents; zero takes the default.
+type Comms struct {
+	// Cadence is how long a linked public incident may go without a public
+	// update before the communications lead is reminded (60m); a room may
+	// set its own.
+	Cadence time.Duration `yaml:"cadence"`
 }
 
 // Page describes the public status page.

@@ -92,6 +92,8 @@ func TestLoadErrorsNameKeyValueAndAllowed(t *testing.T) {
 		{"export to root", "export: {dir: /}\n", nil, []string{"export.dir", "absolute path"}},
 		{"export into data", "data_dir: /srv/tocsin\nexport: {dir: /srv/tocsin/}\n", nil, []string{"export.dir", "data_dir"}},
 		{"negative reminder lead", "maintenance: {reminder_lead: -1h}\n", nil, []string{"maintenance.reminder_lead", "-1h"}},
+		{"cadence too short", "comms: {cadence: 1m}\n", nil, []string{"comms.cadence", "1m", "5m to 24h"}},
+		{"env cadence too long", "", map[string]string{"TOCSIN_COMMS_CADENCE": "48h"}, []string{"comms.cadence", "48h"}},
 		{"matrix without homeserver", "matrix: {access_token: hunter2}\n", nil, []string{"matrix.homeserver", "https://"}},
 		{"matrix homeserver not a URL", "matrix: {homeserver: matrix.example.org, access_token: hunter2}\n", nil, []string{"matrix.homeserver", "matrix.example.org", "https://"}},
 		{"matrix plain http elsewhere", "matrix: {homeserver: \"http://matrix.example.org\", access_token: hunter2}\n", nil, []string{"matrix.homeserver", "in clear"}},

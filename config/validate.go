@@ -153,6 +153,9 @@ func (c *Config) Validate() error {
 			return bad(key, d, "0 (default) or a duration up to 168h")
 		}
 	}
+	if d := c.Comms.Cadence; d != 0 && (d < 5*time.Minute || d > 24*time.Hour) {
+		return bad("comms.cadence", d, "0 (default, 60m) or a duration from 5m to 24h")
+	}
 	if c.Outbox.Lease != 0 && c.Outbox.SendTimeout != 0 && c.Outbox.Lease <= c.Outbox.SendTimeout {
 		return bad("outbox.lease", c.Outbox.Lease, "longer than outbox.send_timeout, or a slow send would be claimed twice")
 	}

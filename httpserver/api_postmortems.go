@@ -24,8 +24,10 @@ type postmortemJSON struct {
 	ApprovedAt   *time.Time          `json:"approved_at"`
 	PublishedBy  string              `json:"published_by"`
 	PublishedAt  *time.Time          `json:"published_at"`
-	CreatedAt    time.Time           `json:"created_at"`
-	UpdatedAt    time.Time           `json:"updated_at"`
+	// PublishedSHA256 is the digest of the text as published (Postmortem.Digest).
+	PublishedSHA256 string    `json:"published_sha256"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 type timelineEntryJSON struct {
@@ -38,7 +40,7 @@ func toPostmortemJSON(p *tocsin.Postmortem) postmortemJSON {
 		IncidentID: p.IncidentID, Status: string(p.Status), Revision: p.Revision, Summary: p.Summary,
 		Timeline: []timelineEntryJSON{}, Impact: p.Impact, RootCause: p.RootCause, WentWell: p.WentWell, Changes: p.Changes,
 		Contributors: []string{}, ApprovedBy: p.ApprovedBy, ApprovedAt: p.ApprovedAt, PublishedBy: p.PublishedBy,
-		PublishedAt: p.PublishedAt, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		PublishedAt: p.PublishedAt, PublishedSHA256: p.PublishedSHA256, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 	for _, e := range p.Timeline {
 		out.Timeline = append(out.Timeline, timelineEntryJSON{e.At, e.Text})

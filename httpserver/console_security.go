@@ -92,7 +92,7 @@ func (s *Server) createSecurityIncident(w http.ResponseWriter, r *http.Request) 
 // the refusal and typed values of the form it is about.
 type roomView struct {
 	Flash string
-	Where string // the form Error is about: "settings", "status", "reopen", "roles", "moments", "entry", "decision", "link"
+	Where string // the form Error is about: "settings", "status", "reopen", "roles", "moments", "entry", "decision", "link", "comms", "comms-update", "comms-cadence", "comms-postmortem"
 	Error string
 	Form  url.Values
 }
@@ -194,6 +194,12 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, id int64, st
 	for i, e := range entries {
 		rows[i] = s.securityEntryRow(lang, e)
 	}
+	// Read before the settings' values fill the form below: the public
+	// incident's form must not get the private title.
+	comms, err := s.roomComms(r, inc, v)
+	if err != nil {
+		return err
+	}
 	form := v.Form
 	if form == nil || v.Where == "" {
 		form = url.Values{}
@@ -223,6 +229,7 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, id int64, st
 		"Flash":     v.Flash,
 		"Closed":    !inc.Open(),
 		"CanWork":   st.user.Roles.Allows(tocsin.RoleResponder),
+		"Comms":     comms,
 	}
 	s.addSecurityChoices(r, data)
 	if err := s.addRoomEvidence(r, id, data); err != nil {

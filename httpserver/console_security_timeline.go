@@ -88,6 +88,8 @@ func (s *Server) securityEntryRow(lang string, e *tocsin.SecurityEntry) security
 		if _, err := strconv.ParseInt(e.New, 10, 64); err == nil {
 			row.LinkID = e.New
 		}
+	case tocsin.EntryPublicLink, tocsin.EntryPublicUpdate, tocsin.EntryCadence, tocsin.EntryPostmortem:
+		s.commsEntryRow(lang, e, &row)
 	case tocsin.EntryDecision:
 		if d := e.Decision; d != nil {
 			by := d.DecidedByEmail

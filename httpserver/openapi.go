@@ -246,7 +246,8 @@ var (
 			"summary":  str, "timeline": timeline, "impact": str, "root_cause": str, "went_well": str, "changes": str,
 			"contributors": map[string]any{"type": "array", "items": str, "description": "Who wrote or edited it; none of them may approve it."},
 			"approved_by":  str, "approved_at": nullable, "published_by": str, "published_at": nullable,
-			"created_at": dateTime, "updated_at": dateTime,
+			"published_sha256": map[string]any{"type": "string", "description": "Once published: the hex SHA-256 of the text's canonical serialisation (docs/ARCHITECTURE.md), also in the audit entry postmortem.publish; empty before."},
+			"created_at":       dateTime, "updated_at": dateTime,
 		}),
 		"AuditEntry": object([]string{"seq", "at", "action"}, map[string]any{
 			"seq": integer, "at": dateTime, "actor": str, "ip": str, "action": str, "target": str,

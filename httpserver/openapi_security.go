@@ -39,10 +39,17 @@ var (
 			"timeline":       map[string]any{"type": "array", "items": ref("SecurityEntry"), "description": "A page of the timeline, oldest first (single incident only)."},
 			"timeline_total": map[string]any{"type": "integer", "description": "Entries in the whole timeline."},
 		}),
+		"PublicLink": object([]string{"security_incident_id", "incident_id", "title", "status", "published", "cadence_minutes", "last_public_update_at", "next_due_at", "reminded", "linked_by", "linked_at"}, map[string]any{
+			"security_incident_id": integer, "incident_id": integer, "title": str, "status": incidentStatus, "published": boolean,
+			"cadence_minutes":       map[string]any{"type": "integer", "description": "Minutes without a public update before the communications lead is reminded."},
+			"last_public_update_at": nullable, "next_due_at": map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "Null when no cadence runs: the public incident is a draft or resolved."},
+			"reminded": map[string]any{"type": "boolean", "description": "The current silence was reminded already."}, "linked_by": str, "linked_at": dateTime,
+		}),
 		"SecurityEntry": object([]string{"id", "kind", "occurred_at", "created_at", "author"}, map[string]any{
 			"id": integer, "kind": map[string]any{"type": "string", "enum": []tocsin.EntryKind{tocsin.EntryCreated, tocsin.EntryStatus, tocsin.EntryReopened,
 				tocsin.EntryRole, tocsin.EntryMoment, tocsin.EntryDecision, tocsin.EntryLink, tocsin.EntrySeverity, tocsin.EntryEdited,
-				tocsin.EntryObservation, tocsin.EntryAction, tocsin.EntryEvidence, tocsin.EntrySignal}},
+				tocsin.EntryObservation, tocsin.EntryAction, tocsin.EntryPublicLink, tocsin.EntryPublicUpdate, tocsin.EntryCadence, tocsin.EntryPostmortem,
+				tocsin.EntryEvidence, tocsin.EntrySignal}},
 			"occurred_at": dateTime, "created_at": dateTime, "author": str, "subject": str, "old": str, "new": str, "body": str,
 			"decision": object([]string{"id", "choice", "options", "why", "decided_by", "decided_by_email", "decided_at"}, map[string]any{
 				"id": integer, "choice": str, "options": str, "why": str, "decided_by": integer, "decided_by_email": str, "decided_at": dateTime,
@@ -59,16 +66,20 @@ var (
 		"GET /api/v1/security-incidents": object([]string{"security_incidents"}, map[string]any{
 			"security_incidents": map[string]any{"type": "array", "items": ref("SecurityIncident")},
 		}),
-		"POST /api/v1/security-incidents":                ref("SecurityIncident"),
-		"GET /api/v1/security-incidents/{id}":            ref("SecurityIncident"),
-		"PUT /api/v1/security-incidents/{id}":            ref("SecurityIncident"),
-		"POST /api/v1/security-incidents/{id}/status":    ref("SecurityIncident"),
-		"POST /api/v1/security-incidents/{id}/reopen":    ref("SecurityIncident"),
-		"POST /api/v1/security-incidents/{id}/moments":   ref("SecurityIncident"),
-		"POST /api/v1/security-incidents/{id}/timeline":  ref("SecurityIncident"),
-		"POST /api/v1/security-incidents/{id}/decisions": ref("SecurityIncident"),
-		"POST /api/v1/security-incidents/{id}/roles":     ref("SecurityIncident"),
-		"POST /api/v1/security-incidents/{id}/links":     ref("SecurityIncident"),
+		"POST /api/v1/security-incidents":                       ref("SecurityIncident"),
+		"GET /api/v1/security-incidents/{id}":                   ref("SecurityIncident"),
+		"PUT /api/v1/security-incidents/{id}":                   ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/status":           ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/reopen":           ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/moments":          ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/timeline":         ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/decisions":        ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/roles":            ref("SecurityIncident"),
+		"POST /api/v1/security-incidents/{id}/links":            ref("SecurityIncident"),
+		"GET /api/v1/security-incidents/{id}/public-incident":   ref("PublicLink"),
+		"POST /api/v1/security-incidents/{id}/public-incident":  ref("PublicLink"),
+		"POST /api/v1/security-incidents/{id}/public-updates":   ref("PublicLink"),
+		"POST /api/v1/security-incidents/{id}/postmortem-draft": ref("Postmortem"),
 	}
 
 	securityQuery = map[string][]map[string]any{
@@ -100,6 +111,22 @@ var (
 		"POST /api/v1/security-incidents/{id}/roles": object([]string{"role", "user_id"}, map[string]any{
 			"role": incidentRole, "user_id": integer, "remove": map[string]any{"type": "boolean", "description": "Take the role back instead."},
 		}),
-		"POST /api/v1/security-incidents/{id}/links": object([]string{"kind", "other_id"}, map[string]any{"kind": linkKind, "other_id": integer}),
+		"POST /api/v1/security-incidents/{id}/links":           object([]string{"kind", "other_id"}, map[string]any{"kind": linkKind, "other_id": integer}),
+		"POST /api/v1/security-incidents/{id}/public-incident": publicIncidentBody(),
+		"POST /api/v1/security-incidents/{id}/public-updates": object([]string{"status", "body"}, map[string]any{
+			"status": incidentStatus, "body": updateBody, "display_at": displayAt,
+		}),
 	}
 )
+
+// publicIncidentBody links an existing public incident or creates one with
+// the fields of POST /api/v1/incidents.
+func publicIncidentBody() map[string]any {
+	create := requestBodies["POST /api/v1/incidents"]
+	props := map[string]any{"incident_id": map[string]any{"type": "integer", "description": "Link this existing public incident; the other fields are then ignored."}}
+	for k, v := range create["properties"].(map[string]any) {
+		props[k] = v
+	}
+	return map[string]any{"type": "object", "properties": props, "additionalProperties": false,
+		"description": "Either incident_id, or title and body (and the other fields) of a public incident to create."}
+}

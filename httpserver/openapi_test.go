@@ -160,6 +160,14 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	toOpen, toLink := signalOf("Leaked key"), signalOf("Same bucket")
 	upload := "--XYZ\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nnginx log\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.log\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XYZ--\r\n"
+	// The public side: one room already speaking through a public
+	// incident, and the room above, which links one in the walk.
+	speaking := securityOf("Speaking case", false)
+	speakingID, _ := strconv.ParseInt(strings.TrimPrefix(speaking, "/api/v1/security-incidents/"), 10, 64)
+	if err := e.store.CreatePublicIncident(e.ctx, tocsin.CLI, speakingID, &tocsin.Incident{Title: "Storage exposure", PublishedAt: &at},
+		&tocsin.Update{Status: tocsin.IncidentInvestigating, Body: "Looking."}, nil); err != nil {
+		t.Fatal(err)
+	}
 	sub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "reader@example.org", "fr").ID)
 	doomedSub := fmt.Sprintf("/api/v1/subscribers/%d", e.confirmedSubscriber(t, "leaver@example.org", "en").ID)
 	hook := &tocsin.Webhook{URL: "https://hooks.example.org/doomed", AllServices: true, SecretSealed: []byte("sealed")}
@@ -433,6 +441,30 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "ok", path: toLink + "/link", token: admin, body: `{"security_incident_id":` + fmt.Sprint(roomID) + `}`, wantStatus: 200},
 			{name: "again", path: toLink + "/link", token: admin, body: `{"security_incident_id":` + fmt.Sprint(roomID) + `}`, wantStatus: 409},
 			{name: "unknown incident", path: toOpen + "/link", token: admin, body: `{"security_incident_id":999999}`, wantStatus: 400},
+		},
+		"GET /api/v1/security-incidents/{id}/public-incident": {
+			{name: "ok", path: speaking + "/public-incident", token: viewerTok, wantStatus: 200},
+			{name: "admin", path: speaking + "/public-incident", token: admin, wantStatus: 200},
+			{name: "none", path: otherRoom + "/public-incident", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/public-incident": {
+			{name: "ok", path: room + "/public-incident", token: admin, body: `{"title":"Files listed publicly","impact":"minor","status":"investigating","body":"We closed a listing.","publish":true}`, wantStatus: 200},
+			{name: "again", path: room + "/public-incident", token: admin, body: `{"incident_id":` + fmt.Sprint(draft.ID) + `}`, wantStatus: 409},
+			{name: "no title", path: otherRoom + "/public-incident", token: admin, body: `{"body":"x","status":"investigating"}`, wantStatus: 400},
+			{name: "unknown incident", path: otherRoom + "/public-incident", token: admin, body: `{"incident_id":999999}`, wantStatus: 400},
+			{name: "viewer", path: otherRoom + "/public-incident", token: viewerTok, body: `{"incident_id":1}`, wantStatus: 403},
+			{name: "missing", path: "/api/v1/security-incidents/999999/public-incident", token: admin, body: `{"incident_id":1}`, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/public-updates": {
+			{name: "ok", path: speaking + "/public-updates", token: admin, body: `{"status":"identified","body":"The listing is closed."}`, wantStatus: 200},
+			{name: "empty", path: speaking + "/public-updates", token: admin, body: `{"status":"identified","body":""}`, wantStatus: 400},
+			{name: "not linked", path: otherRoom + "/public-updates", token: admin, body: `{"status":"identified","body":"x"}`, wantStatus: 404},
+			{name: "viewer", path: speaking + "/public-updates", token: viewerTok, body: `{"status":"identified","body":"x"}`, wantStatus: 403},
+		},
+		"POST /api/v1/security-incidents/{id}/postmortem-draft": {
+			{name: "ok", path: speaking + "/postmortem-draft", token: admin, wantStatus: 200},
+			{name: "again", path: speaking + "/postmortem-draft", token: admin, wantStatus: 409},
+			{name: "not linked", path: otherRoom + "/postmortem-draft", token: admin, wantStatus: 409},
 		},
 		"GET /api/v1/subscribers": {
 			{name: "ok", path: "/api/v1/subscribers", token: admin, wantStatus: 200},

@@ -71,9 +71,14 @@ func loadPages() (*pages, error) {
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
 		if base == "layout" || strings.HasPrefix(base, "security_room_") {
-			continue // parts, parsed with every page below
+			continue
 		}
-		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", name, "templates/security_room_*.html")
+		files := []string{"templates/layout.html", name}
+		if base == "security_incident" {
+			// The room's sections, each a {{define}} of its own file.
+			files = append(files, "templates/security_room_*.html")
+		}
+		t, err := template.New(base).Funcs(funcs).Funcs(viewFuncs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}

@@ -187,6 +187,22 @@ func TestReplayBucketListingIncident(t *testing.T) {
 		"contained":        time.Date(2026, 11, 20, 17, 14, 0, 0, time.UTC),
 	})
 
+	// 18:20: the communications lead tells the public, without the
+	// private title, and says it is fixed at 18:35.
+	r.at(20, 18, 20)
+	link := r.post(r.commsToken, room+"/public-incident", map[string]any{
+		"title": "Media files were listable", "impact": "minor", "status": "identified", "publish": true,
+		"body": "A setting let anyone list the files of our media storage. It is closed; we are checking what was read.",
+	})
+	pub := int64(link["incident_id"].(float64))
+	r.at(20, 18, 35)
+	r.post(r.commsToken, room+"/public-updates", map[string]any{"status": "resolved",
+		"body": "The media storage no longer lists its files. Members whose private attachments were listed will hear from us."})
+	if page := r.publicPage(fmt.Sprintf("/incidents/%d/", pub)); !strings.Contains(page, "no longer lists its files") ||
+		strings.Contains(page, "Media bucket listable by anyone") {
+		t.Errorf("the public incident page lacks the update or shows the private title:\n%s", page)
+	}
+
 	got := r.get(r.leadToken, room)
 	d := got["durations"].(map[string]any)
 	if tta, _ := d["time_to_acknowledge_seconds"].(float64); tta != 12*60 {
@@ -205,5 +221,27 @@ func TestReplayBucketListingIncident(t *testing.T) {
 		if !strings.Contains(page.Text, label) || !strings.Contains(page.Text, value) {
 			t.Errorf("the %s room does not show %q %q", lang, label, value)
 		}
+	}
+
+	// Monday: the lead assembles the post-mortem from the room; an approver
+	// who wrote none of it approves; the communications lead publishes it.
+	r.at(23, 10, 0)
+	draft := r.post(r.leadToken, room+"/postmortem-draft", nil)
+	if !strings.Contains(draft["impact"].(string), tocsin.FormatDuration(12*time.Minute)) {
+		t.Errorf("the draft's impact does not give the time to acknowledge: %q", draft["impact"])
+	}
+	pm := fmt.Sprintf("/api/v1/incidents/%d/postmortem", pub)
+	r.post(r.approverToken, pm+"/approve", map[string]any{"revision": draft["revision"]})
+	published := r.post(r.commsToken, pm+"/publish", nil)
+	digest, _ := published["published_sha256"].(string)
+	if len(digest) != 64 {
+		t.Fatalf("published post-mortem has no SHA-256: %v", published)
+	}
+	entries, err := r.store.AuditEntries(r.ctx, tocsin.AuditFilter{Action: "postmortem.publish"})
+	if err != nil || len(entries) != 1 || !strings.Contains(entries[0].After, "sha256="+digest) {
+		t.Errorf("the publication's audit entry does not record sha256=%s: %+v, %v", digest, entries, err)
+	}
+	if page := r.publicPage(fmt.Sprintf("/incidents/%d/postmortem/", pub)); !strings.Contains(page, "Make the bucket private now") {
+		t.Errorf("the published post-mortem lacks the decision:\n%s", page)
 	}
 }

@@ -201,6 +201,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /console/security/{id}/evidence/{eid}/content", access: responder, kind: page, handle: s.serveEvidence},
 		{pattern: "POST /console/security/{id}/evidence/{eid}/verify", access: responder, kind: page, handle: s.verifyEvidenceForm},
 		{pattern: "POST /console/security/{id}/evidence/{eid}/withdraw", access: responder, kind: page, handle: s.withdrawEvidenceForm},
+		// The room's public side: any account reaches the routes; the
+		// domain lets the communications lead (else the incident lead)
+		// publish and the leads or an admin link (console_security_comms.go).
+		{pattern: "POST /console/security/{id}/public-incident", access: viewer, kind: page, handle: s.roomAction("comms", "comms.linked", s.linkPublicIncident)},
+		{pattern: "POST /console/security/{id}/public-updates", access: viewer, kind: page, handle: s.roomAction("comms-update", "comms.published", s.publishPublicUpdate)},
+		{pattern: "POST /console/security/{id}/cadence", access: viewer, kind: page, handle: s.roomAction("comms-cadence", "comms.cadence_saved", s.setPublicCadence)},
+		{pattern: "POST /console/security/{id}/postmortem-draft", access: responder, kind: page, handle: s.draftPostmortem},
 		// Public e-mail subscriptions (pages, so forms carry the CSRF token;
 		// the static public page only links here). A GET never changes
 		// anything: mail scanners fetch every link of a mail, so confirming
@@ -295,6 +302,10 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/security-incidents/{id}/evidence/{eid}/content", access: responder, kind: api, handle: s.serveEvidence, summary: "Download an uploaded file (application/octet-stream, attachment, no-store); recorded in its custody log; 404 for a reference"},
 		{pattern: "POST /api/v1/security-incidents/{id}/evidence/{eid}/verify", access: responder, kind: api, handle: s.apiVerifyEvidence, summary: "Hash an uploaded file again and record the result (match or mismatch) in its custody log"},
 		{pattern: "POST /api/v1/security-incidents/{id}/evidence/{eid}/withdraw", access: responder, kind: api, handle: s.apiWithdrawEvidence, summary: "Mark an item withdrawn, with the reason; evidence is never deleted; 409 if already withdrawn"},
+		{pattern: "GET /api/v1/security-incidents/{id}/public-incident", access: viewer, kind: api, handle: s.apiPublicLink, summary: "The public incident a security incident speaks through, with its cadence of public updates; 404 if none is linked"},
+		{pattern: "POST /api/v1/security-incidents/{id}/public-incident", access: communicator, kind: api, handle: s.apiLinkPublicIncident, summary: "Link an existing public incident (incident_id) or create one (title, impact, services, status, body, publish: nothing of the private incident is copied); 409 if one is linked"},
+		{pattern: "POST /api/v1/security-incidents/{id}/public-updates", access: communicator, kind: api, handle: s.apiPublishPublicUpdate, summary: "Publish an update on the linked public incident (status page, feeds, subscribers), with a timeline entry; 404 if none is linked"},
+		{pattern: "POST /api/v1/security-incidents/{id}/postmortem-draft", access: responder, kind: api, handle: s.apiDraftPostmortem, summary: "Assemble the linked public incident's post-mortem draft from the key moments, status changes, decisions and public updates; 409 if it has one"},
 		{pattern: "GET /api/v1/subscribers", access: communicator, kind: api, handle: s.apiSubscribers, summary: "List e-mail subscribers, newest first (?status=pending|confirmed, ?limit, ?offset)"},
 		{pattern: "GET /api/v1/subscribers/{id}", access: communicator, kind: api, handle: s.apiSubscriber, summary: "One subscriber"},
 		{pattern: "GET /api/v1/subscribers/{id}/export", access: communicator, kind: api, handle: s.exportSubscriber, summary: "Everything kept about one subscriber, as a JSON download (recorded in the audit log)"},

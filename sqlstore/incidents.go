@@ -318,49 +318,54 @@ func (db *DB) CreateIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.In
 		return tocsin.Errorf(tocsin.EINVALID, "a maintenance is created scheduled; it starts at its window").WithKey("maintenance.first_scheduled")
 	}
 	inc.ScheduledFor, inc.ScheduledUntil, inc.RemindedAt = utcPtr(inc.ScheduledFor), utcPtr(inc.ScheduledUntil), nil
-	return db.update(ctx, func(tx conn) error {
-		if err := tx.checkServices(ctx, inc.Services); err != nil {
+	return db.update(ctx, func(tx conn) error { return tx.createIncident(ctx, a, inc, first, msgs, now) })
+}
+
+// createIncident stores a validated inc and its first update in tx (see
+// CreateIncident); a security incident's room creates its public incident
+// with it, in the transaction that links them.
+func (tx conn) createIncident(ctx context.Context, a tocsin.Actor, inc *tocsin.Incident, first *tocsin.Update, msgs []*tocsin.Message, now time.Time) error {
+	if err := tx.checkServices(ctx, inc.Services); err != nil {
+		return err
+	}
+	first.DisplayAt = first.DisplayAt.UTC().Truncate(time.Microsecond)
+	inc.Status, inc.ResolvedAt = first.Status, nil
+	if inc.Status.Closed() {
+		at := first.DisplayAt
+		inc.ResolvedAt = &at
+	}
+	if inc.PublishedAt != nil {
+		at := inc.PublishedAt.UTC().Truncate(time.Microsecond)
+		inc.PublishedAt = &at
+	}
+	inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt = a.Label, now, now
+	err := tx.queryRow(ctx, `INSERT INTO incidents (title, status, impact, show_on_sites, published_at, resolved_at, created_by, created_at, updated_at,
+		scheduled_for, scheduled_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		inc.Title, string(inc.Status), string(inc.Impact), inc.ShowOnSites, inc.PublishedAt, inc.ResolvedAt,
+		inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt, inc.ScheduledFor, inc.ScheduledUntil).Scan(&inc.ID)
+	if err != nil {
+		return err
+	}
+	if err := tx.insertIncidentServices(ctx, inc.ID, inc.Services); err != nil {
+		return err
+	}
+	if err := tx.insertUpdate(ctx, a, inc.ID, first, now); err != nil {
+		return err
+	}
+	sortImpacts(inc.Services)
+	inc.Updates = []*tocsin.Update{first}
+	after := fmt.Sprintf("title=%s status=%s impact=%s services=%s %s%s", bodySummary(inc.Title), inc.Status, inc.Impact,
+		impactsSummary(inc.Services), publishedSummary(inc.PublishedAt), windowSummary(inc))
+	if err := tx.audit(ctx, a, "incident.create", incidentTarget(inc.ID), "", after); err != nil {
+		return err
+	}
+	if inc.PublishedAt != nil { // subscribers hear of published incidents only
+		if err := tx.noticeOfUpdate(ctx, inc.ID, first.ID); err != nil {
 			return err
 		}
-		first.DisplayAt = first.DisplayAt.UTC().Truncate(time.Microsecond)
-		inc.Status, inc.ResolvedAt = first.Status, nil
-		if inc.Status.Closed() {
-			at := first.DisplayAt
-			inc.ResolvedAt = &at
-		}
-		if inc.PublishedAt != nil {
-			at := inc.PublishedAt.UTC().Truncate(time.Microsecond)
-			inc.PublishedAt = &at
-		}
-		inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt = a.Label, now, now
-		err := tx.queryRow(ctx, `INSERT INTO incidents (title, status, impact, show_on_sites, published_at, resolved_at, created_by, created_at, updated_at,
-			scheduled_for, scheduled_until)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			inc.Title, string(inc.Status), string(inc.Impact), inc.ShowOnSites, inc.PublishedAt, inc.ResolvedAt,
-			inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt, inc.ScheduledFor, inc.ScheduledUntil).Scan(&inc.ID)
-		if err != nil {
-			return err
-		}
-		if err := tx.insertIncidentServices(ctx, inc.ID, inc.Services); err != nil {
-			return err
-		}
-		if err := tx.insertUpdate(ctx, a, inc.ID, first, now); err != nil {
-			return err
-		}
-		sortImpacts(inc.Services)
-		inc.Updates = []*tocsin.Update{first}
-		after := fmt.Sprintf("title=%s status=%s impact=%s services=%s %s%s", bodySummary(inc.Title), inc.Status, inc.Impact,
-			impactsSummary(inc.Services), publishedSummary(inc.PublishedAt), windowSummary(inc))
-		if err := tx.audit(ctx, a, "incident.create", incidentTarget(inc.ID), "", after); err != nil {
-			return err
-		}
-		if inc.PublishedAt != nil { // subscribers hear of published incidents only
-			if err := tx.noticeOfUpdate(ctx, inc.ID, first.ID); err != nil {
-				return err
-			}
-		}
-		return tx.enqueue(ctx, msgs)
-	})
+	}
+	return tx.enqueue(ctx, msgs)
 }
 
 // PublishIncident makes the draft id public at at (now when zero), with the
@@ -414,25 +419,29 @@ func (db *DB) AddUpdate(ctx context.Context, a tocsin.Actor, incidentID int64, u
 	if err := u.Validate(now); err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx conn) error {
-		inc, err := scanIncident(tx.queryRow(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = ?`, incidentID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return incidentNotFound(incidentID)
-		}
-		if err != nil {
-			return err
-		}
-		if err := inc.StatusFits(u.Status); err != nil {
-			return err
-		}
-		if inc.Maintenance() && inc.Status.Closed() {
-			return tocsin.Errorf(tocsin.ECONFLICT, "This maintenance is completed: schedule a new one.").WithKey("maintenance.closed")
-		}
-		if inc.Status.Closed() && u.Status != tocsin.IncidentPostmortem {
-			return tocsin.Errorf(tocsin.ECONFLICT, "This incident is resolved: add a post-mortem note, or declare a new incident.").WithKey("incidents.closed")
-		}
-		return tx.appendUpdate(ctx, a, inc, u, now, "incident.update", msgs)
-	})
+	return db.update(ctx, func(tx conn) error { return tx.addUpdate(ctx, a, incidentID, u, msgs, now) })
+}
+
+// addUpdate appends a validated u to incident incidentID in tx (see
+// AddUpdate); a security incident's room publishes through it.
+func (tx conn) addUpdate(ctx context.Context, a tocsin.Actor, incidentID int64, u *tocsin.Update, msgs []*tocsin.Message, now time.Time) error {
+	inc, err := scanIncident(tx.queryRow(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = ?`, incidentID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return incidentNotFound(incidentID)
+	}
+	if err != nil {
+		return err
+	}
+	if err := inc.StatusFits(u.Status); err != nil {
+		return err
+	}
+	if inc.Maintenance() && inc.Status.Closed() {
+		return tocsin.Errorf(tocsin.ECONFLICT, "This maintenance is completed: schedule a new one.").WithKey("maintenance.closed")
+	}
+	if inc.Status.Closed() && u.Status != tocsin.IncidentPostmortem {
+		return tocsin.Errorf(tocsin.ECONFLICT, "This incident is resolved: add a post-mortem note, or declare a new incident.").WithKey("incidents.closed")
+	}
+	return tx.appendUpdate(ctx, a, inc, u, now, "incident.update", msgs)
 }
 
 // appendUpdate inserts u, valid, into inc (read in this transaction) and

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -15,13 +16,13 @@ import (
 // approval racing an edit fails instead of approving a text nobody read.
 
 const postmortemColumns = `incident_id, summary, impact, root_cause, went_well, changes, status, revision,
-	approved_by, approved_at, published_by, published_at, created_at, updated_at`
+	approved_by, approved_at, published_by, published_at, created_at, updated_at, published_sha256`
 
 func scanPostmortem(sc rowScanner) (*tocsin.Postmortem, error) {
 	var p tocsin.Postmortem
 	err := sc.Scan(&p.IncidentID, &p.Summary, &p.Impact, &p.RootCause, &p.WentWell, &p.Changes, &p.Status, &p.Revision,
 		&p.ApprovedBy, nullTimeScan{&p.ApprovedAt}, &p.PublishedBy, nullTimeScan{&p.PublishedAt},
-		timeScan{&p.CreatedAt}, timeScan{&p.UpdatedAt})
+		timeScan{&p.CreatedAt}, timeScan{&p.UpdatedAt}, &p.PublishedSHA256)
 	if err != nil {
 		return nil, err
 	}
@@ -157,78 +158,82 @@ func (db *DB) SavePostmortem(ctx context.Context, a tocsin.Actor, p *tocsin.Post
 	if err := p.Validate(now); err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx conn) error {
-		var one int
-		err := tx.queryRow(ctx, `SELECT 1 FROM incidents WHERE id = ?`, p.IncidentID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return incidentNotFound(p.IncidentID)
-		}
-		if err != nil {
+	return db.update(ctx, func(tx conn) error { return tx.savePostmortem(ctx, a, p, now) })
+}
+
+// savePostmortem writes a validated p in tx (see SavePostmortem); a
+// security incident's room assembles its draft with it.
+func (tx conn) savePostmortem(ctx context.Context, a tocsin.Actor, p *tocsin.Postmortem, now time.Time) error {
+	var one int
+	err := tx.queryRow(ctx, `SELECT 1 FROM incidents WHERE id = ?`, p.IncidentID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return incidentNotFound(p.IncidentID)
+	}
+	if err != nil {
+		return err
+	}
+	old, err := tx.postmortem(ctx, p.IncidentID)
+	if err != nil && tocsin.ErrorCode(err) != tocsin.ENOTFOUND {
+		return err
+	}
+	action, before, after := "postmortem.create", "", ""
+	if old == nil {
+		if _, err := tx.exec(ctx, `INSERT INTO postmortems (incident_id, summary, impact, root_cause, went_well, changes, status, revision, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+			p.IncidentID, p.Summary, p.Impact, p.RootCause, p.WentWell, p.Changes, string(tocsin.PostmortemDraft), now, now); err != nil {
 			return err
 		}
-		old, err := tx.postmortem(ctx, p.IncidentID)
-		if err != nil && tocsin.ErrorCode(err) != tocsin.ENOTFOUND {
+		after = fmt.Sprintf("status=draft revision=1 summary=%s timeline=%d", bodySummary(p.Summary), len(p.Timeline))
+	} else {
+		if err := old.CheckEdit(); err != nil {
 			return err
 		}
-		action, before, after := "postmortem.create", "", ""
-		if old == nil {
-			if _, err := tx.exec(ctx, `INSERT INTO postmortems (incident_id, summary, impact, root_cause, went_well, changes, status, revision, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-				p.IncidentID, p.Summary, p.Impact, p.RootCause, p.WentWell, p.Changes, string(tocsin.PostmortemDraft), now, now); err != nil {
-				return err
-			}
-			after = fmt.Sprintf("status=draft revision=1 summary=%s timeline=%d", bodySummary(p.Summary), len(p.Timeline))
-		} else {
-			if err := old.CheckEdit(); err != nil {
-				return err
-			}
-			if old.SameText(p) {
-				*p = *old
-				return nil
-			}
-			action, before = "postmortem.edit", postmortemState(old)
-			after = fmt.Sprintf("status=draft revision=%d changed=%s", old.Revision+1, changedSections(old, p))
-			if old.Status == tocsin.PostmortemApproved {
-				after += " approval=withdrawn"
-			}
-			if err := tx.execOne(ctx, tocsin.Errorf(tocsin.ECONFLICT, "the post-mortem changed meanwhile: reload it").WithKey("postmortems.changed_meanwhile"),
-				`UPDATE postmortems SET summary = ?, impact = ?, root_cause = ?, went_well = ?, changes = ?, status = 'draft',
-				revision = revision + 1, approved_by = '', approved_at = NULL, updated_at = ?
-				WHERE incident_id = ? AND revision = ? AND status <> 'published'`,
-				p.Summary, p.Impact, p.RootCause, p.WentWell, p.Changes, now, p.IncidentID, old.Revision); err != nil {
-				return err
-			}
-			if _, err := tx.exec(ctx, `DELETE FROM postmortem_timeline WHERE incident_id = ?`, p.IncidentID); err != nil {
-				return err
-			}
+		if old.SameText(p) {
+			*p = *old
+			return nil
 		}
-		for i, e := range p.Timeline {
-			if _, err := tx.exec(ctx, `INSERT INTO postmortem_timeline (incident_id, position, at, text) VALUES (?, ?, ?, ?)`,
-				p.IncidentID, i, e.At, e.Text); err != nil {
-				return err
-			}
+		action, before = "postmortem.edit", postmortemState(old)
+		after = fmt.Sprintf("status=draft revision=%d changed=%s", old.Revision+1, changedSections(old, p))
+		if old.Status == tocsin.PostmortemApproved {
+			after += " approval=withdrawn"
 		}
-		key := tocsin.ActorKey(a)
-		if old == nil || !old.ContributedBy(key) {
-			n := 0
-			if old != nil {
-				n = len(old.Contributors)
-			}
-			if _, err := tx.exec(ctx, `INSERT INTO postmortem_contributors (incident_id, actor_key, label, position) VALUES (?, ?, ?, ?)`,
-				p.IncidentID, key, a.Label, n); err != nil {
-				return err
-			}
-		}
-		if err := tx.audit(ctx, a, action, postmortemTarget(p.IncidentID), before, after); err != nil {
+		if err := tx.execOne(ctx, tocsin.Errorf(tocsin.ECONFLICT, "the post-mortem changed meanwhile: reload it").WithKey("postmortems.changed_meanwhile"),
+			`UPDATE postmortems SET summary = ?, impact = ?, root_cause = ?, went_well = ?, changes = ?, status = 'draft',
+			revision = revision + 1, approved_by = '', approved_at = NULL, updated_at = ?
+			WHERE incident_id = ? AND revision = ? AND status <> 'published'`,
+			p.Summary, p.Impact, p.RootCause, p.WentWell, p.Changes, now, p.IncidentID, old.Revision); err != nil {
 			return err
 		}
-		saved, err := tx.postmortem(ctx, p.IncidentID)
-		if err != nil {
+		if _, err := tx.exec(ctx, `DELETE FROM postmortem_timeline WHERE incident_id = ?`, p.IncidentID); err != nil {
 			return err
 		}
-		*p = *saved
-		return nil
-	})
+	}
+	for i, e := range p.Timeline {
+		if _, err := tx.exec(ctx, `INSERT INTO postmortem_timeline (incident_id, position, at, text) VALUES (?, ?, ?, ?)`,
+			p.IncidentID, i, e.At, e.Text); err != nil {
+			return err
+		}
+	}
+	key := tocsin.ActorKey(a)
+	if old == nil || !old.ContributedBy(key) {
+		n := 0
+		if old != nil {
+			n = len(old.Contributors)
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO postmortem_contributors (incident_id, actor_key, label, position) VALUES (?, ?, ?, ?)`,
+			p.IncidentID, key, a.Label, n); err != nil {
+			return err
+		}
+	}
+	if err := tx.audit(ctx, a, action, postmortemTarget(p.IncidentID), before, after); err != nil {
+		return err
+	}
+	saved, err := tx.postmortem(ctx, p.IncidentID)
+	if err != nil {
+		return err
+	}
+	*p = *saved
+	return nil
 }
 
 // ApprovePostmortem approves revision of incident incidentID's post-mortem
@@ -278,9 +283,12 @@ func (db *DB) PublishPostmortem(ctx context.Context, a tocsin.Actor, incidentID 
 		if err := p.CheckPublish(inc); err != nil {
 			return err
 		}
+		// The text as published, frozen from now on (CheckEdit), is named
+		// by its digest in the column and in the audit entry.
+		digest := p.Digest()
 		if err := tx.execOne(ctx, tocsin.Errorf(tocsin.ECONFLICT, "the post-mortem changed meanwhile: reload it").WithKey("postmortems.changed_meanwhile"),
-			`UPDATE postmortems SET status = 'published', published_by = ?, published_at = ?, updated_at = ?
-			WHERE incident_id = ? AND revision = ? AND status = 'approved'`, a.Label, now, now, incidentID, p.Revision); err != nil {
+			`UPDATE postmortems SET status = 'published', published_by = ?, published_at = ?, updated_at = ?, published_sha256 = ?
+			WHERE incident_id = ? AND revision = ? AND status = 'approved'`, a.Label, now, now, digest, incidentID, p.Revision); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `UPDATE incidents SET status = ?, updated_at = ? WHERE id = ?`,
@@ -289,7 +297,7 @@ func (db *DB) PublishPostmortem(ctx context.Context, a tocsin.Actor, incidentID 
 		}
 		before := postmortemState(p)
 		p.Status = tocsin.PostmortemPublished
-		after := postmortemState(p) + fmt.Sprintf(" incident_status=%s→postmortem", inc.Status)
+		after := postmortemState(p) + fmt.Sprintf(" incident_status=%s→postmortem sha256=%s", inc.Status, digest)
 		if err := tx.audit(ctx, a, "postmortem.publish", postmortemTarget(incidentID), before, after); err != nil {
 			return err
 		}

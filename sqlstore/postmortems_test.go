@@ -90,8 +90,12 @@ func TestPostmortemLifecycle(t *testing.T) {
 
 		audited(t, db, func() error { return db.ApprovePostmortem(ctx, approver, approverRoles, inc.ID, 3) })
 		e = audited(t, db, func() error { return db.PublishPostmortem(ctx, editor, inc.ID, msg("pm-1")) })
+		published, err := db.Postmortem(ctx, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		wantEntry(t, e, "postmortem.publish", target, "status=approved revision=3 approved_by=approver@example.org",
-			"status=published revision=3 approved_by=approver@example.org incident_status=resolved→postmortem")
+			"status=published revision=3 approved_by=approver@example.org incident_status=resolved→postmortem sha256="+published.Digest())
 		if n := count(t, db, `SELECT COUNT(*) FROM messages WHERE key = ?`, "pm-1"); n != 1 {
 			t.Errorf("%d messages enqueued, want 1", n)
 		}

@@ -130,7 +130,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	maint.Changed = srv.RefreshPublic
 	maint.Start(context.Background())
 	// Deadlines: each duty is one line here.
-	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{}}
+	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{
+		deadline.Cadence(db, c.Comms.Cadence, strings.TrimSuffix(c.PublicURL(), "/"), zone),
+	}}
 	deadlines.Start(context.Background())
 
 	served := make(chan error, 1)
