@@ -25,6 +25,12 @@ const (
 	EntrySignal      EntryKind = "signal"   // a signal linked: Subject its ID, New its receipt
 	EntryObservation EntryKind = "observation"
 	EntryAction      EntryKind = "action"
+	// Tasks (runbook.go): Subject the task's title.
+	EntryTaskAdded      EntryKind = "task_added"
+	EntryTaskStatus     EntryKind = "task_status"     // Old → New, Body the reason for skipping
+	EntryTaskOwner      EntryKind = "task_owner"      // Old → New as e-mails ("" unassigned)
+	EntryTaskDue        EntryKind = "task_due"        // Old → New as RFC 3339 ("" none)
+	EntryRunbookApplied EntryKind = "runbook_applied" // Subject the runbook's title, New the number of tasks added
 )
 
 // ManualKinds are the kinds a person may add.

@@ -15,6 +15,7 @@ type Store interface {
 	SignalService
 	SecurityIncidentService
 	EvidenceService
+	RunbookService
 	SecurityCommsService
 	SubscriberService
 	NoticeService

@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,11 +12,13 @@ import (
 	"github.com/tocsin-org/tocsin/auth"
 	"github.com/tocsin-org/tocsin/i18n"
 	"github.com/tocsin-org/tocsin/internal/testpeer"
+	"github.com/tocsin-org/tocsin/runbooks"
 )
 
 // TestBrowserSecurityRoom opens a security incident from the console in
 // Chromium as a responder, writes an observation dated before the incident
 // existed, sets key moments and reads the computed time to acknowledge;
+// it applies a shipped runbook and ticks a task, in English then French;
 // the list and the room are checked with axe-core in English and French.
 func TestBrowserSecurityRoom(t *testing.T) {
 	ctx := testpeer.Chromium(t)
@@ -86,6 +89,68 @@ func TestBrowserSecurityRoom(t *testing.T) {
 		b.open(t, "/console/security/1")
 	})
 
+	// The shipped runbooks, as serve loads them at start.
+	if _, err := runbooks.Load(context.Background(), a.db, tocsin.System, ""); err != nil {
+		t.Fatal(err)
+	}
+	runbookID := func(t *testing.T, lang string) string {
+		list, err := a.db.Runbooks(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rb := range list {
+			if rb.Slug == "public-object-storage" && rb.Lang == lang {
+				return strconv.FormatInt(rb.ID, 10)
+			}
+		}
+		t.Fatalf("no %s runbook for public object storage", lang)
+		return ""
+	}
+	// applyAndTick applies the bucket runbook in lang from the room's select,
+	// then ticks its first task that is still open.
+	applyAndTick := func(t *testing.T, lang, title string) {
+		T := func(key string, args ...any) string { return i18n.T(lang, key, args...) }
+		if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.ID("apply-runbook"), runbookID(t, lang), chromedp.NodeVisible)); err != nil {
+			t.Fatal(err)
+		}
+		b.submit(t, `main form[action="/console/security/1/runbooks"] button[type=submit]`, 200)
+		if got := b.text(t, ".flash"); !strings.Contains(got, T("task.applied", 8)) {
+			t.Errorf("flash %q, want %q", got, T("task.applied", 8))
+		}
+		tasks, err := a.db.Tasks(context.Background(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first *tocsin.Task
+		for _, task := range tasks {
+			if task.Status == tocsin.TaskOpen && task.Title == title {
+				first = task
+			}
+		}
+		if first == nil {
+			t.Fatalf("no open task %q in %d tasks", title, len(tasks))
+		}
+		li := "#task-" + strconv.FormatInt(first.ID, 10)
+		if got := b.text(t, li); !strings.Contains(got, title) || !strings.Contains(got, T("task.owned_by", responderEmail)) {
+			t.Errorf("task %q", got)
+		}
+		b.submit(t, li+` form.task-actions button[value=done]`, 200)
+		if got := b.text(t, li+" .task-status"); got != T("task.status.done") {
+			t.Errorf("status after the tick %q, want %q", got, T("task.status.done"))
+		}
+		if got := b.text(t, ".sec-timeline"); !strings.Contains(got, T("task.text.status", title, T("task.status.open"), T("task.status.done"))) {
+			t.Errorf("timeline has no tick of %q", title)
+		}
+	}
+
+	b.step(t, "apply a runbook and tick a task", func(t *testing.T) {
+		// The runbook's first item goes to the incident lead.
+		b.fill(t, map[string]string{"assign-role": "lead"})
+		b.submit(t, `main form[action="/console/security/1/roles"] button[type=submit]`, 200)
+		applyAndTick(t, "en", "Make the bucket private: remove the anonymous policy and public ACLs")
+		b.accessible(t, "room with tasks")
+	})
+
 	b.step(t, "French", func(t *testing.T) {
 		b.setHeaders(t, map[string]string{"Accept-Language": "fr-FR,fr;q=0.9"})
 		defer b.setHeaders(t, nil)
@@ -94,6 +159,7 @@ func TestBrowserSecurityRoom(t *testing.T) {
 		if got := b.text(t, ".durations"); !strings.Contains(got, i18n.T("fr", "security.tta")) {
 			t.Errorf("French durations %q", got)
 		}
+		applyAndTick(t, "fr", "Rendre le compartiment privé : retirer la politique anonyme et les ACL publiques")
 		b.accessible(t, "room (fr)")
 		b.fill(t, map[string]string{"evidence-description": "Journal d’accès du bucket", "evidence-location": "logs01:/var/log/s3/access.log",
 			"evidence-sha256": strings.Repeat("a1", 32)})

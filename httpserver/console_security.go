@@ -92,7 +92,7 @@ func (s *Server) createSecurityIncident(w http.ResponseWriter, r *http.Request) 
 // the refusal and typed values of the form it is about.
 type roomView struct {
 	Flash string
-	Where string // the form Error is about: "settings", "status", "reopen", "roles", "moments", "entry", "decision", "link", "comms", "comms-update", "comms-cadence", "comms-postmortem"
+	Where string // the form Error is about: "settings", "status", "reopen", "roles", "moments", "entry", "decision", "link", "comms", "comms-update", "comms-cadence", "comms-postmortem", "apply", "task", "tasks"
 	Error string
 	Form  url.Values
 }
@@ -230,6 +230,9 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, id int64, st
 		"Closed":    !inc.Open(),
 		"CanWork":   st.user.Roles.Allows(tocsin.RoleResponder),
 		"Comms":     comms,
+	}
+	if err := s.addRoomTasks(r, id, data); err != nil {
+		return err
 	}
 	s.addSecurityChoices(r, data)
 	if err := s.addRoomEvidence(r, id, data); err != nil {

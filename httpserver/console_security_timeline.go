@@ -88,6 +88,8 @@ func (s *Server) securityEntryRow(lang string, e *tocsin.SecurityEntry) security
 		if _, err := strconv.ParseInt(e.New, 10, 64); err == nil {
 			row.LinkID = e.New
 		}
+	case tocsin.EntryTaskAdded, tocsin.EntryTaskStatus, tocsin.EntryTaskOwner, tocsin.EntryTaskDue, tocsin.EntryRunbookApplied:
+		row.Text, row.Body = s.taskEntryText(lang, e), ""
 	case tocsin.EntryPublicLink, tocsin.EntryPublicUpdate, tocsin.EntryCadence, tocsin.EntryPostmortem:
 		s.commsEntryRow(lang, e, &row)
 	case tocsin.EntryDecision:

@@ -48,12 +48,29 @@ var (
 		"SecurityEntry": object([]string{"id", "kind", "occurred_at", "created_at", "author"}, map[string]any{
 			"id": integer, "kind": map[string]any{"type": "string", "enum": []tocsin.EntryKind{tocsin.EntryCreated, tocsin.EntryStatus, tocsin.EntryReopened,
 				tocsin.EntryRole, tocsin.EntryMoment, tocsin.EntryDecision, tocsin.EntryLink, tocsin.EntrySeverity, tocsin.EntryEdited,
-				tocsin.EntryObservation, tocsin.EntryAction, tocsin.EntryPublicLink, tocsin.EntryPublicUpdate, tocsin.EntryCadence, tocsin.EntryPostmortem,
+				tocsin.EntryObservation, tocsin.EntryAction, tocsin.EntryTaskAdded, tocsin.EntryTaskStatus, tocsin.EntryTaskOwner,
+				tocsin.EntryTaskDue, tocsin.EntryRunbookApplied, tocsin.EntryPublicLink, tocsin.EntryPublicUpdate, tocsin.EntryCadence, tocsin.EntryPostmortem,
 				tocsin.EntryEvidence, tocsin.EntrySignal}},
 			"occurred_at": dateTime, "created_at": dateTime, "author": str, "subject": str, "old": str, "new": str, "body": str,
 			"decision": object([]string{"id", "choice", "options", "why", "decided_by", "decided_by_email", "decided_at"}, map[string]any{
 				"id": integer, "choice": str, "options": str, "why": str, "decided_by": integer, "decided_by_email": str, "decided_at": dateTime,
 			}),
+		}),
+		"Task": object([]string{"id", "incident_id", "runbook_id", "title", "detail", "owner_id", "due_at", "overdue", "status", "created_by", "created_at", "updated_at"}, map[string]any{
+			"id": integer, "incident_id": integer,
+			"runbook_id":    map[string]any{"type": "integer", "nullable": true, "description": "The runbook it came from; null when added by hand."},
+			"runbook_title": str, "title": str, "detail": str,
+			"owner_id":    map[string]any{"type": "integer", "nullable": true, "description": "Null when unassigned."},
+			"owner_email": str, "due_at": nullable,
+			"overdue": map[string]any{"type": "boolean", "description": "Open and past its due time."},
+			"status":  taskStatus, "reason": map[string]any{"type": "string", "description": "Why it was skipped."},
+			"created_by": str, "created_at": dateTime, "updated_at": dateTime,
+		}),
+		"Runbook": object([]string{"id", "slug", "lang", "title", "version", "builtin", "updated_by", "updated_at", "markdown"}, map[string]any{
+			"id": integer, "slug": str, "lang": map[string]any{"type": "string", "enum": []string{"", "en", "fr"}}, "title": str,
+			"version": integer, "builtin": map[string]any{"type": "boolean", "description": "The current version is the one tocsin ships."},
+			"updated_by": str, "updated_at": dateTime,
+			"markdown": map[string]any{"type": "string", "maxLength": tocsin.MaxRunbookSize, "description": "# Title, a description, then items \"- [ ] text (owner: lead, due: 30m)\" with indented details."},
 		}),
 	}
 
@@ -62,7 +79,18 @@ var (
 		"severity": severity, "kind": securityKind,
 	})
 
+	taskStatus = map[string]any{"type": "string", "enum": tocsin.TaskStatuses}
+	taskList   = object([]string{"tasks"}, map[string]any{"tasks": map[string]any{"type": "array", "items": ref("Task")}})
+
 	securitySuccess = map[string]map[string]any{
+		"GET /api/v1/security-incidents/{id}/tasks":          taskList,
+		"POST /api/v1/security-incidents/{id}/tasks":         ref("Task"),
+		"PATCH /api/v1/security-incidents/{id}/tasks/{task}": ref("Task"),
+		"POST /api/v1/security-incidents/{id}/runbooks": object([]string{"added", "tasks"}, map[string]any{
+			"added": map[string]any{"type": "integer", "description": "Tasks added; 0 when the incident had every item already."},
+			"tasks": map[string]any{"type": "array", "items": ref("Task")},
+		}),
+		"GET /api/v1/runbooks": object([]string{"runbooks"}, map[string]any{"runbooks": map[string]any{"type": "array", "items": ref("Runbook")}}),
 		"GET /api/v1/security-incidents": object([]string{"security_incidents"}, map[string]any{
 			"security_incidents": map[string]any{"type": "array", "items": ref("SecurityIncident")},
 		}),
@@ -111,7 +139,22 @@ var (
 		"POST /api/v1/security-incidents/{id}/roles": object([]string{"role", "user_id"}, map[string]any{
 			"role": incidentRole, "user_id": integer, "remove": map[string]any{"type": "boolean", "description": "Take the role back instead."},
 		}),
-		"POST /api/v1/security-incidents/{id}/links":           object([]string{"kind", "other_id"}, map[string]any{"kind": linkKind, "other_id": integer}),
+		"POST /api/v1/security-incidents/{id}/links": object([]string{"kind", "other_id"}, map[string]any{"kind": linkKind, "other_id": integer}),
+		"POST /api/v1/security-incidents/{id}/tasks": object([]string{"title"}, map[string]any{
+			"title":    map[string]any{"type": "string", "minLength": 1, "maxLength": tocsin.MaxRunbookItemText},
+			"detail":   securityText,
+			"owner_id": map[string]any{"type": "integer", "description": "An enabled account; omit or 0 for none."},
+			"due_at":   map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "Not before the incident was opened."},
+		}),
+		"PATCH /api/v1/security-incidents/{id}/tasks/{task}": {"type": "object", "additionalProperties": false, "minProperties": 1, "properties": map[string]any{
+			"status":   taskStatus,
+			"reason":   map[string]any{"type": "string", "maxLength": tocsin.MaxSecurityText, "description": "Needed with status skipped."},
+			"owner_id": map[string]any{"type": "integer", "nullable": true, "description": "An enabled account; null or 0 unassigns. Omit to keep."},
+			"due_at":   map[string]any{"type": "string", "format": "date-time", "nullable": true, "description": "Null removes it; not before the incident was opened. Omit to keep."},
+		}},
+		"POST /api/v1/security-incidents/{id}/runbooks": object([]string{"runbook"}, map[string]any{
+			"runbook": map[string]any{"type": "integer", "description": "The runbook's ID (GET /api/v1/runbooks)."},
+		}),
 		"POST /api/v1/security-incidents/{id}/public-incident": publicIncidentBody(),
 		"POST /api/v1/security-incidents/{id}/public-updates": object([]string{"status", "body"}, map[string]any{
 			"status": incidentStatus, "body": updateBody, "display_at": displayAt,

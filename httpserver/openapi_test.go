@@ -160,6 +160,16 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	toOpen, toLink := signalOf("Leaked key"), signalOf("Same bucket")
 	upload := "--XYZ\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nnginx log\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.log\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XYZ--\r\n"
+	// Tasks: a runbook to apply, and a task the walk changes.
+	rb := &tocsin.Runbook{Slug: "bucket", Markdown: "# Bucket\n- [ ] Make it private (owner: lead, due: 15m)\n"}
+	if err := e.store.SaveRunbook(e.ctx, tocsin.CLI, rb); err != nil {
+		t.Fatal(err)
+	}
+	task := &tocsin.Task{Title: "Read the access logs"}
+	if err := e.store.AddTask(e.ctx, tocsin.CLI, roomID, task); err != nil {
+		t.Fatal(err)
+	}
+	taskPath := fmt.Sprintf("%s/tasks/%d", room, task.ID)
 	// The public side: one room already speaking through a public
 	// incident, and the room above, which links one in the walk.
 	speaking := securityOf("Speaking case", false)
@@ -441,6 +451,30 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "ok", path: toLink + "/link", token: admin, body: `{"security_incident_id":` + fmt.Sprint(roomID) + `}`, wantStatus: 200},
 			{name: "again", path: toLink + "/link", token: admin, body: `{"security_incident_id":` + fmt.Sprint(roomID) + `}`, wantStatus: 409},
 			{name: "unknown incident", path: toOpen + "/link", token: admin, body: `{"security_incident_id":999999}`, wantStatus: 400},
+		},
+		"GET /api/v1/runbooks": {
+			{name: "ok", path: "/api/v1/runbooks", token: admin, wantStatus: 200},
+			{name: "viewer", path: "/api/v1/runbooks", token: viewerTok, wantStatus: 200},
+		},
+		"GET /api/v1/security-incidents/{id}/tasks": {
+			{name: "ok", path: room + "/tasks", token: admin, wantStatus: 200},
+			{name: "missing", path: "/api/v1/security-incidents/999999/tasks", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/tasks": {
+			{name: "ok", path: room + "/tasks", token: admin, body: `{"title":"Check the other buckets","owner_id":` + responderID + `,"due_at":"2099-01-01T00:00:00Z"}`, wantStatus: 200},
+			{name: "no title", path: room + "/tasks", token: admin, body: `{"title":" "}`, wantStatus: 400},
+			{name: "too early", path: room + "/tasks", token: admin, body: `{"title":"x","due_at":"2000-01-01T00:00:00Z"}`, wantStatus: 400},
+			{name: "viewer", path: room + "/tasks", token: viewerTok, body: `{"title":"x"}`, wantStatus: 403},
+		},
+		"PATCH /api/v1/security-incidents/{id}/tasks/{task}": {
+			{name: "ok", path: taskPath, token: admin, body: `{"status":"skipped","reason":"the provider does it","owner_id":null,"due_at":null}`, wantStatus: 200},
+			{name: "no reason", path: taskPath, token: admin, body: `{"status":"skipped","reason":""}`, wantStatus: 400},
+			{name: "bad owner", path: taskPath, token: admin, body: `{"owner_id":"bob"}`, wantStatus: 400},
+			{name: "missing", path: room + "/tasks/999999", token: admin, body: `{"status":"done"}`, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/runbooks": {
+			{name: "ok", path: room + "/runbooks", token: admin, body: fmt.Sprintf(`{"runbook":%d}`, rb.ID), wantStatus: 200},
+			{name: "unknown", path: room + "/runbooks", token: admin, body: `{"runbook":999999}`, wantStatus: 400},
 		},
 		"GET /api/v1/security-incidents/{id}/public-incident": {
 			{name: "ok", path: speaking + "/public-incident", token: viewerTok, wantStatus: 200},

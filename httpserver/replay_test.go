@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/deadline"
 	"github.com/tocsin-org/tocsin/i18n"
 	"github.com/tocsin-org/tocsin/intake"
 	"github.com/tocsin-org/tocsin/internal/testpeer"
+	"github.com/tocsin-org/tocsin/runbooks"
 )
 
 // The incident this replays: a finder warned a host, on a Friday at 17:40
@@ -42,6 +44,9 @@ type replay struct {
 	lead, comms, approver *testUser
 	leadToken, commsToken string
 	approverToken         string
+	// duties are the deadline worker's, as serve lists them, ticked by
+	// the test at the simulated times.
+	duties *deadline.Worker
 }
 
 func newReplay(t *testing.T) *replay {
@@ -57,6 +62,13 @@ func newReplay(t *testing.T) *replay {
 	r.leadToken, _ = e.createToken("lea", tocsin.RoleResponder)
 	r.commsToken, _ = e.createToken("camille", tocsin.RoleCommunicator, tocsin.RoleResponder)
 	r.approverToken, _ = e.createToken("alix", tocsin.RoleApprover)
+	if _, err := runbooks.Load(e.ctx, e.store, tocsin.System, ""); err != nil {
+		t.Fatal(err)
+	}
+	r.duties = &deadline.Worker{Duties: []deadline.Duty{
+		runbooks.Reminders(e.store, e.ts.URL, e.srv.loc),
+		deadline.Cadence(e.store, e.cfg.Comms.Cadence, e.ts.URL, e.srv.loc),
+	}}
 	return r
 }
 
@@ -72,6 +84,14 @@ func (r *replay) at(day, hour, minute int) {
 		r.t.Fatalf("the clock cannot go back to %s", to)
 	}
 	r.clock.Advance(to.Sub(r.clock.Now()))
+}
+
+// tick runs the deadline duties at the simulated now.
+func (r *replay) tick() {
+	r.t.Helper()
+	if _, err := r.duties.Tick(r.ctx, r.clock.Now()); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // post sends a JSON API request and fails the test unless it succeeds.
@@ -162,6 +182,20 @@ func TestReplayBucketListingIncident(t *testing.T) {
 		r.post(r.leadToken, room+"/roles", map[string]any{"role": g.role, "user_id": g.user.ID})
 	}
 
+	// The shipped runbook for world-readable object storage gives the
+	// lead its first task, due 15 minutes later.
+	var runbookID float64
+	for _, rb := range r.get(r.leadToken, "/api/v1/runbooks")["runbooks"].([]any) {
+		if rb := rb.(map[string]any); rb["slug"] == "public-object-storage" && rb["lang"] == "en" {
+			runbookID = rb["id"].(float64)
+		}
+	}
+	tasks := r.post(r.leadToken, room+"/runbooks", map[string]any{"runbook": runbookID})["tasks"].([]any)
+	first := tasks[0].(map[string]any)
+	if len(tasks) < 5 || first["owner_email"] != r.lead.Email || first["due_at"] != "2026-11-20T17:07:00Z" {
+		t.Fatalf("applying the runbook gave %d tasks, the first %v", len(tasks), first)
+	}
+
 	// 17:58: the responder confirms the listing; 18:03 the fix is decided
 	// and made; 18:09 access logs are reviewed.
 	r.at(20, 17, 58)
@@ -175,7 +209,16 @@ func TestReplayBucketListingIncident(t *testing.T) {
 		"why":        "Listing exposed private attachments; signed URLs keep media working for members.",
 		"decided_by": r.lead.ID,
 	})
+	r.at(20, 18, 10) // the first task is overdue: its owner is reminded once
+	r.tick()
+	r.tick()
+	if got := r.messagesTo(r.lead.Email, "task:"); len(got) != 1 {
+		t.Errorf("%d task reminders to the lead, want 1", len(got))
+	}
 	r.at(20, 18, 14) // the fix took 11 minutes
+	if resp := r.call("PATCH", fmt.Sprintf("%s/tasks/%d", room, int64(first["id"].(float64))), r.leadToken, `{"status":"done"}`); resp.Status != 200 {
+		t.Fatalf("ticking the task: %d %s", resp.Status, resp.Body)
+	}
 	r.post(r.leadToken, room+"/status", map[string]any{"status": "contained"})
 	exposureStart := time.Date(2026, 11, 16, 9, 12, 0, 0, time.UTC) // from the bucket's policy history
 	r.post(r.leadToken, room+"/moments", map[string]any{

@@ -201,6 +201,14 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /console/security/{id}/evidence/{eid}/content", access: responder, kind: page, handle: s.serveEvidence},
 		{pattern: "POST /console/security/{id}/evidence/{eid}/verify", access: responder, kind: page, handle: s.verifyEvidenceForm},
 		{pattern: "POST /console/security/{id}/evidence/{eid}/withdraw", access: responder, kind: page, handle: s.withdrawEvidenceForm},
+		// Tasks and runbooks (console_tasks.go, console_runbooks.go).
+		{pattern: "POST /console/security/{id}/runbooks", access: responder, kind: page, handle: s.roomTaskAction("apply", s.applyRunbook)},
+		{pattern: "POST /console/security/{id}/tasks", access: responder, kind: page, handle: s.roomTaskAction("task", s.addTask)},
+		{pattern: "POST /console/security/{id}/tasks/{task}", access: responder, kind: page, handle: s.roomTaskAction("tasks", s.updateTask)},
+		{pattern: "GET /console/runbooks", access: viewer, kind: page, handle: s.runbooks},
+		{pattern: "POST /console/runbooks", access: responder, kind: page, handle: s.createRunbook},
+		{pattern: "GET /console/runbooks/{id}", access: viewer, kind: page, handle: s.runbook},
+		{pattern: "POST /console/runbooks/{id}", access: responder, kind: page, handle: s.saveRunbook},
 		// The room's public side: any account reaches the routes; the
 		// domain lets the communications lead (else the incident lead)
 		// publish and the leads or an admin link (console_security_comms.go).
@@ -302,6 +310,11 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/security-incidents/{id}/evidence/{eid}/content", access: responder, kind: api, handle: s.serveEvidence, summary: "Download an uploaded file (application/octet-stream, attachment, no-store); recorded in its custody log; 404 for a reference"},
 		{pattern: "POST /api/v1/security-incidents/{id}/evidence/{eid}/verify", access: responder, kind: api, handle: s.apiVerifyEvidence, summary: "Hash an uploaded file again and record the result (match or mismatch) in its custody log"},
 		{pattern: "POST /api/v1/security-incidents/{id}/evidence/{eid}/withdraw", access: responder, kind: api, handle: s.apiWithdrawEvidence, summary: "Mark an item withdrawn, with the reason; evidence is never deleted; 409 if already withdrawn"},
+		{pattern: "GET /api/v1/security-incidents/{id}/tasks", access: viewer, kind: api, handle: s.apiTasks, summary: "The incident's tasks, in the order they were added, with overdue set for open tasks past their due time"},
+		{pattern: "POST /api/v1/security-incidents/{id}/tasks", access: responder, kind: api, handle: s.apiAddTask, summary: "Add a task by hand: title, detail, owner_id (an enabled account), due_at (not before the incident was opened)"},
+		{pattern: "PATCH /api/v1/security-incidents/{id}/tasks/{task}", access: responder, kind: api, handle: s.apiPatchTask, summary: "Change a task: status open, done or skipped (skipped needs a reason), owner_id (null unassigns), due_at (null removes it); each change is on the timeline"},
+		{pattern: "POST /api/v1/security-incidents/{id}/runbooks", access: responder, kind: api, handle: s.apiApplyRunbook, summary: "Apply a runbook: add a task for each of its items the incident does not have yet, owners resolved from the incident's roles now, due times from now"},
+		{pattern: "GET /api/v1/runbooks", access: viewer, kind: api, handle: s.apiRunbooks, summary: "The runbooks, each at its current version, with its Markdown"},
 		{pattern: "GET /api/v1/security-incidents/{id}/public-incident", access: viewer, kind: api, handle: s.apiPublicLink, summary: "The public incident a security incident speaks through, with its cadence of public updates; 404 if none is linked"},
 		{pattern: "POST /api/v1/security-incidents/{id}/public-incident", access: communicator, kind: api, handle: s.apiLinkPublicIncident, summary: "Link an existing public incident (incident_id) or create one (title, impact, services, status, body, publish: nothing of the private incident is copied); 409 if one is linked"},
 		{pattern: "POST /api/v1/security-incidents/{id}/public-updates", access: communicator, kind: api, handle: s.apiPublishPublicUpdate, summary: "Publish an update on the linked public incident (status page, feeds, subscribers), with a timeline entry; 404 if none is linked"},

@@ -163,17 +163,43 @@ var intendedAccess = map[string]access{
 	"GET /api/v1/audit/verify":                      admin,
 
 	// Private security incidents: staff read, responders work them.
-	"GET /console/security":                                 viewer,
-	"POST /console/security":                                responder,
-	"GET /console/security/{id}":                            viewer,
-	"POST /console/security/{id}/edit":                      responder,
-	"POST /console/security/{id}/status":                    responder,
-	"POST /console/security/{id}/reopen":                    responder,
-	"POST /console/security/{id}/roles":                     responder,
-	"POST /console/security/{id}/moments":                   responder,
-	"POST /console/security/{id}/timeline":                  responder,
-	"POST /console/security/{id}/decisions":                 responder,
-	"POST /console/security/{id}/links":                     responder,
+	"GET /console/security":                          viewer,
+	"POST /console/security":                         responder,
+	"GET /console/security/{id}":                     viewer,
+	"POST /console/security/{id}/edit":               responder,
+	"POST /console/security/{id}/status":             responder,
+	"POST /console/security/{id}/reopen":             responder,
+	"POST /console/security/{id}/roles":              responder,
+	"POST /console/security/{id}/moments":            responder,
+	"POST /console/security/{id}/timeline":           responder,
+	"POST /console/security/{id}/decisions":          responder,
+	"POST /console/security/{id}/links":              responder,
+	"GET /api/v1/security-incidents":                 viewer,
+	"POST /api/v1/security-incidents":                responder,
+	"GET /api/v1/security-incidents/{id}":            viewer,
+	"PUT /api/v1/security-incidents/{id}":            responder,
+	"POST /api/v1/security-incidents/{id}/status":    responder,
+	"POST /api/v1/security-incidents/{id}/reopen":    responder,
+	"POST /api/v1/security-incidents/{id}/moments":   responder,
+	"POST /api/v1/security-incidents/{id}/timeline":  responder,
+	"POST /api/v1/security-incidents/{id}/decisions": responder,
+	"POST /api/v1/security-incidents/{id}/roles":     responder,
+	"POST /api/v1/security-incidents/{id}/links":     responder,
+	// Tasks and runbooks: viewers read them, responders apply, add, change
+	// and write them.
+	"POST /console/security/{id}/runbooks":               responder,
+	"POST /console/security/{id}/tasks":                  responder,
+	"POST /console/security/{id}/tasks/{task}":           responder,
+	"GET /console/runbooks":                              viewer,
+	"POST /console/runbooks":                             responder,
+	"GET /console/runbooks/{id}":                         viewer,
+	"POST /console/runbooks/{id}":                        responder,
+	"GET /api/v1/security-incidents/{id}/tasks":          viewer,
+	"POST /api/v1/security-incidents/{id}/tasks":         responder,
+	"PATCH /api/v1/security-incidents/{id}/tasks/{task}": responder,
+	"POST /api/v1/security-incidents/{id}/runbooks":      responder,
+	"GET /api/v1/runbooks":                               viewer,
+	// The room's public side (console_security_comms.go).
 	"POST /console/security/{id}/public-incident":           viewer,
 	"POST /console/security/{id}/public-updates":            viewer,
 	"POST /console/security/{id}/cadence":                   viewer,
@@ -182,17 +208,6 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/security-incidents/{id}/public-incident":  communicator,
 	"POST /api/v1/security-incidents/{id}/public-updates":   communicator,
 	"POST /api/v1/security-incidents/{id}/postmortem-draft": responder,
-	"GET /api/v1/security-incidents":                        viewer,
-	"POST /api/v1/security-incidents":                       responder,
-	"GET /api/v1/security-incidents/{id}":                   viewer,
-	"PUT /api/v1/security-incidents/{id}":                   responder,
-	"POST /api/v1/security-incidents/{id}/status":           responder,
-	"POST /api/v1/security-incidents/{id}/reopen":           responder,
-	"POST /api/v1/security-incidents/{id}/moments":          responder,
-	"POST /api/v1/security-incidents/{id}/timeline":         responder,
-	"POST /api/v1/security-incidents/{id}/decisions":        responder,
-	"POST /api/v1/security-incidents/{id}/roles":            responder,
-	"POST /api/v1/security-incidents/{id}/links":            responder,
 	// Evidence: viewers read items (recorded); only responders download.
 	"POST /console/security/{id}/evidence":                         responder,
 	"GET /console/security/{id}/evidence/{eid}":                    viewer,
@@ -287,6 +302,8 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = "999999" // no such signal: a 404 for everyone
 		case part == "{eid}":
 			parts[i] = "999999" // no such evidence: a 404 for everyone
+		case part == "{task}" || (part == "{id}" && i > 0 && parts[i-1] == "runbooks"):
+			parts[i] = "999999" // no such task or runbook: a 404 for everyone
 		case part == "{month}":
 			parts[i] = "1999-01" // no incident that month: a 404 for everyone
 		case strings.HasPrefix(part, "{"):

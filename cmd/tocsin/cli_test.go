@@ -35,6 +35,9 @@ func TestHelpNamesEveryFlag(t *testing.T) {
 		{[]string{"token", "revoke", "-h"}, append([]string{"NAME|ID"}, common...)},
 		{[]string{"token", "list", "-h"}, common},
 		{[]string{"audit", "-h"}, []string{"verify"}},
+		{[]string{"runbook", "-h"}, []string{"import", "list"}},
+		{[]string{"runbook", "import", "-h"}, append([]string{"-builtin", "-lang", "FILE"}, common...)},
+		{[]string{"runbook", "list", "-h"}, common},
 		{[]string{"audit", "verify", "-h"}, common},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

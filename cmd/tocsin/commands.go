@@ -26,6 +26,7 @@ func commands() []command {
 		{"export", "write the public site as static files", cmdExport},
 		{"user", "manage accounts: add, list, disable, reset-2fa", group("user", userCommands())},
 		{"token", "manage API tokens: create, revoke, list", group("token", tokenCommands())},
+		{"runbook", "manage runbooks: import, list", group("runbook", runbookCommands())},
 		{"audit", "check the audit log: verify", group("audit", map[string]subcommand{
 			"verify": {"check the audit log's hash chain", auditVerify},
 		})},

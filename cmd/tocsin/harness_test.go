@@ -93,7 +93,7 @@ func (in *instance) with(kv ...string) *instance {
 // come before positional arguments).
 func (in *instance) dataArgs(args []string) []string {
 	n := 1
-	if len(args) > 1 && (args[0] == "user" || args[0] == "token" || args[0] == "audit") {
+	if len(args) > 1 && (args[0] == "user" || args[0] == "token" || args[0] == "audit" || args[0] == "runbook") {
 		n = 2
 	}
 	if len(args) < n {

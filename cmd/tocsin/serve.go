@@ -17,6 +17,7 @@ import (
 	"github.com/tocsin-org/tocsin/intake"
 	"github.com/tocsin-org/tocsin/maintenance"
 	"github.com/tocsin-org/tocsin/notify"
+	"github.com/tocsin-org/tocsin/runbooks"
 	"github.com/tocsin-org/tocsin/sqlstore"
 )
 
@@ -56,6 +57,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if err := syncServices(ctx, db, c); err != nil {
+		return err
+	}
+	// The shipped runbooks: new ones added, untouched ones updated, edited
+	// ones kept.
+	if _, err := runbooks.Load(ctx, db, tocsin.System, ""); err != nil {
 		return err
 	}
 
@@ -131,6 +137,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	maint.Start(context.Background())
 	// Deadlines: each duty is one line here.
 	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{
+		runbooks.Reminders(db, c.PublicURL(), zone),
 		deadline.Cadence(db, c.Comms.Cadence, strings.TrimSuffix(c.PublicURL(), "/"), zone),
 	}}
 	deadlines.Start(context.Background())
