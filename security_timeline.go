@@ -21,6 +21,8 @@ const (
 	EntryLink        EntryKind = "link"     // Subject the link as seen from this incident, New the other incident's ID
 	EntrySeverity    EntryKind = "severity" // Old → New
 	EntryEdited      EntryKind = "edited"   // Subject the fields changed ("title,kind")
+	EntryEvidence    EntryKind = "evidence" // Subject the item's ID, New its SHA-256, Body its description; Old "withdrawn" (Body the reason) or "mismatch"
+	EntrySignal      EntryKind = "signal"   // a signal linked: Subject its ID, New its receipt
 	EntryObservation EntryKind = "observation"
 	EntryAction      EntryKind = "action"
 	// Tasks (runbook.go): Subject the task's title.

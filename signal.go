@@ -208,6 +208,13 @@ type SignalService interface {
 	AcknowledgeSignal(ctx context.Context, a Actor, id int64) error
 	// DismissSignal closes a signal that is not a problem, with the reason.
 	DismissSignal(ctx context.Context, a Actor, id int64, reason string) error
-	// LinkSignal closes a signal as part of security incident incidentID.
+	// LinkSignal closes a signal as part of security incident incidentID,
+	// with a "signal" entry on the incident's timeline.
 	LinkSignal(ctx context.Context, a Actor, id, incidentID int64) error
+	// OpenSecurityIncident creates inc from signal id and links the signal
+	// to it in one transaction: the title defaults to the signal's subject,
+	// the "reported" moment is the signal's receipt, and the "created"
+	// entry names the receipt (Subject). ECONFLICT naming the state for a
+	// signal already linked or dismissed.
+	OpenSecurityIncident(ctx context.Context, a Actor, id int64, inc *SecurityIncident) error
 }

@@ -15,6 +15,7 @@ type Store interface {
 	SignalService
 	SecurityIncidentService
 	BreachService
+	EvidenceService
 	RunbookService
 	SecurityCommsService
 	SubscriberService

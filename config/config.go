@@ -40,6 +40,8 @@ type Config struct {
 	// Maintenance tunes the scheduled maintenances' worker.
 	Maintenance Maintenance `yaml:"maintenance"`
 	Breach      Breach      `yaml:"breach"` // the clocks a personal data breach starts
+	// Evidence bounds the files attached to security incidents.
+	Evidence Evidence `yaml:"evidence"`
 	// Comms tunes how a security incident speaks to the public.
 	Comms Comms `yaml:"comms"`
 	Log   Log   `yaml:"log"`
@@ -192,6 +194,12 @@ type IMAP struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 }
 
+// Evidence bounds evidence uploads: a file larger than MaxBytes (default
+// 25 MiB, at most 1 GiB) is recorded as a reference with its hash instead.
+type Evidence struct {
+	MaxBytes int64 `yaml:"max_bytes"`
+}
+
 // Maintenance tunes scheduled maintenances; zero takes the default.
 type Maintenance struct {
 	// ReminderLead is how long before a window its reminder is due (1h).
@@ -230,6 +238,7 @@ func Default() Config {
 		SMTP:     SMTP{Port: 587, TLS: "starttls"},
 		Intake:   Intake{IMAP: IMAP{TLS: "tls", Mailbox: "INBOX", PollInterval: time.Minute}},
 		Log:      Log{Level: "info", Format: "text"},
+		Evidence: Evidence{MaxBytes: 25 << 20},
 
 		Severities: DefaultSeverities(),
 	}

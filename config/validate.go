@@ -124,6 +124,9 @@ func (c *Config) Validate() error {
 	default:
 		return bad("smtp.tls", c.SMTP.TLS, "starttls, tls or none")
 	}
+	if c.Evidence.MaxBytes < 1 || c.Evidence.MaxBytes > 1<<30 {
+		return bad("evidence.max_bytes", c.Evidence.MaxBytes, "1 to 1073741824 bytes (1 GiB), such as 26214400 (25 MiB)")
+	}
 	if err := c.Intake.validate(bad); err != nil {
 		return err
 	}

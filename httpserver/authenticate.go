@@ -66,11 +66,23 @@ func (s *Server) authenticatePage(w http.ResponseWriter, r *http.Request, need a
 	if err := s.loadSession(w, r); err != nil {
 		return err
 	}
+	if rt := st.route; rt != nil && rt.upload {
+		// An upload's body (up to evidence.max_bytes) is read only for
+		// someone allowed to send it.
+		if err := s.allowed(st, need); err != nil {
+			return err
+		}
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		if err := s.checkCSRF(r); err != nil {
 			return err
 		}
 	}
+	return s.allowed(st, need)
+}
+
+// allowed checks the request's session against the access a route needs.
+func (s *Server) allowed(st *reqState, need access) error {
 	switch need {
 	case public:
 		return nil

@@ -71,6 +71,24 @@ func TestBrowserSecurityRoom(t *testing.T) {
 		b.accessible(t, "room")
 	})
 
+	b.step(t, "evidence reference", func(t *testing.T) {
+		sum := strings.Repeat("5e", 32)
+		b.check(t, "#evidence-kind-reference")
+		b.fill(t, map[string]string{"evidence-description": "Bucket listing saved by the reporter", "evidence-location": "s3://evidence/listing.xml",
+			"evidence-sha256": strings.ToUpper(sum), "evidence-collector": "Reporter", "evidence-at": "2026-01-09T18:00"})
+		b.submit(t, `main form[action="/console/security/1/evidence"] button[type=submit]`, 200)
+		if got := b.text(t, "#evidence-1"); !strings.Contains(got, sum) || !strings.Contains(got, "Reporter") {
+			t.Errorf("evidence row %q", got)
+		}
+		b.accessible(t, "room with evidence")
+		b.open(t, "/console/security/1/evidence/1")
+		if got := b.text(t, "#custody"); !strings.Contains(got, en("evidence.custody.added")) || !strings.Contains(got, en("evidence.custody.viewed")) {
+			t.Errorf("custody log %q", got)
+		}
+		b.accessible(t, "evidence item")
+		b.open(t, "/console/security/1")
+	})
+
 	// The shipped runbooks, as serve loads them at start.
 	if _, err := runbooks.Load(context.Background(), a.db, tocsin.System, ""); err != nil {
 		t.Fatal(err)
@@ -143,6 +161,17 @@ func TestBrowserSecurityRoom(t *testing.T) {
 		}
 		applyAndTick(t, "fr", "Rendre le compartiment privé : retirer la politique anonyme et les ACL publiques")
 		b.accessible(t, "room (fr)")
+		b.fill(t, map[string]string{"evidence-description": "Journal d’accès du bucket", "evidence-location": "logs01:/var/log/s3/access.log",
+			"evidence-sha256": strings.Repeat("a1", 32)})
+		b.submit(t, `main form[action="/console/security/1/evidence"] button[type=submit]`, 200)
+		if got := b.text(t, "#evidence-2"); !strings.Contains(got, "Journal d’accès du bucket") || !strings.Contains(got, i18n.T("fr", "evidence.kind.reference")) {
+			t.Errorf("French evidence row %q", got)
+		}
+		b.open(t, "/console/security/1/evidence/2")
+		if got := b.text(t, "#custody"); !strings.Contains(got, i18n.T("fr", "evidence.custody.viewed")) {
+			t.Errorf("French custody log %q", got)
+		}
+		b.accessible(t, "evidence item (fr)")
 		b.open(t, "/console/security")
 		b.accessible(t, "security incidents (fr)")
 	})

@@ -235,6 +235,9 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, id int64, st
 		return err
 	}
 	s.addSecurityChoices(r, data)
+	if err := s.addRoomEvidence(r, id, data); err != nil {
+		return err
+	}
 	lr := r.Clone(r.Context())
 	lr.URL.Path = "/console/security/" + strconv.FormatInt(id, 10)
 	s.render(w, lr, status, "security_incident", data)

@@ -23,6 +23,8 @@ type securityEntryRow struct {
 	Author    string
 	Decision  *securityDecisionRow
 	LinkID    string // the other incident of a link entry
+	// EvidenceID is the item of an evidence entry.
+	EvidenceID string
 }
 
 type securityDecisionRow struct {
@@ -39,7 +41,22 @@ func (s *Server) securityEntryRow(lang string, e *tocsin.SecurityEntry) security
 	switch e.Kind {
 	case tocsin.EntryCreated:
 		row.Text = i18n.T(lang, "security.text.created", e.Body, e.New)
+		if e.Subject != "" { // opened from a signal: its receipt
+			row.Text += " " + i18n.T(lang, "security.text.from_signal", e.Subject)
+		}
 		row.Body = ""
+	case tocsin.EntrySignal:
+		row.Text = i18n.T(lang, "security.text.signal", e.New)
+	case tocsin.EntryEvidence:
+		switch e.Old {
+		case "withdrawn":
+			row.Text = i18n.T(lang, "security.text.evidence_withdrawn", e.Subject)
+		case tocsin.VerifyMismatch:
+			row.Text = i18n.T(lang, "security.text.evidence_mismatch", e.Subject, e.New)
+		default:
+			row.Text = i18n.T(lang, "security.text.evidence_added", e.Subject, e.New)
+		}
+		row.EvidenceID = e.Subject
 	case tocsin.EntryStatus, tocsin.EntryReopened:
 		row.Text = i18n.T(lang, "security.text.status", status(e.Old), status(e.New))
 	case tocsin.EntrySeverity:

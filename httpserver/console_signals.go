@@ -75,6 +75,11 @@ func (s *Server) renderSignal(w http.ResponseWriter, r *http.Request, id int64, 
 		"Error":    v.Error,
 		"Reason":   v.Reason,
 	}
+	if data["CanAct"] == true && !sig.State.Closed() {
+		if err := s.addSignalChoices(r, data); err != nil {
+			return err
+		}
+	}
 	if sig.AcknowledgedAt != nil {
 		data["Acknowledged"] = s.fmtTime(*sig.AcknowledgedAt)
 	}

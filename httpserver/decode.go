@@ -172,7 +172,11 @@ func parseForm(r *http.Request) error {
 		limit = rt.formBytes
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, limit)
-	if err := r.ParseForm(); err != nil {
+	if rt := state(r).route; rt != nil && rt.upload && multipartBoundary(r) != "" {
+		if err := parseUpload(r, limit); err != nil {
+			return err
+		}
+	} else if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return tocsin.Errorf(tocsin.ETOOLARGE, "The form is over %d bytes.", limit).WithKey("error.form_too_large", limit/1024)

@@ -40,10 +40,11 @@ func (s *Server) openAPIDoc() []byte {
 				op["parameters"] = params
 			}
 			if body, ok := requestBodyOf(rt.pattern); ok {
-				op["requestBody"] = map[string]any{
-					"required": true,
-					"content":  map[string]any{"application/json": map[string]any{"schema": body}},
+				content := map[string]any{"application/json": map[string]any{"schema": body}}
+				if mp, ok := evidenceMultipart[rt.pattern]; ok {
+					content["multipart/form-data"] = map[string]any{"schema": mp}
 				}
+				op["requestBody"] = map[string]any{"required": true, "content": content}
 			}
 			if paths[p] == nil {
 				paths[p] = map[string]any{}
@@ -70,9 +71,9 @@ func (s *Server) openAPIDoc() []byte {
 // name them all, so a new feature adds one name to each.
 var (
 	queryTables   = []map[string][]map[string]any{queryParams, securityQuery, pagingQuery}
-	requestTables = []map[string]map[string]any{requestBodies, securityRequests, breachRequests, pagingRequests}
-	successTables = []map[string]map[string]any{successBodies, securitySuccess, breachSuccess, pagingSuccess}
-	schemaTables  = []map[string]any{schemas, securitySchemas, breachSchemas, pagingSchemas}
+	requestTables = []map[string]map[string]any{requestBodies, securityRequests, breachRequests, pagingRequests, evidenceRequests}
+	successTables = []map[string]map[string]any{successBodies, securitySuccess, breachSuccess, pagingSuccess, evidenceSuccess}
+	schemaTables  = []map[string]any{schemas, securitySchemas, breachSchemas, pagingSchemas, evidenceSchemas}
 )
 
 func queryParamsOf(pattern string) []map[string]any {
@@ -137,9 +138,11 @@ func responsesFor(method, path string, hasQuery bool) map[string]any {
 		out["204"] = map[string]any{"description": "Done"}
 	case strings.HasSuffix(path, ".csv"):
 		out["200"] = map[string]any{"description": "OK", "content": map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}}
+	case binaryResponses[method+" "+path]:
+		out["200"] = map[string]any{"description": "The content, as an attachment", "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 	case !found:
 		out["200"] = map[string]any{"description": "OK", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
-	case method == "POST" && !strings.Contains(path, "{"):
+	case method == "POST" && (!strings.Contains(path, "{") || createdWithID[method+" "+path]):
 		out["201"] = jsonResponse("Created", ok)
 	default:
 		out["200"] = jsonResponse("OK", ok)

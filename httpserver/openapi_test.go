@@ -145,12 +145,32 @@ func TestOpenAPIDocument(t *testing.T) {
 	if err := e.store.MarkBreach(e.ctx, tocsin.CLI, breachedID, tocsin.BreachYes, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	// Evidence on the room: a file and a reference; signals to open an
+	// incident from and to link.
+	roomID, _ := strconv.ParseInt(strings.TrimPrefix(room, "/api/v1/security-incidents/"), 10, 64)
+	fileItem, err := e.srv.addEvidence(e.ctx, tocsin.CLI, roomID, evidenceInput{Description: "access log", File: &upload{Filename: "access.log", Content: []byte("GET /bucket\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refItem, err := e.srv.addEvidence(e.ctx, tocsin.CLI, roomID, evidenceInput{Description: "disk image", Location: "backup01:/web3.img", SHA256: strings.Repeat("ab", 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileEv, refEv := fmt.Sprintf("%s/evidence/%d", room, fileItem.ID), fmt.Sprintf("%s/evidence/%d", room, refItem.ID)
+	signalOf := func(subject string) string {
+		sig := &tocsin.Signal{Source: tocsin.SourceForm, Subject: subject, Body: "b"}
+		if err := e.store.CreateSignal(e.ctx, tocsin.CLI, sig); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/signals/%d", sig.ID)
+	}
+	toOpen, toLink := signalOf("Leaked key"), signalOf("Same bucket")
+	upload := "--XYZ\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nnginx log\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.log\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XYZ--\r\n"
 	// Tasks: a runbook to apply, and a task the walk changes.
 	rb := &tocsin.Runbook{Slug: "bucket", Markdown: "# Bucket\n- [ ] Make it private (owner: lead, due: 15m)\n"}
 	if err := e.store.SaveRunbook(e.ctx, tocsin.CLI, rb); err != nil {
 		t.Fatal(err)
 	}
-	roomID, _ := strconv.ParseInt(strings.TrimPrefix(room, "/api/v1/security-incidents/"), 10, 64)
 	task := &tocsin.Task{Title: "Read the access logs"}
 	if err := e.store.AddTask(e.ctx, tocsin.CLI, roomID, task); err != nil {
 		t.Fatal(err)
@@ -394,6 +414,49 @@ func TestOpenAPIDocument(t *testing.T) {
 			{name: "ok", path: room + "/links", token: admin, body: `{"kind":"parent","other_id":` + otherRoomID + `}`, wantStatus: 200},
 			{name: "again", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + otherRoomID + `}`, wantStatus: 409},
 			{name: "self", path: room + "/links", token: admin, body: `{"kind":"related","other_id":` + strings.TrimPrefix(room, "/api/v1/security-incidents/") + `}`, wantStatus: 400},
+		},
+		"GET /api/v1/security-incidents/{id}/evidence": {
+			{name: "ok", path: room + "/evidence", token: admin, wantStatus: 200},
+			{name: "viewer", path: room + "/evidence", token: viewerTok, wantStatus: 200},
+			{name: "missing", path: "/api/v1/security-incidents/999999/evidence", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/evidence": {
+			{name: "ok", path: room + "/evidence", token: admin, body: `{"description":"disk image of web3","sha256":"` + strings.Repeat("0F", 32) + `","location":"backup01:/images/web3.img","size":42949672960,"collected_by":"Alice"}`, wantStatus: 201},
+			{name: "file", path: room + "/evidence", token: admin, body: upload, ctype: "multipart/form-data; boundary=XYZ", wantStatus: 201},
+			{name: "bad hash", path: room + "/evidence", token: admin, body: `{"description":"x","sha256":"abc","location":"y"}`, wantStatus: 400},
+			{name: "viewer", path: room + "/evidence", token: viewerTok, body: `{"description":"x","sha256":"abc","location":"y"}`, wantStatus: 403},
+			{name: "missing", path: "/api/v1/security-incidents/999999/evidence", token: admin, body: `{"description":"x","sha256":"` + strings.Repeat("0f", 32) + `","location":"y"}`, wantStatus: 404},
+		},
+		"GET /api/v1/security-incidents/{id}/evidence/{eid}": {
+			{name: "ok", path: fileEv, token: admin, wantStatus: 200},
+			{name: "viewer", path: refEv, token: viewerTok, wantStatus: 200},
+			{name: "other incident", path: fmt.Sprintf("%s/evidence/%d", otherRoom, fileItem.ID), token: admin, wantStatus: 404},
+		},
+		"GET /api/v1/security-incidents/{id}/evidence/{eid}/content": {
+			{name: "ok", path: fileEv + "/content", token: admin, wantStatus: 200},
+			{name: "viewer", path: fileEv + "/content", token: viewerTok, wantStatus: 403},
+			{name: "reference", path: refEv + "/content", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/evidence/{eid}/verify": {
+			{name: "ok", path: fileEv + "/verify", token: admin, wantStatus: 200},
+			{name: "reference", path: refEv + "/verify", token: admin, wantStatus: 400},
+			{name: "missing", path: room + "/evidence/999999/verify", token: admin, wantStatus: 404},
+		},
+		"POST /api/v1/security-incidents/{id}/evidence/{eid}/withdraw": {
+			{name: "ok", path: refEv + "/withdraw", token: admin, body: `{"reason":"wrong host"}`, wantStatus: 200},
+			{name: "again", path: refEv + "/withdraw", token: admin, body: `{"reason":"twice"}`, wantStatus: 409},
+			{name: "no reason", path: fileEv + "/withdraw", token: admin, body: `{"reason":""}`, wantStatus: 400},
+		},
+		"POST /api/v1/signals/{id}/open": {
+			{name: "bad severity", path: toOpen + "/open", token: admin, body: `{"severity":"SEV9","kind":"other"}`, wantStatus: 400},
+			{name: "viewer", path: toOpen + "/open", token: viewerTok, body: `{"severity":"SEV2","kind":"other"}`, wantStatus: 403},
+			{name: "ok", path: toOpen + "/open", token: admin, body: `{"severity":"SEV2","kind":"data_exposure"}`, wantStatus: 201},
+			{name: "again", path: toOpen + "/open", token: admin, body: `{"severity":"SEV2","kind":"data_exposure"}`, wantStatus: 409},
+		},
+		"POST /api/v1/signals/{id}/link": {
+			{name: "ok", path: toLink + "/link", token: admin, body: `{"security_incident_id":` + fmt.Sprint(roomID) + `}`, wantStatus: 200},
+			{name: "again", path: toLink + "/link", token: admin, body: `{"security_incident_id":` + fmt.Sprint(roomID) + `}`, wantStatus: 409},
+			{name: "unknown incident", path: toOpen + "/link", token: admin, body: `{"security_incident_id":999999}`, wantStatus: 400},
 		},
 		"GET /api/v1/runbooks": {
 			{name: "ok", path: "/api/v1/runbooks", token: admin, wantStatus: 200},

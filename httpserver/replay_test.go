@@ -1,7 +1,9 @@
 package httpserver
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -221,14 +223,17 @@ func TestReplayBucketListingIncident(t *testing.T) {
 	// 18:00: Camille opens the incident and names Léa, who has joined,
 	// incident lead.
 	r.at(20, 18, 0)
-	inc := r.post(r.commsToken, "/api/v1/security-incidents", map[string]any{
+	inc := r.post(r.commsToken, fmt.Sprintf("/api/v1/signals/%d/open", sig.ID), map[string]any{
 		"title": "Media bucket listable by anyone", "severity": "SEV2", "kind": "misconfiguration",
 		"summary": "A finder reports that the media bucket answers ListObjects without credentials.",
 	})
 	id := int64(inc["id"].(float64))
 	room := fmt.Sprintf("/api/v1/security-incidents/%d", id)
-	if err := r.store.LinkSignal(r.ctx, tocsin.CLI, sig.ID, id); err != nil {
-		t.Fatal(err)
+	if reported := inc["key_moments"].(map[string]any)["reported"]; reported != "2026-11-20T16:40:00Z" {
+		t.Errorf("reported to us at %v, want the e-mail's arrival", reported)
+	}
+	if got, err := r.store.Signal(r.ctx, sig.ID); err != nil || got.State != tocsin.SignalLinked || got.SecurityIncidentID == nil || *got.SecurityIncidentID != id {
+		t.Fatalf("signal after opening the incident: %+v, %v", got, err)
 	}
 
 	// Roles.
@@ -299,6 +304,34 @@ func TestReplayBucketListingIncident(t *testing.T) {
 	}
 	if page := plain(r.signedIn(r.lead, "127.0.0.1").get(fmt.Sprintf("/console/security/%d", id))); !strings.Contains(page, "due 2026-11-23 18:02 CET") {
 		t.Errorf("the room does not show the GDPR deadline:\n%s", page)
+	}
+
+	// Evidence: the access log extract that shows who listed the bucket,
+	// uploaded, and the bucket's policy history, too large to move,
+	// recorded by reference and hash. Its page shows the GDPR clock too.
+	logLine := "203.0.113.9 - - [18/Nov/2026:03:12:44 +0000] \"GET /media?list-type=2 HTTP/1.1\" 200 913442\n"
+	up := "--XYZ\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nAnonymous ListObjects requests, 16-20 Nov\r\n" +
+		"--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"media-access.log\"\r\nContent-Type: text/plain\r\n\r\n" +
+		logLine + "\r\n--XYZ--\r\n"
+	req, err := http.NewRequest("POST", r.ts.URL+room+"/evidence", strings.NewReader(up))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+r.leadToken)
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=XYZ")
+	if resp := r.do(req); resp.Status != http.StatusCreated && resp.Status != http.StatusOK {
+		t.Fatalf("uploading the log extract: %d %s", resp.Status, resp.Body)
+	}
+	ref := r.post(r.leadToken, room+"/evidence", map[string]any{"description": "Bucket policy history export",
+		"location": "backup01:/srv/evidence/media-policy-history.json", "sha256": strings.Repeat("5e", 32)})
+	sum := sha256.Sum256([]byte(logLine))
+	items := r.get(r.leadToken, room+"/evidence")
+	if list, _ := items["evidence"].([]any); len(list) != 2 || list[0].(map[string]any)["sha256"] != hex.EncodeToString(sum[:]) {
+		t.Errorf("evidence %v, want the log extract with its SHA-256, then the reference", items)
+	}
+	evPage := plain(r.signedIn(r.lead, "127.0.0.1").get(fmt.Sprintf("/console/security/%d/evidence/%d", id, int64(ref["id"].(float64)))))
+	if !strings.Contains(evPage, "due 2026-11-23 18:02 CET") || !strings.Contains(evPage, r.lead.Email) {
+		t.Errorf("the evidence page lacks the GDPR clock or its custody log:\n%s", evPage)
 	}
 
 	// 18:20: the communications lead tells the public, without the

@@ -16,8 +16,9 @@ type reqState struct {
 	user    *tocsin.User
 	session *tocsin.Session
 	token   *tocsin.APIToken
-	csrf    string // the browser's CSRF cookie value
-	status  int    // written status, for metrics and logs
+	csrf    string  // the browser's CSRF cookie value
+	status  int     // written status, for metrics and logs
+	upload  *upload // an upload route's multipart form (parseUpload)
 }
 
 type stateKey struct{}

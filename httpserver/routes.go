@@ -48,6 +48,9 @@ type route struct {
 	// formBytes bounds a console form above maxFormBytes, for the few
 	// forms that carry several long texts at once.
 	formBytes int64
+	// upload lets the form be multipart/form-data with one file (evidence),
+	// read by parseUpload within formBytes.
+	upload bool
 }
 
 // routeTable is every route tocsin serves, with the access each needs. A
@@ -173,6 +176,8 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /console/signals/{id}", access: viewer, kind: page, handle: s.signal},
 		{pattern: "POST /console/signals/{id}/acknowledge", access: responder, kind: page, handle: s.acknowledgeSignal},
 		{pattern: "POST /console/signals/{id}/dismiss", access: responder, kind: page, handle: s.dismissSignal},
+		{pattern: "POST /console/signals/{id}/open", access: responder, kind: page, handle: s.openIncidentFromSignal},
+		{pattern: "POST /console/signals/{id}/link", access: responder, kind: page, handle: s.linkSignalForm},
 
 		// The console: pages (paging.go). Every role sees who was paged;
 		// responders acknowledge and page by hand; admins set the rotas, the
@@ -215,6 +220,13 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /console/security/{id}/breach/clock", access: responder, kind: page, handle: s.roomAction("breach_clock", "breach.report_recorded", s.recordBreachClock)},
 		{pattern: "GET /console/breaches", access: viewer, kind: page, handle: s.breachRegisterPage},
 		{pattern: "GET /console/breaches.csv", access: viewer, kind: page, handle: s.breachRegisterCSV},
+		// Evidence: the list is in the room; an item's page records each
+		// view, its content is a download for responders only.
+		{pattern: "POST /console/security/{id}/evidence", access: responder, kind: page, handle: s.roomAction("evidence", "evidence.added", s.addEvidenceForm), formBytes: s.evidenceFormBytes(), upload: true},
+		{pattern: "GET /console/security/{id}/evidence/{eid}", access: viewer, kind: page, handle: s.evidencePage},
+		{pattern: "GET /console/security/{id}/evidence/{eid}/content", access: responder, kind: page, handle: s.serveEvidence},
+		{pattern: "POST /console/security/{id}/evidence/{eid}/verify", access: responder, kind: page, handle: s.verifyEvidenceForm},
+		{pattern: "POST /console/security/{id}/evidence/{eid}/withdraw", access: responder, kind: page, handle: s.withdrawEvidenceForm},
 		// Tasks and runbooks (console_tasks.go, console_runbooks.go).
 		{pattern: "POST /console/security/{id}/runbooks", access: responder, kind: page, handle: s.roomTaskAction("apply", s.applyRunbook)},
 		{pattern: "POST /console/security/{id}/tasks", access: responder, kind: page, handle: s.roomTaskAction("task", s.addTask)},
@@ -319,6 +331,8 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/oncall/contacts/{user}", access: admin, kind: api, handle: s.apiContacts, summary: "A person's paging contacts"},
 		{pattern: "POST /api/v1/oncall/contacts/{user}", access: admin, kind: api, handle: s.apiAddContact, summary: "Add a paging contact: email (an address), matrix (a room ID or alias), webhook (an http(s) URL)"},
 		{pattern: "DELETE /api/v1/oncall/contacts/{user}/{id}", access: admin, kind: api, handle: s.apiDeleteContact, summary: "Remove a paging contact"},
+		{pattern: "POST /api/v1/signals/{id}/open", access: responder, kind: api, handle: s.apiOpenIncidentFromSignal, summary: "Open a security incident from a signal and link the signal to it, in one step: the title defaults to the signal's subject, the reported moment is its receipt; 409 naming the state if the signal is already linked or dismissed"},
+		{pattern: "POST /api/v1/signals/{id}/link", access: responder, kind: api, handle: s.apiLinkSignal, summary: "Link a signal to an existing security incident (its timeline gains a signal entry); 409 naming the state if the signal is already linked or dismissed"},
 		{pattern: "GET /api/v1/security-incidents", access: viewer, kind: api, handle: s.apiSecurityIncidents, summary: "List private security incidents, open first, then by severity (SEV1 first), newest first"},
 		{pattern: "POST /api/v1/security-incidents", access: responder, kind: api, handle: s.apiCreateSecurityIncident, summary: "Open a security incident (title, summary, severity SEV1-SEV4, kind); it starts in triage"},
 		{pattern: "GET /api/v1/security-incidents/{id}", access: viewer, kind: api, handle: s.apiSecurityIncident, summary: "One security incident with its roles, key moments, computed durations, links and timeline (oldest first; ?limit= and ?offset=, default the newest 200)"},
@@ -337,6 +351,12 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/v1/security-incidents/{id}/breach/clocks", access: responder, kind: api, handle: s.apiRecordBreachClock, summary: "Record when the report a NIS2 clock asks for was sent (nis2_early_warning, nis2_notification, nis2_final_report)"},
 		{pattern: "GET /api/v1/breach-register", access: viewer, kind: api, handle: s.apiBreachRegister, summary: "The breach register (GDPR art. 33(5)): every breach, notified or not; audited as an export"},
 		{pattern: "GET /api/v1/breach-register.csv", access: viewer, kind: api, handle: s.breachRegisterCSV, summary: "The breach register as CSV (UTF-8, UTC, cells that a spreadsheet would run as formulas prefixed with a quote); audited as an export"},
+		{pattern: "GET /api/v1/security-incidents/{id}/evidence", access: viewer, kind: api, handle: s.apiEvidenceList, summary: "The incident's evidence, oldest first, withdrawn items included"},
+		{pattern: "POST /api/v1/security-incidents/{id}/evidence", access: responder, kind: api, handle: s.apiAddEvidence, summary: "Add evidence: a reference as JSON (location and the collector's sha256), or a file as multipart/form-data (field file, up to evidence.max_bytes, 413 beyond; its SHA-256 is computed; executables are refused) with the same fields as form fields"},
+		{pattern: "GET /api/v1/security-incidents/{id}/evidence/{eid}", access: viewer, kind: api, handle: s.apiEvidence, summary: "One item of evidence with its custody log; the read is recorded in it"},
+		{pattern: "GET /api/v1/security-incidents/{id}/evidence/{eid}/content", access: responder, kind: api, handle: s.serveEvidence, summary: "Download an uploaded file (application/octet-stream, attachment, no-store); recorded in its custody log; 404 for a reference"},
+		{pattern: "POST /api/v1/security-incidents/{id}/evidence/{eid}/verify", access: responder, kind: api, handle: s.apiVerifyEvidence, summary: "Hash an uploaded file again and record the result (match or mismatch) in its custody log"},
+		{pattern: "POST /api/v1/security-incidents/{id}/evidence/{eid}/withdraw", access: responder, kind: api, handle: s.apiWithdrawEvidence, summary: "Mark an item withdrawn, with the reason; evidence is never deleted; 409 if already withdrawn"},
 		{pattern: "GET /api/v1/security-incidents/{id}/tasks", access: viewer, kind: api, handle: s.apiTasks, summary: "The incident's tasks, in the order they were added, with overdue set for open tasks past their due time"},
 		{pattern: "POST /api/v1/security-incidents/{id}/tasks", access: responder, kind: api, handle: s.apiAddTask, summary: "Add a task by hand: title, detail, owner_id (an enabled account), due_at (not before the incident was opened)"},
 		{pattern: "PATCH /api/v1/security-incidents/{id}/tasks/{task}", access: responder, kind: api, handle: s.apiPatchTask, summary: "Change a task: status open, done or skipped (skipped needs a reason), owner_id (null unassigns), due_at (null removes it); each change is on the timeline"},

@@ -188,6 +188,10 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/webhooks":                                       communicator,
 	"DELETE /api/v1/webhooks/{id}":                                communicator,
 	"GET /api/v1/audit/verify":                                    admin,
+	"POST /console/signals/{id}/open":                             responder,
+	"POST /console/signals/{id}/link":                             responder,
+	"POST /api/v1/signals/{id}/open":                              responder,
+	"POST /api/v1/signals/{id}/link":                              responder,
 
 	// Private security incidents: staff read, responders work them.
 	"GET /console/security":                                 viewer,
@@ -248,6 +252,18 @@ var intendedAccess = map[string]access{
 	"POST /api/v1/security-incidents/{id}/public-incident":  communicator,
 	"POST /api/v1/security-incidents/{id}/public-updates":   communicator,
 	"POST /api/v1/security-incidents/{id}/postmortem-draft": responder,
+	// Evidence: viewers read items (recorded); only responders download.
+	"POST /console/security/{id}/evidence":                         responder,
+	"GET /console/security/{id}/evidence/{eid}":                    viewer,
+	"GET /console/security/{id}/evidence/{eid}/content":            responder,
+	"POST /console/security/{id}/evidence/{eid}/verify":            responder,
+	"POST /console/security/{id}/evidence/{eid}/withdraw":          responder,
+	"GET /api/v1/security-incidents/{id}/evidence":                 viewer,
+	"POST /api/v1/security-incidents/{id}/evidence":                responder,
+	"GET /api/v1/security-incidents/{id}/evidence/{eid}":           viewer,
+	"GET /api/v1/security-incidents/{id}/evidence/{eid}/content":   responder,
+	"POST /api/v1/security-incidents/{id}/evidence/{eid}/verify":   responder,
+	"POST /api/v1/security-incidents/{id}/evidence/{eid}/withdraw": responder,
 	// Scheduled maintenance: its public JSON and calendar, its console
 	// list and form, and the settings route it shares with incidents.
 	"GET /api/v2/scheduled-maintenances.json":          public,
@@ -330,6 +346,8 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = "999999" // no such signal: a 404 for everyone
 		case part == "{override}" || part == "{user}" || (part == "{id}" && i > 0 && (parts[i-1] == "pages" || parts[i-1] == "rotas" || parts[i-1] == "contacts")) || (part == "{id}" && i > 1 && parts[i-2] == "contacts"):
 			parts[i] = "999999" // no such page, rota, override, person or contact: a 404 for everyone
+		case part == "{eid}":
+			parts[i] = "999999" // no such evidence: a 404 for everyone
 		case part == "{task}" || (part == "{id}" && i > 0 && parts[i-1] == "runbooks"):
 			parts[i] = "999999" // no such task or runbook: a 404 for everyone
 		case part == "{month}":

@@ -179,20 +179,41 @@ func (db *DB) CreateSecurityIncident(ctx context.Context, a tocsin.Actor, inc *t
 	}
 	now := db.now()
 	return db.update(ctx, func(tx conn) error {
-		inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt, inc.ClosedAt = a.Label, now, now, nil
-		inc.Moments, inc.Roles, inc.Links = tocsin.KeyMoments{}, nil, nil
-		err := tx.queryRow(ctx, `INSERT INTO security_incidents (title, summary, severity, status, kind, created_by, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			inc.Title, inc.Summary, string(inc.Severity), string(inc.Status), string(inc.Kind), inc.CreatedBy, now, now).Scan(&inc.ID)
-		if err != nil {
-			return err
-		}
-		if err := tx.entry(ctx, a, inc.ID, &tocsin.SecurityEntry{Kind: tocsin.EntryCreated, New: string(inc.Severity), Body: inc.Title}, now); err != nil {
-			return err
-		}
-		after := fmt.Sprintf("title=%s severity=%s kind=%s", bodySummary(inc.Title), inc.Severity, inc.Kind)
-		return tx.audit(ctx, a, "security.create", securityTarget(inc.ID), "", after)
+		return tx.createSecurity(ctx, a, inc, nil, now)
 	})
+}
+
+// createSecurity inserts validated inc with its "created" entry and audit
+// entry; from, when set, is the signal it is opened from: its receipt is
+// the "reported" moment, also on the timeline, and the created entry's
+// Subject names its receipt.
+func (c conn) createSecurity(ctx context.Context, a tocsin.Actor, inc *tocsin.SecurityIncident, from *tocsin.Signal, now time.Time) error {
+	inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt, inc.ClosedAt = a.Label, now, now, nil
+	inc.Moments, inc.Roles, inc.Links = tocsin.KeyMoments{}, nil, nil
+	created := &tocsin.SecurityEntry{Kind: tocsin.EntryCreated, New: string(inc.Severity), Body: inc.Title}
+	after := fmt.Sprintf("title=%s severity=%s kind=%s", bodySummary(inc.Title), inc.Severity, inc.Kind)
+	if from != nil {
+		reported := from.ReceivedAt.UTC()
+		inc.Moments.Reported = &reported
+		created.Subject = from.Receipt
+		after += fmt.Sprintf(" signal=%d receipt=%s", from.ID, from.Receipt)
+	}
+	err := c.queryRow(ctx, `INSERT INTO security_incidents (title, summary, severity, status, kind, reported, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		inc.Title, inc.Summary, string(inc.Severity), string(inc.Status), string(inc.Kind), inc.Moments.Reported, inc.CreatedBy, now, now).Scan(&inc.ID)
+	if err != nil {
+		return err
+	}
+	if err := c.entry(ctx, a, inc.ID, created, now); err != nil {
+		return err
+	}
+	if r := inc.Moments.Reported; r != nil {
+		moment := &tocsin.SecurityEntry{Kind: tocsin.EntryMoment, Subject: string(tocsin.MomentReported), New: momentText(r), OccurredAt: *r}
+		if err := c.entry(ctx, a, inc.ID, moment, now); err != nil {
+			return err
+		}
+	}
+	return c.audit(ctx, a, "security.create", securityTarget(inc.ID), "", after)
 }
 
 // SetSecurityIncident replaces title, summary, severity and kind of inc.ID,

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
@@ -222,35 +224,87 @@ func (db *DB) DismissSignal(ctx context.Context, a tocsin.Actor, id int64, reaso
 }
 
 // LinkSignal closes signal id as part of security incident incidentID, with
-// the audit entry "signal.link"; a signal linked straight from open counts
-// as acknowledged by the actor too. ENOTFOUND for an unknown signal,
-// ECONFLICT for a closed one, EINVALID for a security incident that does
-// not exist.
+// the audit entry "signal.link" and a "signal" entry on the incident's
+// timeline; a signal linked straight from open counts as acknowledged by
+// the actor too. ENOTFOUND for an unknown signal, ECONFLICT for a closed
+// one, EINVALID for a security incident that does not exist.
 func (db *DB) LinkSignal(ctx context.Context, a tocsin.Actor, id, incidentID int64) error {
 	if incidentID <= 0 {
 		return tocsin.Errorf(tocsin.EINVALID, "no security incident %d", incidentID).WithKey("signals.incident_unknown", incidentID)
 	}
 	now := db.now()
 	return db.update(ctx, func(tx conn) error {
-		old, err := tx.moveSignal(ctx, id, tocsin.SignalLinked)
+		if _, _, err := tx.securityStatus(ctx, incidentID); err != nil {
+			if tocsin.ErrorCode(err) == tocsin.ENOTFOUND {
+				return tocsin.Errorf(tocsin.EINVALID, "no security incident %d", incidentID).WithKey("signals.incident_unknown", incidentID)
+			}
+			return err
+		}
+		sig, err := tx.signalFor(ctx, id, tocsin.SignalLinked)
 		if err != nil {
 			return err
 		}
-		var one int
-		err = tx.queryRow(ctx, `SELECT 1 FROM security_incidents WHERE id = ?`, incidentID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return tocsin.Errorf(tocsin.EINVALID, "no security incident %d", incidentID).WithKey("signals.incident_unknown", incidentID)
-		}
+		return tx.linkSignal(ctx, a, sig, incidentID, now)
+	})
+}
+
+// signalFor reads signal id in tx and refuses, naming its state, a move to
+// next that the state machine does not allow (see moveSignal).
+func (c conn) signalFor(ctx context.Context, id int64, next tocsin.SignalState) (*tocsin.Signal, error) {
+	if _, err := c.moveSignal(ctx, id, next); err != nil {
+		return nil, err
+	}
+	return scanSignal(c.queryRow(ctx, `SELECT `+signalColumns+` FROM signals WHERE id = ?`, id))
+}
+
+// linkSignal writes the link of sig to incidentID: the signal's state, the
+// incident's "signal" entry (dated at the signal's receipt) and the audit entry.
+func (c conn) linkSignal(ctx context.Context, a tocsin.Actor, sig *tocsin.Signal, incidentID int64, now time.Time) error {
+	// Guarded by the state read: of two links of one signal at once (in
+	// PostgreSQL), the second finds it linked and its whole transaction,
+	// an incident opened from it included, is refused.
+	err := c.execOne(ctx, tocsin.Errorf(tocsin.ECONFLICT, "signal %d changed meanwhile; reload it", sig.ID).WithKey("signals.changed", sig.ID),
+		`UPDATE signals SET state = ?, closed_by = ?, closed_at = ?, security_incident_id = ?,
+		acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN ? ELSE acknowledged_by END,
+		acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ? AND state = ?`,
+		string(tocsin.SignalLinked), a.Label, now, incidentID, a.Label, now, sig.ID, string(sig.State))
+	if err != nil {
+		return err
+	}
+	e := &tocsin.SecurityEntry{Kind: tocsin.EntrySignal, Subject: strconv.FormatInt(sig.ID, 10), New: sig.Receipt, Body: sig.Subject, OccurredAt: sig.ReceivedAt}
+	if err := c.entry(ctx, a, incidentID, e, now); err != nil {
+		return err
+	}
+	if err := c.touch(ctx, incidentID, now); err != nil {
+		return err
+	}
+	return c.audit(ctx, a, "signal.link", signalTarget(sig.ID), "state="+string(sig.State),
+		fmt.Sprintf("state=linked security_incident=%d", incidentID))
+}
+
+// OpenSecurityIncident creates inc (title defaulting to the signal's
+// subject) from signal id and links the signal to it, in one transaction:
+// the audit entries "security.create" (naming the signal) and
+// "signal.link", the "created" entry naming the receipt, the "reported"
+// moment at the signal's receipt and the "signal" entry. ECONFLICT naming
+// the state for a signal already linked or dismissed; nothing is written.
+func (db *DB) OpenSecurityIncident(ctx context.Context, a tocsin.Actor, id int64, inc *tocsin.SecurityIncident) error {
+	now := db.now()
+	return db.update(ctx, func(tx conn) error {
+		sig, err := tx.signalFor(ctx, id, tocsin.SignalLinked)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE signals SET state = ?, closed_by = ?, closed_at = ?, security_incident_id = ?,
-			acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN ? ELSE acknowledged_by END,
-			acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?`,
-			string(tocsin.SignalLinked), a.Label, now, incidentID, a.Label, now, id); err != nil {
+		if strings.TrimSpace(inc.Title) == "" {
+			inc.Title = sig.Subject
+		}
+		inc.Status = tocsin.SecTriage
+		if err := inc.Validate(); err != nil {
 			return err
 		}
-		return tx.audit(ctx, a, "signal.link", signalTarget(id), "state="+string(old),
-			fmt.Sprintf("state=linked security_incident=%d", incidentID))
+		if err := tx.createSecurity(ctx, a, inc, sig, now); err != nil {
+			return err
+		}
+		return tx.linkSignal(ctx, a, sig, inc.ID, now)
 	})
 }
