@@ -232,6 +232,9 @@ func TestReplayBucketListingIncident(t *testing.T) {
 	if reported := inc["key_moments"].(map[string]any)["reported"]; reported != "2026-11-20T16:40:00Z" {
 		t.Errorf("reported to us at %v, want the e-mail's arrival", reported)
 	}
+	if tta := inc["durations"].(map[string]any)["time_to_acknowledge_seconds"]; tta != float64(18*60) {
+		t.Errorf("time to acknowledge %v s from the page's acknowledgement, want 1080", tta)
+	}
 	if got, err := r.store.Signal(r.ctx, sig.ID); err != nil || got.State != tocsin.SignalLinked || got.SecurityIncidentID == nil || *got.SecurityIncidentID != id {
 		t.Fatalf("signal after opening the incident: %+v, %v", got, err)
 	}

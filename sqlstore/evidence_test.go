@@ -26,6 +26,10 @@ func TestOpenSecurityIncidentFromSignal(t *testing.T) {
 		if err := db.CreateSignal(ctx, admin, sig); err != nil {
 			t.Fatal(err)
 		}
+		// Acknowledged (from a page) an hour after it arrived.
+		if err := db.AcknowledgeSignal(ctx, admin, sig.ID); err != nil {
+			t.Fatal(err)
+		}
 		db.SetClock(func() time.Time { return friday.Add(20 * time.Hour) })
 
 		before, _, _ := db.VerifyAudit(ctx)
@@ -38,7 +42,7 @@ func TestOpenSecurityIncidentFromSignal(t *testing.T) {
 			t.Fatalf("audit %d → %d (%v %v), want security.create and signal.link", before, after, err, brk)
 		}
 		es, _ := db.AuditEntries(ctx, tocsin.AuditFilter{Limit: 2})
-		wantEntry(t, es[0], "signal.link", signalTarget(sig.ID), "state=open", fmt.Sprintf("state=linked security_incident=%d", inc.ID))
+		wantEntry(t, es[0], "signal.link", signalTarget(sig.ID), "state=acknowledged", fmt.Sprintf("state=linked security_incident=%d", inc.ID))
 		wantEntry(t, es[1], "security.create", securityTarget(inc.ID), "",
 			fmt.Sprintf(`title="Your bucket is world-listable" severity=SEV2 kind=data_exposure signal=%d receipt=%s`, sig.ID, sig.Receipt))
 
@@ -46,7 +50,10 @@ func TestOpenSecurityIncidentFromSignal(t *testing.T) {
 		if err != nil || got.Title != sig.Subject || got.Moments.Reported == nil || !got.Moments.Reported.Equal(sig.ReceivedAt) {
 			t.Fatalf("incident = %+v, %v; want the signal's subject and reported at %v", got, err, sig.ReceivedAt)
 		}
-		wantTimeline := []string{"moment:reported:>" + momentText(&sig.ReceivedAt), "signal:" + fmt.Sprint(sig.ID) + ":>" + sig.Receipt, "created:" + sig.Receipt + ":>SEV2"}
+		if d, ok := got.Moments.TimeToAcknowledge(); !ok || d != time.Hour {
+			t.Errorf("time to acknowledge %v (%v), want the signal's hour", d, ok)
+		}
+		wantTimeline := []string{"moment:reported:>" + momentText(&sig.ReceivedAt), "signal:" + fmt.Sprint(sig.ID) + ":>" + sig.Receipt, "moment:acknowledged:>" + momentText(&friday), "created:" + sig.Receipt + ":>SEV2"}
 		if k := kinds(t, db, inc.ID); !slices.Equal(k, wantTimeline) {
 			t.Errorf("timeline = %v, want %v", k, wantTimeline)
 		}

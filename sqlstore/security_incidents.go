@@ -185,8 +185,10 @@ func (db *DB) CreateSecurityIncident(ctx context.Context, a tocsin.Actor, inc *t
 
 // createSecurity inserts validated inc with its "created" entry and audit
 // entry; from, when set, is the signal it is opened from: its receipt is
-// the "reported" moment, also on the timeline, and the created entry's
-// Subject names its receipt.
+// the "reported" moment and its acknowledgement (a page's, often) the
+// "acknowledged" one, both also on the timeline, so the time to
+// acknowledge is known from the start; the created entry's Subject names
+// its receipt.
 func (c conn) createSecurity(ctx context.Context, a tocsin.Actor, inc *tocsin.SecurityIncident, from *tocsin.Signal, now time.Time) error {
 	inc.CreatedBy, inc.CreatedAt, inc.UpdatedAt, inc.ClosedAt = a.Label, now, now, nil
 	inc.Moments, inc.Roles, inc.Links = tocsin.KeyMoments{}, nil, nil
@@ -195,22 +197,29 @@ func (c conn) createSecurity(ctx context.Context, a tocsin.Actor, inc *tocsin.Se
 	if from != nil {
 		reported := from.ReceivedAt.UTC()
 		inc.Moments.Reported = &reported
+		if at := from.AcknowledgedAt; at != nil && !at.Before(reported) {
+			ack := at.UTC()
+			inc.Moments.Acknowledged = &ack
+		}
 		created.Subject = from.Receipt
 		after += fmt.Sprintf(" signal=%d receipt=%s", from.ID, from.Receipt)
 	}
-	err := c.queryRow(ctx, `INSERT INTO security_incidents (title, summary, severity, status, kind, reported, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		inc.Title, inc.Summary, string(inc.Severity), string(inc.Status), string(inc.Kind), inc.Moments.Reported, inc.CreatedBy, now, now).Scan(&inc.ID)
+	err := c.queryRow(ctx, `INSERT INTO security_incidents (title, summary, severity, status, kind, reported, acknowledged, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		inc.Title, inc.Summary, string(inc.Severity), string(inc.Status), string(inc.Kind), inc.Moments.Reported, inc.Moments.Acknowledged,
+		inc.CreatedBy, now, now).Scan(&inc.ID)
 	if err != nil {
 		return err
 	}
 	if err := c.entry(ctx, a, inc.ID, created, now); err != nil {
 		return err
 	}
-	if r := inc.Moments.Reported; r != nil {
-		moment := &tocsin.SecurityEntry{Kind: tocsin.EntryMoment, Subject: string(tocsin.MomentReported), New: momentText(r), OccurredAt: *r}
-		if err := c.entry(ctx, a, inc.ID, moment, now); err != nil {
-			return err
+	for _, m := range []tocsin.KeyMoment{tocsin.MomentReported, tocsin.MomentAcknowledged} {
+		if at := inc.Moments.At(m); at != nil {
+			moment := &tocsin.SecurityEntry{Kind: tocsin.EntryMoment, Subject: string(m), New: momentText(at), OccurredAt: *at}
+			if err := c.entry(ctx, a, inc.ID, moment, now); err != nil {
+				return err
+			}
 		}
 	}
 	return c.audit(ctx, a, "security.create", securityTarget(inc.ID), "", after)
