@@ -23,6 +23,7 @@ const (
 	EntryEdited      EntryKind = "edited"   // Subject the fields changed ("title,kind")
 	EntryEvidence    EntryKind = "evidence" // Subject the item's ID, New its SHA-256, Body its description; Old "withdrawn" (Body the reason) or "mismatch"
 	EntrySignal      EntryKind = "signal"   // a signal linked: Subject its ID, New its receipt
+	EntryNotified    EntryKind = "notified" // messages sent about it: Subject what (page, gdpr, task), New the people, Body what about
 	EntryObservation EntryKind = "observation"
 	EntryAction      EntryKind = "action"
 	// Tasks (runbook.go): Subject the task's title.

@@ -90,6 +90,8 @@ func (s *Server) securityEntryRow(lang string, e *tocsin.SecurityEntry) security
 		}
 	case tocsin.EntryBreach:
 		row.Text, row.Body = s.breachEntryText(lang, e), ""
+	case tocsin.EntryNotified:
+		row.Text, row.Body = i18n.T(lang, "security.text.notified."+e.Subject, e.New, e.Body), ""
 	case tocsin.EntryTaskAdded, tocsin.EntryTaskStatus, tocsin.EntryTaskOwner, tocsin.EntryTaskDue, tocsin.EntryRunbookApplied:
 		row.Text, row.Body = s.taskEntryText(lang, e), ""
 	case tocsin.EntryPublicLink, tocsin.EntryPublicUpdate, tocsin.EntryCadence, tocsin.EntryPostmortem:

@@ -50,7 +50,7 @@ var (
 				tocsin.EntryRole, tocsin.EntryMoment, tocsin.EntryDecision, tocsin.EntryLink, tocsin.EntrySeverity, tocsin.EntryEdited,
 				tocsin.EntryObservation, tocsin.EntryAction, tocsin.EntryTaskAdded, tocsin.EntryTaskStatus, tocsin.EntryTaskOwner,
 				tocsin.EntryTaskDue, tocsin.EntryRunbookApplied, tocsin.EntryPublicLink, tocsin.EntryPublicUpdate, tocsin.EntryCadence, tocsin.EntryPostmortem, tocsin.EntryBreach,
-				tocsin.EntryEvidence, tocsin.EntrySignal}},
+				tocsin.EntryEvidence, tocsin.EntrySignal, tocsin.EntryNotified}},
 			"occurred_at": dateTime, "created_at": dateTime, "author": str, "subject": str, "old": str, "new": str, "body": str,
 			"decision": object([]string{"id", "choice", "options", "why", "decided_by", "decided_by_email", "decided_at"}, map[string]any{
 				"id": integer, "choice": str, "options": str, "why": str, "decided_by": integer, "decided_by_email": str, "decided_at": dateTime,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -390,6 +391,20 @@ func TestReplayBucketListingIncident(t *testing.T) {
 	r.tick()
 	if got := r.messagesTo(r.lead.Email, "gdpr:"); len(got) != 1 {
 		t.Errorf("%d GDPR reminders to the lead after the decision, want 1", len(got))
+	}
+
+	// The reminders sent are on the incident's timeline.
+	var notified []string
+	for _, e := range r.get(r.leadToken, room+"?limit=500")["timeline"].([]any) {
+		if e := e.(map[string]any); e["kind"] == "notified" {
+			notified = append(notified, fmt.Sprintf("%s to %s", e["subject"], e["new"]))
+		}
+	}
+	// (By Sunday every task of the runbook still open is overdue.)
+	gdpr := "gdpr to " + r.lead.Email + ", " + r.approver.Email
+	reminders := slices.DeleteFunc(slices.Clone(notified), func(s string) bool { return s == gdpr })
+	if len(notified)-len(reminders) != 1 || len(reminders) == 0 || slices.ContainsFunc(reminders, func(s string) bool { return s != "task to "+r.lead.Email }) {
+		t.Errorf("notifications on the timeline %q, want task reminders to the lead and one %q", notified, gdpr)
 	}
 
 	// Monday: the lead assembles the post-mortem from the room; an approver

@@ -396,6 +396,9 @@ func (db *DB) RemindBreach(ctx context.Context, a tocsin.Actor, id int64, what s
 		for i, m := range fresh {
 			to[i] = m.To
 		}
+		if err := tx.notified(ctx, id, "gdpr", to, what, tx.now()); err != nil {
+			return err
+		}
 		return tx.audit(ctx, a, "breach.remind", securityTarget(id), "", what+" to="+strings.Join(to, ","))
 	})
 	return acted && err == nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
@@ -193,6 +194,7 @@ func (c conn) pageStep(ctx context.Context, pc tocsin.PageComposer, pol *tocsin.
 			who = append(who, id)
 		}
 	}
+	var paged []string
 	for _, id := range who {
 		u, err := c.user(ctx, id)
 		if tocsin.ErrorCode(err) == tocsin.ENOTFOUND {
@@ -217,6 +219,12 @@ func (c conn) pageStep(ctx context.Context, pc tocsin.PageComposer, pol *tocsin.
 		}
 		if _, err := c.exec(ctx, `INSERT INTO page_notifications (page_id, step, level, round, user_id, contacts, paged_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.Step, level, round, id, len(msgs), now); err != nil {
+			return err
+		}
+		paged = append(paged, u.Email)
+	}
+	if p.SecurityIncidentID != nil && len(paged) > 0 {
+		if err := c.notified(ctx, *p.SecurityIncidentID, "page", paged, strconv.Itoa(level+1), now); err != nil {
 			return err
 		}
 	}

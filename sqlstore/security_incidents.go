@@ -164,6 +164,12 @@ func (c conn) entry(ctx context.Context, a tocsin.Actor, id int64, e *tocsin.Sec
 		id, string(e.Kind), e.OccurredAt, e.CreatedAt, e.Author, e.Subject, e.Old, e.New, e.Body, decision).Scan(&e.ID)
 }
 
+// notified records on incident id's timeline that messages were just
+// enqueued about it: what ("page", "gdpr", "task") to whom, about what.
+func (c conn) notified(ctx context.Context, id int64, what string, to []string, about string, now time.Time) error {
+	return c.entry(ctx, tocsin.System, id, &tocsin.SecurityEntry{Kind: tocsin.EntryNotified, Subject: what, New: strings.Join(to, ", "), Body: about}, now)
+}
+
 // touch stamps an incident as changed.
 func (c conn) touch(ctx context.Context, id int64, now time.Time) error {
 	_, err := c.exec(ctx, `UPDATE security_incidents SET updated_at = ? WHERE id = ?`, now, id)

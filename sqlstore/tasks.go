@@ -369,6 +369,9 @@ func (db *DB) RemindOverdueTasks(ctx context.Context, now time.Time, compose fun
 			if err := tx.enqueue(ctx, []*tocsin.Message{m}); err != nil {
 				return err
 			}
+			if err := tx.notified(ctx, t.IncidentID, "task", []string{u.Email}, t.Title, now); err != nil {
+				return err
+			}
 		}
 		var n *time.Time
 		if err := tx.queryRow(ctx, `SELECT MIN(due_at) FROM security_tasks WHERE status = 'open' AND due_at > ? AND owner_id IS NOT NULL`, now).
