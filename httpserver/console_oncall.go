@@ -17,10 +17,13 @@ import (
 
 const localMinute = "2006-01-02T15:04" // <input type="datetime-local">
 
+// rotaRow is a rota as its form shows it: Name, Zone, Period, Start and
+// Members are the stored values, or what was typed when saving them failed.
 type rotaRow struct {
 	*tocsin.Rota
-	Start, OnCall, Until, Members string
-	Overrides                     []overrideRow
+	Name, Zone, Period, Start, Members string
+	OnCall, Until                      string
+	Overrides                          []overrideRow
 }
 
 type overrideRow struct {
@@ -80,6 +83,10 @@ func (s *Server) renderOncall(w http.ResponseWriter, r *http.Request, v oncallVi
 			names[j] = email[id]
 		}
 		row.Members = strings.Join(names, "\n")
+		row.Name, row.Zone, row.Period = rt.Name, rt.Zone, strconv.Itoa(rt.PeriodDays)
+		if f := v.Form; f != nil && f.Get("id") == strconv.FormatInt(rt.ID, 10) {
+			row.Name, row.Zone, row.Period, row.Start, row.Members = f.Get("name"), f.Get("zone"), f.Get("period_days"), f.Get("start"), f.Get("members")
+		}
 		for _, o := range rt.Overrides {
 			row.Overrides = append(row.Overrides, overrideRow{ID: o.ID, Who: email[o.UserID], Note: o.Note,
 				From: o.From.In(loc).Format("2006-01-02 15:04 MST"), Until: o.Until.In(loc).Format("2006-01-02 15:04 MST")})

@@ -241,6 +241,7 @@ func TestConsoleOncall(t *testing.T) {
 		{"unknown member", "/console/oncall/rotas", with(rota, "members", "carol@example.org"), 400, "carol@example.org"},
 		{"bad start", "/console/oncall/rotas", with(rota, "start", "Friday"), 400, "not a date"},
 		{"rota", "/console/oncall/rotas", rota, 200, "Rota saved."},
+		{"a failed edit keeps what was typed", "/console/oncall/rotas", with(with(with(rota, "id", "1"), "name", "Ops renamed"), "zone", "Mars/Olympus"), 400, `value="Ops renamed"`},
 		{"override backwards", "/console/oncall/rotas/1/overrides", url.Values{"who": {"bob@example.org"}, "from": {"2026-12-24T09:00"}, "until": {"2026-12-20T09:00"}}, 400, "ends after it starts"},
 		{"override", "/console/oncall/rotas/1/overrides", url.Values{"who": {"bob@example.org"}, "from": {"2026-12-24T09:00"}, "until": {"2026-12-28T09:00"}, "note": {"Christmas"}}, 200, "Christmas"},
 		{"policy naming nobody", "/console/oncall/policy", url.Values{"repeat": {"0"}, "rota": {"0"}, "people": {""}, "delay": {"15"}}, 400, "1 to 10 levels"},
