@@ -298,6 +298,25 @@ func TestBrowserConsole(t *testing.T) {
 		b.accessible(t, "maintenance page")
 	})
 
+	b.step(t, "on-call settings", func(t *testing.T) {
+		b.open(t, "/console/oncall")
+		b.wantPage(t, "/console/oncall", "en", en("oncall.title"))
+		b.accessible(t, "on-call settings")
+		// A refused rota comes back with the reason and what was typed.
+		b.fill(t, map[string]string{"new-rota-name": "Week-ends", "new-rota-zone": "Europe/Atlantis", "new-rota-members": adminEmail})
+		if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.ID("new-rota-start"), "2026-11-20T18:00", chromedp.NodeVisible)); err != nil {
+			t.Fatal(err)
+		}
+		b.submit(t, `#new-rota button[type=submit]`, 400)
+		if got := b.errorText(); !strings.Contains(got, "Europe/Atlantis") {
+			t.Errorf("refused rota says %q", got)
+		}
+		if got := eval[string](t, b, `document.getElementById('new-rota-name').value`); got != "Week-ends" {
+			t.Errorf("the refused rota's name came back as %q", got)
+		}
+		b.accessible(t, "on-call settings, refused rota")
+	})
+
 	b.step(t, "console in French", func(t *testing.T) {
 		b.open(t, "/console/account")
 		if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.ID("lang"), "fr", chromedp.NodeVisible)); err != nil {
@@ -311,7 +330,11 @@ func TestBrowserConsole(t *testing.T) {
 			{"/console/tokens", "tokens.title"},
 			{"/console/signals", "signals.title"},
 			{"/console/audit", "audit.title"},
-			{"/console/users", "users.title"},
+			{"/console/oncall", "oncall.title"},
+			{"/console/pages", "pages.title"},
+			{"/console/runbooks", "runbook.page_title"},
+			{"/console/breaches", "breach.register_title"},
+			{"/console/users", "users.title"}, // last: the approver is created there
 		} {
 			b.open(t, p.path)
 			b.wantPage(t, p.path, "fr", fr(p.title))
