@@ -102,20 +102,7 @@ func (s *Server) apiBreach(w http.ResponseWriter, r *http.Request) error {
 // apiBreachChange decodes a request into T, applies it with fn and
 // answers with the breach record as it now is.
 func apiBreachChange[T any](s *Server, fn func(r *http.Request, a tocsin.Actor, id int64, req T) error) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
-		if err != nil {
-			return err
-		}
-		var req T
-		if err := decodeJSON(w, r, &req); err != nil {
-			return err
-		}
-		if err := fn(r, state(r).actor(), id, req); err != nil {
-			return err
-		}
-		return s.writeBreach(w, r, id)
-	}
+	return apiIncidentChange(fn, s.writeBreach)
 }
 
 type markBreachRequest struct {

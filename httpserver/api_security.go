@@ -215,6 +215,15 @@ func (s *Server) apiCreateSecurityIncident(w http.ResponseWriter, r *http.Reques
 // apiSecurityChange decodes a request into T, applies it with fn and
 // answers with the incident as it now is.
 func apiSecurityChange[T any](s *Server, fn func(r *http.Request, a tocsin.Actor, id int64, req T) error) handlerFunc {
+	return apiIncidentChange(fn, func(w http.ResponseWriter, r *http.Request, id int64) error {
+		return s.writeSecurity(w, r, http.StatusOK, id, tocsin.TimelineFilter{Last: true})
+	})
+}
+
+// apiIncidentChange decodes a request into T, applies it with fn to the
+// security incident of the path and answers with answer: the one shape
+// of every JSON change to an incident and its parts.
+func apiIncidentChange[T any](fn func(r *http.Request, a tocsin.Actor, id int64, req T) error, answer func(w http.ResponseWriter, r *http.Request, id int64) error) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
 		if err != nil {
@@ -227,7 +236,7 @@ func apiSecurityChange[T any](s *Server, fn func(r *http.Request, a tocsin.Actor
 		if err := fn(r, state(r).actor(), id, req); err != nil {
 			return err
 		}
-		return s.writeSecurity(w, r, http.StatusOK, id, tocsin.TimelineFilter{Last: true})
+		return answer(w, r, id)
 	}
 }
 
