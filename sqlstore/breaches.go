@@ -97,17 +97,7 @@ func (c conn) fillBreaches(ctx context.Context, bs []*tocsin.Breach) error {
 }
 
 func (c conn) breach(ctx context.Context, id int64) (*tocsin.Breach, error) {
-	b, err := scanBreach(c.queryRow(ctx, `SELECT `+breachColumns+breachFrom+` WHERE b.incident_id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, breachNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := c.fillBreaches(ctx, []*tocsin.Breach{b}); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return one(ctx, c, scanBreach, c.fillBreaches, breachNotFound(id), `SELECT `+breachColumns+breachFrom+` WHERE b.incident_id = ?`, id)
 }
 
 // Breach returns incident id's breach record with its decisions;

@@ -207,6 +207,24 @@ func list[T any](ctx context.Context, c conn, scan func(rowScanner) (T, error), 
 	return out, rows.Err()
 }
 
+// one reads the row query selects with scan and completes it with fill
+// (its roles, updates, decisions…); no row is notFound.
+func one[T any](ctx context.Context, c conn, scan func(rowScanner) (T, error), fill func(context.Context, []T) error,
+	notFound error, query string, args ...any) (T, error) {
+	var zero T
+	v, err := scan(c.queryRow(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return zero, notFound
+	}
+	if err != nil {
+		return zero, err
+	}
+	if err := fill(ctx, []T{v}); err != nil {
+		return zero, err
+	}
+	return v, nil
+}
+
 // execOne runs a statement that must change exactly one row; it returns
 // notFound otherwise.
 func (c conn) execOne(ctx context.Context, notFound error, query string, args ...any) error {

@@ -138,17 +138,7 @@ func (c conn) fillIncidents(ctx context.Context, incs []*tocsin.Incident) error 
 
 // incident reads one incident with its services, updates and revisions.
 func (c conn) incident(ctx context.Context, id int64) (*tocsin.Incident, error) {
-	inc, err := scanIncident(c.queryRow(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, incidentNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := c.fillIncidents(ctx, []*tocsin.Incident{inc}); err != nil {
-		return nil, err
-	}
-	return inc, nil
+	return one(ctx, c, scanIncident, c.fillIncidents, incidentNotFound(id), `SELECT `+incidentColumns+` FROM incidents WHERE id = ?`, id)
 }
 
 // Incident returns one incident with its services (by service ID), its

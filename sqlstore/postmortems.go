@@ -81,17 +81,7 @@ func (c conn) fillPostmortems(ctx context.Context, ps []*tocsin.Postmortem) erro
 }
 
 func (c conn) postmortem(ctx context.Context, incidentID int64) (*tocsin.Postmortem, error) {
-	p, err := scanPostmortem(c.queryRow(ctx, `SELECT `+postmortemColumns+` FROM postmortems WHERE incident_id = ?`, incidentID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, postmortemNotFound(incidentID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := c.fillPostmortems(ctx, []*tocsin.Postmortem{p}); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return one(ctx, c, scanPostmortem, c.fillPostmortems, postmortemNotFound(incidentID), `SELECT `+postmortemColumns+` FROM postmortems WHERE incident_id = ?`, incidentID)
 }
 
 // Postmortem returns incident incidentID's post-mortem with its timeline

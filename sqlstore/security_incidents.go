@@ -103,17 +103,7 @@ func (c conn) fillSecurity(ctx context.Context, incs []*tocsin.SecurityIncident)
 }
 
 func (c conn) securityIncident(ctx context.Context, id int64) (*tocsin.SecurityIncident, error) {
-	inc, err := scanSecurity(c.queryRow(ctx, `SELECT `+securityColumns+` FROM security_incidents WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, securityNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := c.fillSecurity(ctx, []*tocsin.SecurityIncident{inc}); err != nil {
-		return nil, err
-	}
-	return inc, nil
+	return one(ctx, c, scanSecurity, c.fillSecurity, securityNotFound(id), `SELECT `+securityColumns+` FROM security_incidents WHERE id = ?`, id)
 }
 
 // SecurityIncident returns one incident with its roles and links;
