@@ -241,7 +241,7 @@ func PageOf(c config.Config, loc *time.Location) publicsite.Page {
 // costs one query).
 func (s *Server) refreshAfter(context.Context) {
 	s.kick()
-	s.kickM()
+	s.kickD()
 	s.publicChanged()
 }
 

@@ -32,9 +32,10 @@ type Options struct {
 	Version string
 	// KickOutbox wakes the delivery worker after a message was enqueued.
 	KickOutbox func()
-	// KickMaintenance wakes the scheduled maintenances' worker after a
-	// change, which may have scheduled, moved or ended one.
-	KickMaintenance func()
+	// KickDeadlines wakes the deadline worker (scheduled maintenances,
+	// escalations, reminders) after a change, which may have set or moved
+	// a deadline.
+	KickDeadlines func()
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -48,7 +49,7 @@ type Server struct {
 	log     *slog.Logger
 	version string
 	kick    func()
-	kickM   func()
+	kickD   func()
 	now     func() time.Time
 	loc     *time.Location
 	proxies []netip.Prefix
@@ -80,7 +81,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: o.Config, store: o.Store, hasher: o.Hasher, box: o.Box, log: o.Logger,
-		version: o.Version, kick: o.KickOutbox, kickM: o.KickMaintenance, now: o.Now, metrics: newMetrics(), started: time.Now(),
+		version: o.Version, kick: o.KickOutbox, kickD: o.KickDeadlines, now: o.Now, metrics: newMetrics(), started: time.Now(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -88,8 +89,8 @@ func New(o Options) (*Server, error) {
 	if s.kick == nil {
 		s.kick = func() {}
 	}
-	if s.kickM == nil {
-		s.kickM = func() {}
+	if s.kickD == nil {
+		s.kickD = func() {}
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -11,11 +11,10 @@ package maintenance
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/deadline"
 	"github.com/tocsin-org/tocsin/i18n"
 )
 
@@ -25,18 +24,15 @@ type Store interface {
 	tocsin.MaintenanceService
 }
 
-// Worker moves published maintenances through their windows. Set the
-// fields, then Start it and Stop it; Tick does one pass (what tests call
-// with their own clock).
+// Worker moves published maintenances through their windows. It runs as
+// one of the deadline worker's duties (Duty), which wakes it when the next
+// step falls due and when the server kicks it after a change; Tick does
+// one pass (what tests call with their own clock).
 type Worker struct {
 	Store Store
-	Lang  string        // of the automatic updates' text
-	Lead  time.Duration // reminder before a window; tocsin.DefaultReminderLead when zero
-	// Poll bounds the wait between passes, so that a maintenance created or
-	// moved meanwhile is seen (30 s when zero); the worker also wakes at
-	// the next known step.
-	Poll time.Duration
-	Now  func() time.Time // time.Now when nil
+	Lang  string           // of the automatic updates' text
+	Lead  time.Duration    // reminder before a window; tocsin.DefaultReminderLead when zero
+	Now   func() time.Time // time.Now when nil
 	// Messages, when set, returns the messages that announce step (the
 	// reminder, the start or the end) of maintenance m, one per subscriber.
 	// They are enqueued in the transaction of the step, and only if the
@@ -45,65 +41,6 @@ type Worker struct {
 	// Changed is called after a pass that changed what the public sees
 	// (the server's RefreshPublic).
 	Changed func(ctx context.Context) error
-	Log     *slog.Logger
-
-	stop context.CancelFunc
-	done sync.WaitGroup
-	wake chan struct{}
-}
-
-// Start runs passes in the background until Stop.
-func (w *Worker) Start(ctx context.Context) {
-	ctx, w.stop = context.WithCancel(ctx)
-	w.wake = make(chan struct{}, 1)
-	w.done.Go(func() { w.run(ctx) })
-}
-
-// Kick asks for a pass now, after a change that may have scheduled, moved
-// or ended a maintenance; it never blocks. Safe before Start (it does
-// nothing then).
-func (w *Worker) Kick() {
-	if w.wake == nil {
-		return
-	}
-	select {
-	case w.wake <- struct{}{}:
-	default: // a pass is already asked for
-	}
-}
-
-// Stop ends the background passes and waits for the one under way.
-func (w *Worker) Stop() {
-	if w.stop != nil {
-		w.stop()
-	}
-	w.done.Wait()
-}
-
-func (w *Worker) run(ctx context.Context) {
-	poll := w.Poll
-	if poll <= 0 {
-		poll = 30 * time.Second
-	}
-	for {
-		next, err := w.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.logger().Error("scheduled maintenances", "err", err)
-		}
-		wait := poll
-		if !next.IsZero() {
-			wait = min(wait, max(next.Sub(w.now()), 0))
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-w.wake:
-			t.Stop()
-		case <-t.C:
-		}
-	}
 }
 
 func (w *Worker) now() time.Time {
@@ -113,13 +50,6 @@ func (w *Worker) now() time.Time {
 	return time.Now()
 }
 
-func (w *Worker) logger() *slog.Logger {
-	if w.Log != nil {
-		return w.Log
-	}
-	return slog.Default()
-}
-
 func (w *Worker) lead() time.Duration {
 	if w.Lead > 0 {
 		return w.Lead
@@ -127,16 +57,22 @@ func (w *Worker) lead() time.Duration {
 	return tocsin.DefaultReminderLead
 }
 
+// Duty is the worker as a deadline duty, run at the deadline worker's now.
+func (w *Worker) Duty() deadline.Duty {
+	return deadline.Duty{Name: "maintenance", Run: w.tickAt}
+}
+
 // Tick does every step due now and returns when the next one is known to
 // be due (zero if none). A step that fails is logged and retried at the
 // next pass; the others go on.
-func (w *Worker) Tick(ctx context.Context) (time.Time, error) {
+func (w *Worker) Tick(ctx context.Context) (time.Time, error) { return w.tickAt(ctx, w.now()) }
+
+func (w *Worker) tickAt(ctx context.Context, now time.Time) (time.Time, error) {
 	yes := true
 	open, err := w.Store.Incidents(ctx, tocsin.IncidentFilter{Maintenance: &yes, Open: &yes, Published: &yes, Limit: 1000})
 	if err != nil {
 		return time.Time{}, err
 	}
-	now := w.now()
 	var (
 		next    time.Time
 		changed bool

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/deadline"
 	"github.com/tocsin-org/tocsin/sqlstore"
 )
 
@@ -225,27 +226,6 @@ func TestWorkerDraftsWait(t *testing.T) {
 	f.want(m.ID, tocsin.MaintenanceScheduled, tocsin.StatusOperational, 0)
 }
 
-func TestWorkerStartStop(t *testing.T) {
-	f := newFixture(t)
-	m, from, _ := f.schedule("Mail upgrade")
-	passed := make(chan struct{}, 1)
-	w := f.worker()
-	w.Poll = time.Hour
-	w.Now = func() time.Time { return from } // fixed: read by the worker's goroutine only
-	w.Changed = func(context.Context) error { passed <- struct{}{}; return nil }
-	w.Start(context.Background())
-	select {
-	case <-passed:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the first pass did not start the maintenance")
-	}
-	w.Stop() // returns although the next pass is an hour away
-	w.Stop() // and again
-	if st, svc := f.state(m.ID); st != tocsin.MaintenanceInProgress || svc != tocsin.StatusMaintenance {
-		t.Errorf("after the first pass: %s, %s", st, svc)
-	}
-}
-
 // passes tells the test when the worker has read the maintenances.
 type passes struct {
 	*sqlstore.DB
@@ -257,15 +237,19 @@ func (p passes) Incidents(ctx context.Context, f tocsin.IncidentFilter) ([]*tocs
 	return p.DB.Incidents(ctx, f)
 }
 
-func TestWorkerKick(t *testing.T) {
+// TestWorkerAsDuty runs the worker as serve does, as a duty of the
+// deadline worker: the first pass reads the maintenances, and a kick makes
+// a pass although the next one is an hour away.
+func TestWorkerAsDuty(t *testing.T) {
 	f := newFixture(t)
 	store := passes{f.db, make(chan struct{}, 10)}
 	changed := make(chan struct{}, 1)
-	w := &Worker{Store: store, Lang: "en", Poll: time.Hour,
+	w := &Worker{Store: store, Lang: "en",
 		Changed: func(context.Context) error { changed <- struct{}{}; return nil }}
-	w.Kick() // before Start: nothing, and no block
-	w.Start(context.Background())
-	defer w.Stop()
+	d := &deadline.Worker{Poll: time.Hour, Duties: []deadline.Duty{w.Duty()}}
+	d.Kick() // before Start: nothing, and no block
+	d.Start(context.Background())
+	defer d.Stop()
 	<-store.read // the first pass found nothing to do
 	from, until := time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
 	pub := time.Now()
@@ -273,8 +257,8 @@ func TestWorkerKick(t *testing.T) {
 	if err := f.db.CreateIncident(context.Background(), tocsin.CLI, m, &tocsin.Update{Body: "x"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	w.Kick()
-	w.Kick() // twice: still one pass asked for, and no block
+	d.Kick()
+	d.Kick() // twice: still one pass asked for, and no block
 	select {
 	case <-changed:
 	case <-time.After(30 * time.Second):

@@ -114,12 +114,20 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	// Pages are written in the transaction of the signal that opens them.
 	db.SetPageComposer(notify.Pages{BaseURL: strings.TrimSuffix(c.PublicURL(), "/"), Key: box.DeriveKey(notify.PageAckKeyLabel), Location: zone})
-	// The maintenance worker refreshes the public site after each step; the
-	// server wakes it after each change. It starts once the server exists.
-	maint := &maintenance.Worker{Store: db, Lang: c.Lang, Lead: c.Maintenance.ReminderLead, Log: log}
+	// Deadlines: each duty is one line here. The maintenance duty refreshes
+	// the public site after each step; the server wakes the worker after
+	// each change. It starts once the server exists.
+	maint := &maintenance.Worker{Store: db, Lang: c.Lang, Lead: c.Maintenance.ReminderLead}
+	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{
+		maint.Duty(),
+		deadline.Escalation(db),
+		deadline.BreachReminders(db, tocsin.ClockKindsOf(c.Breach.Clocks()), c.Lang, strings.TrimSuffix(c.PublicURL(), "/"), zone),
+		runbooks.Reminders(db, c.PublicURL(), zone),
+		deadline.Cadence(db, c.Comms.Cadence, strings.TrimSuffix(c.PublicURL(), "/"), zone),
+	}}
 	srv, err := httpserver.New(httpserver.Options{
 		Config: c, Store: db, Hasher: hasher, Box: box, Logger: log,
-		Version: version, KickOutbox: func() { worker.kick(); fanout.Kick() }, KickMaintenance: maint.Kick,
+		Version: version, KickOutbox: func() { worker.kick(); fanout.Kick() }, KickDeadlines: deadlines.Kick,
 	})
 	if err != nil {
 		return abort(err)
@@ -136,14 +144,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	wg.Go(func() { sweep(janitorCtx, db, c, log) })
 	maint.Changed = srv.RefreshPublic
-	maint.Start(context.Background())
-	// Deadlines: each duty is one line here.
-	deadlines := &deadline.Worker{Log: log, Duties: []deadline.Duty{
-		deadline.Escalation(db),
-		deadline.BreachReminders(db, tocsin.ClockKindsOf(c.Breach.Clocks()), c.Lang, strings.TrimSuffix(c.PublicURL(), "/"), zone),
-		runbooks.Reminders(db, c.PublicURL(), zone),
-		deadline.Cadence(db, c.Comms.Cadence, strings.TrimSuffix(c.PublicURL(), "/"), zone),
-	}}
 	deadlines.Start(context.Background())
 
 	served := make(chan error, 1)
@@ -162,7 +162,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		err = perr
 	}
 	stopJanitor()
-	maint.Stop()
 	deadlines.Stop()
 	wg.Wait()
 	if rerr := reader.Shutdown(shutdownCtx); rerr != nil && err == nil {
