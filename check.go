@@ -86,11 +86,11 @@ type CheckSpec struct {
 	// offering STARTTLS.
 	ImplicitTLS bool `yaml:"implicit_tls,omitempty" json:"implicit_tls,omitempty"`
 
-	// dns: the name, its record type (A, AAAA, CNAME, MX, TXT, NS, CAA), the
+	// dns: the domain name, its record type (A, AAAA, CNAME, MX, TXT, NS, CAA), the
 	// values expected (each must be present; a TXT value may be a prefix
 	// such as "v=spf1" or "v=DKIM1") and the resolver (host:port; the
 	// system's when empty).
-	Name     string   `yaml:"name,omitempty" json:"name,omitempty"`
+	Domain   string   `yaml:"domain,omitempty" json:"domain,omitempty"`
 	Record   string   `yaml:"record,omitempty" json:"record,omitempty"`
 	Expect   []string `yaml:"expect,omitempty" json:"expect,omitempty"`
 	Resolver string   `yaml:"resolver,omitempty" json:"resolver,omitempty"`
@@ -180,8 +180,8 @@ func (c *Check) Target() string {
 		return c.Spec.URL
 	case c.Spec.Address != "":
 		return c.Spec.Address
-	case c.Spec.Name != "":
-		return c.Spec.Record + " " + c.Spec.Name
+	case c.Spec.Domain != "":
+		return c.Spec.Record + " " + c.Spec.Domain
 	case c.Spec.Endpoint != "":
 		return strings.TrimSuffix(c.Spec.Endpoint, "/") + "/" + c.Spec.Bucket
 	}
@@ -260,9 +260,10 @@ func (c *Check) ApplyDefaults(d CheckDefaults) {
 		return fallback
 	}
 	c.Interval = pick(c.Interval, d.Interval, DefaultCheckInterval)
-	c.Timeout = pick(c.Timeout, d.Timeout, DefaultCheckTimeout)
-	if c.Timeout > c.Interval && c.Interval >= MinCheckInterval {
-		c.Timeout = c.Interval
+	if c.Timeout == 0 {
+		// A default timeout longer than a short interval shrinks to it; a
+		// timeout given explicitly is validated as given.
+		c.Timeout = min(pick(0, d.Timeout, DefaultCheckTimeout), max(c.Interval, MinCheckInterval))
 	}
 	c.FailThreshold = pickN(c.FailThreshold, d.FailThreshold, DefaultFailThreshold)
 	c.PassThreshold = pickN(c.PassThreshold, d.PassThreshold, DefaultPassThreshold)
@@ -297,7 +298,7 @@ func (c *Check) Validate() error {
 		v    *string
 	}{{"url", &s.URL}, {"address", &s.Address}, {"method", &s.Method}, {"body_contains", &s.BodyContains},
 		{"body_regex", &s.BodyRegex}, {"client_cert", &s.ClientCert}, {"client_key", &s.ClientKey}, {"banner", &s.Banner},
-		{"name", &s.Name}, {"record", &s.Record}, {"resolver", &s.Resolver}, {"ca_file", &s.CAFile}, {"server_name", &s.ServerName},
+		{"domain", &s.Domain}, {"record", &s.Record}, {"resolver", &s.Resolver}, {"ca_file", &s.CAFile}, {"server_name", &s.ServerName},
 		{"provider", &s.Provider}, {"endpoint", &s.Endpoint}, {"bucket", &s.Bucket}, {"region", &s.Region},
 		{"access_key_id", &s.AccessKeyID}, {"secret_key_env", &s.SecretKeyEnv}} {
 		if f.name != "body_contains" && f.name != "banner" {
@@ -361,7 +362,7 @@ func (c *Check) validateKind() error {
 	allowed := map[CheckKind][]string{
 		CheckHTTP:   {"url", "method", "headers", "expect_status", "body_contains", "body_regex", "max_latency", "no_redirects", "client_cert", "client_key", "ca_file", "server_name", "expiry_days"},
 		CheckTCP:    {"address", "banner", "max_latency"},
-		CheckDNS:    {"name", "record", "expect", "resolver", "max_latency"},
+		CheckDNS:    {"domain", "record", "expect", "resolver", "max_latency"},
 		CheckSMTP:   {"address", "banner", "implicit_tls", "ca_file", "server_name", "expiry_days", "max_latency"},
 		CheckIMAP:   {"address", "banner", "implicit_tls", "ca_file", "server_name", "expiry_days", "max_latency"},
 		CheckTLS:    {"address", "ca_file", "server_name", "expiry_days", "max_latency"},
@@ -371,7 +372,7 @@ func (c *Check) validateKind() error {
 		"url": s.URL != "", "address": s.Address != "", "method": s.Method != "", "headers": len(s.Headers) > 0,
 		"expect_status": len(s.ExpectStatus) > 0, "body_contains": s.BodyContains != "", "body_regex": s.BodyRegex != "",
 		"max_latency": s.MaxLatency != 0, "no_redirects": s.NoRedirects, "client_cert": s.ClientCert != "", "client_key": s.ClientKey != "",
-		"banner": s.Banner != "", "implicit_tls": s.ImplicitTLS, "name": s.Name != "", "record": s.Record != "",
+		"banner": s.Banner != "", "implicit_tls": s.ImplicitTLS, "domain": s.Domain != "", "record": s.Record != "",
 		"expect": len(s.Expect) > 0, "resolver": s.Resolver != "", "ca_file": s.CAFile != "", "server_name": s.ServerName != "",
 		"expiry_days": len(s.ExpiryTiers) > 0, "provider": s.Provider != "", "aliases": len(s.Aliases) > 0,
 		"endpoint": s.Endpoint != "", "bucket": s.Bucket != "", "region": s.Region != "",
@@ -424,8 +425,8 @@ func (c *Check) validateKind() error {
 			return err
 		}
 	case CheckDNS:
-		if s.Name == "" || len(s.Name) > 253 || strings.ContainsAny(s.Name, " /:") {
-			return checkErr("name", "give a DNS name such as example.org")
+		if s.Domain == "" || len(s.Domain) > 253 || strings.ContainsAny(s.Domain, " /:") {
+			return checkErr("domain", "give a DNS name such as example.org")
 		}
 		s.Record = strings.ToUpper(s.Record)
 		if s.Record == "" {

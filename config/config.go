@@ -6,6 +6,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/tocsin-org/tocsin"
 )
 
 // Config is every setting tocsin reads. The yaml tag of each field is its key
@@ -25,6 +27,9 @@ type Config struct {
 	Page     Page      `yaml:"page"`
 	Services []Service `yaml:"services"` // config-managed services, created/updated at start
 	Export   Export    `yaml:"export"`
+	// Checks holds the defaults of the services' checks and the prober's
+	// limits.
+	Checks Checks `yaml:"checks"`
 
 	// Severities are the written definitions of the security incident
 	// severities, shown wherever one is chosen.
@@ -83,6 +88,8 @@ type Service struct {
 	Group       string `yaml:"group"`
 	Description string `yaml:"description"`
 	Link        string `yaml:"link"`
+	// Checks probe the service; their failures move its status.
+	Checks []Check `yaml:"checks"`
 }
 
 // Severities defines SEV1 (the worst) to SEV4 in both languages.
@@ -239,6 +246,9 @@ func Default() Config {
 		Intake:   Intake{IMAP: IMAP{TLS: "tls", Mailbox: "INBOX", PollInterval: time.Minute}},
 		Log:      Log{Level: "info", Format: "text"},
 		Evidence: Evidence{MaxBytes: 25 << 20},
+		Checks: Checks{Interval: tocsin.DefaultCheckInterval, Timeout: tocsin.DefaultCheckTimeout,
+			FailThreshold: tocsin.DefaultFailThreshold, PassThreshold: tocsin.DefaultPassThreshold,
+			Retention: 7 * 24 * time.Hour, Concurrency: 64, PerHost: 8, BodyLimit: tocsin.DefaultBodyLimit},
 
 		Severities: DefaultSeverities(),
 	}

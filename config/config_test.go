@@ -181,6 +181,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("session:\n  idle_timeout: 5m\n"))
 	f.Add([]byte("trusted_proxies: [1.2.3.4, ::1/128]\n"))
 	f.Add([]byte("&a [*a]"))
+	f.Add([]byte(checksExample))
+	f.Add([]byte("services: [{name: W, checks: [{kind: http, url: 'https://a/', interval: 0, timeout: -1s}]}]\n"))
+	f.Add([]byte("services: [{name: W, checks: [{kind: dns, domain: x, record: TXT, expect: [v=spf1], resolver: '127.0.0.1:53'}]}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := Default()
 		if err := Parse(&c, data); err != nil {

@@ -82,6 +82,9 @@ func (c *Config) Validate() error {
 			return bad(key+".link", s.Link, "an http:// or https:// address")
 		}
 	}
+	if err := c.validateChecks(); err != nil {
+		return err
+	}
 	for _, sev := range []string{"SEV1", "SEV2", "SEV3", "SEV4"} {
 		for _, lang := range []string{"en", "fr"} {
 			key := "severities." + strings.ToLower(sev) + "." + lang
