@@ -541,6 +541,10 @@ type TLSObservation struct {
 	OldVersions []string `json:"old_versions,omitempty"`
 	// WeakCiphers lists insecure suites the server accepts.
 	WeakCiphers []string `json:"weak_ciphers,omitempty"`
+	// Scanned: the scan for old versions and weak suites ran to its end,
+	// so that empty lists above mean "none" (https, smtp and imap checks
+	// and scans cut short by the timeout leave it false).
+	Scanned bool `json:"scanned,omitempty"`
 }
 
 // DaysLeft is the number of whole days before the certificate expires at
