@@ -3,6 +3,7 @@ package tocsin
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"regexp"
@@ -550,7 +551,9 @@ type TLSObservation struct {
 // DaysLeft is the number of whole days before the certificate expires at
 // now (negative when expired).
 func (o *TLSObservation) DaysLeft(now time.Time) int {
-	return int(o.NotAfter.Sub(now).Hours() / 24)
+	// Floor, not truncation: a certificate that expired an hour ago has
+	// -1 days left, not 0.
+	return int(math.Floor(o.NotAfter.Sub(now).Hours() / 24))
 }
 
 // BucketObservation is what a bucket check saw.

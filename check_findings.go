@@ -43,7 +43,14 @@ func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judge
 					tier = t
 				}
 			}
-			add(FindingCertExpiring, "%s: the certificate expires in %d days (under %d), on %s", c.Target(), days, tier,
+			in := fmt.Sprintf("in %d days", days)
+			switch days {
+			case 0:
+				in = "in less than a day"
+			case 1:
+				in = "in 1 day"
+			}
+			add(FindingCertExpiring, "%s: the certificate expires %s (under %d), on %s", c.Target(), in, tier,
 				o.NotAfter.UTC().Format("2006-01-02 15:04 MST"))
 		}
 		if len(o.OldVersions) > 0 {

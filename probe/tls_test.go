@@ -293,3 +293,61 @@ func listenWith(t *testing.T, handle func(net.Conn)) string {
 	}()
 	return l.Addr().String()
 }
+
+// TestTLSFindings judges real runs' observations: what a person would see
+// on the security posture page for each endpoint.
+func TestTLSFindings(t *testing.T) {
+	ca := testpeer.NewCA(t, "Tocsin Test CA")
+	now := time.Now()
+	in := func(days int) time.Time { return now.AddDate(0, 0, days).Add(time.Hour) }
+	for _, tc := range []struct {
+		name string
+		cert tls.Certificate
+		opts testpeer.TLSOptions
+		want map[tocsin.FindingKind]string // kind: a substring of its detail
+		tier int
+	}{
+		{"sound endpoint", ca.Issue(t, testpeer.Leaf{NotAfter: in(90)}), testpeer.TLSOptions{}, map[tocsin.FindingKind]string{}, 0},
+		{"expiring in 20 days", ca.Issue(t, testpeer.Leaf{NotAfter: in(20)}), testpeer.TLSOptions{},
+			map[tocsin.FindingKind]string{tocsin.FindingCertExpiring: "expires in 20 days (under 30)"}, 30},
+		{"expiring in 5 days", ca.Issue(t, testpeer.Leaf{NotAfter: in(5)}), testpeer.TLSOptions{},
+			map[tocsin.FindingKind]string{tocsin.FindingCertExpiring: "expires in 5 days (under 7)"}, 7},
+		{"expired", ca.Issue(t, testpeer.Leaf{NotBefore: now.AddDate(0, 0, -90), NotAfter: now.AddDate(0, 0, -2)}), testpeer.TLSOptions{},
+			map[tocsin.FindingKind]string{tocsin.FindingCertInvalid: "the certificate expired on"}, 0},
+		{"old protocols", ca.Issue(t, testpeer.Leaf{}), testpeer.TLSOptions{MinVersion: tls.VersionTLS10},
+			map[tocsin.FindingKind]string{tocsin.FindingTLSProtocolWeak: "accepts TLS 1.0 and TLS 1.1"}, 0},
+		{"a weak suite", ca.Issue(t, testpeer.Leaf{Key: testpeer.NewKey(t, "rsa")}),
+			testpeer.TLSOptions{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA}},
+			map[tocsin.FindingKind]string{tocsin.FindingTLSCipherWeak: "accepts weak cipher suites: TLS_RSA_WITH_3DES_EDE_CBC_SHA"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testpeer.StartTLSServer(t, tc.cert, tc.opts)
+			c := tlsCheck(srv.Addr, tocsin.CheckSpec{CAFile: ca.PEMFile}, 10*time.Second)
+			r := New("tocsin-test").Run(t.Context(), c)
+			if r.TLS == nil {
+				t.Fatalf("no observation: %q", r.Error)
+			}
+			found, judged := c.Findings(r, time.Now())
+			for _, k := range []tocsin.FindingKind{tocsin.FindingCertExpiring, tocsin.FindingCertInvalid, tocsin.FindingTLSProtocolWeak, tocsin.FindingTLSCipherWeak} {
+				if !slices.Contains(judged, k) {
+					t.Errorf("%s not judged", k)
+				}
+			}
+			got := map[tocsin.FindingKind]string{}
+			for _, f := range found {
+				got[f.Kind] = f.Detail
+			}
+			if len(got) != len(tc.want) {
+				t.Errorf("findings %v, want kinds of %v", got, tc.want)
+			}
+			for k, d := range tc.want {
+				if !strings.Contains(got[k], d) || !strings.HasPrefix(got[k], srv.Addr) {
+					t.Errorf("%s: detail %q, want %q after the address", k, got[k], d)
+				}
+			}
+			if tc.tier != 0 && c.TierOf(r.TLS, time.Now()) != tc.tier {
+				t.Errorf("tier %d, want %d", c.TierOf(r.TLS, time.Now()), tc.tier)
+			}
+		})
+	}
+}
