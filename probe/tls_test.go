@@ -351,3 +351,30 @@ func TestTLSFindings(t *testing.T) {
 		})
 	}
 }
+
+func TestObserveTLSWithoutCertificate(t *testing.T) {
+	if o := observeTLS(nil, "x", nil, time.Now()); o != nil {
+		t.Errorf("observation %+v of no handshake", o)
+	}
+	o := observeTLS(&tls.ConnectionState{Version: tls.VersionTLS12, CipherSuite: tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}, "x", nil, time.Now())
+	if o == nil || o.VerifyError != "the server sent no certificate" || o.Version != "TLS 1.2" || o.Cipher != "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" || o.SPKISHA256 != "" {
+		t.Errorf("observation %+v", o)
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"www.example.org", "www.example.org"},
+		{"Société Générale", "Société Générale"},
+		{"evil\n\x1b[31mname", `evil\u000a\u001b[31mname`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"\uFFFD kept", "\uFFFD kept"},
+		{strings.Repeat("a", 120), strings.Repeat("a", 100) + "…"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := printable(tc.in, 100); got != tc.want {
+				t.Errorf("printable(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // spkiSHA256 is the hex SHA-256 of the certificate's public key info: it
@@ -25,11 +27,35 @@ func spkiSHA256(c *x509.Certificate) string {
 func shortName(n pkix.Name) string {
 	switch {
 	case n.CommonName != "":
-		return n.CommonName
+		return printable(n.CommonName, 100)
 	case len(n.Organization) > 0 && n.Organization[0] != "":
-		return n.Organization[0]
+		return printable(n.Organization[0], 100)
 	}
-	return n.String()
+	return printable(n.String(), 100)
+}
+
+// printable keeps a name from a certificate, which anyone can write, fit
+// for a message on one line: control characters and invalid UTF-8 are
+// escaped, and it is cut at limit characters.
+func printable(s string, limit int) string {
+	var b strings.Builder
+	n := 0
+	for i, r := range s {
+		if n == limit {
+			b.WriteString("…")
+			break
+		}
+		n++
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case !unicode.IsPrint(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // verifyWords verifies the served chain (leaf first) for name against
@@ -47,7 +73,7 @@ func verifyWords(chain []*x509.Certificate, name string, roots *x509.CertPool, n
 	}
 	if name != "" {
 		if err := leaf.VerifyHostname(name); err != nil {
-			problems = append(problems, fmt.Sprintf("the certificate is for %s, not %s", certNames(leaf), name))
+			problems = append(problems, fmt.Sprintf("the certificate is for %s, not %s", certNames(leaf), printable(name, 300)))
 		}
 	}
 	// The chain is verified at a moment inside the leaf's validity, so that
@@ -106,7 +132,7 @@ func chainWords(err error, leaf *x509.Certificate, now time.Time) string {
 			return "the chain is longer than its CA allows"
 		}
 	}
-	return "the certificate chain does not verify: " + err.Error()
+	return "the certificate chain does not verify: " + printable(err.Error(), 300)
 }
 
 // isSelfSigned reports whether c names itself as issuer and is signed by its
@@ -117,7 +143,10 @@ func isSelfSigned(c *x509.Certificate) bool {
 
 // certNames lists the names a certificate is for (at most five).
 func certNames(c *x509.Certificate) string {
-	names := append([]string(nil), c.DNSNames...)
+	var names []string
+	for _, n := range c.DNSNames {
+		names = append(names, printable(n, 100))
+	}
 	for _, ip := range c.IPAddresses {
 		names = append(names, ip.String())
 	}
@@ -126,7 +155,7 @@ func certNames(c *x509.Certificate) string {
 			return "no name at all"
 		}
 		// Browsers ignore the common name; say where the name is.
-		return c.Subject.CommonName + " (in its common name only, which browsers ignore)"
+		return printable(c.Subject.CommonName, 100) + " (in its common name only, which browsers ignore)"
 	}
 	if len(names) > 5 {
 		names = append(names[:5], fmt.Sprintf("%d more", len(names)-5))
