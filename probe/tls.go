@@ -106,21 +106,34 @@ func (e *openError) Unwrap() error { return e.err }
 
 // handshakeError words a failed first handshake.
 func handshakeError(addr string, err error) error {
-	var alert tls.AlertError
-	var rec tls.RecordHeaderError
-	var oe *openError
+	var (
+		oe  *openError
+		rec tls.RecordHeaderError
+		op  *net.OpError
+	)
 	switch {
 	case errors.As(err, &oe):
 		return oe.err
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("no answer to the TLS handshake from %s within the timeout: %w", addr, err)
+		return &wordedError{"no answer to the TLS handshake from " + addr + " within the timeout", err}
 	case errors.As(err, &rec):
-		return fmt.Errorf("%s does not speak TLS (the TLS handshake got something else): %w", addr, err)
-	case errors.As(err, &alert):
-		return fmt.Errorf("the TLS handshake with %s failed: the server refused it with the alert %q: %w", addr, alert.Error(), err)
+		return &wordedError{addr + " does not speak TLS: the TLS handshake got something else (is it the right port?)", err}
+	case errors.As(err, &op) && op.Op == "remote error":
+		// Go reports a server's alert so, as "remote error: tls: …".
+		return &wordedError{fmt.Sprintf("the TLS handshake with %s failed: the server refused it (%v)", addr, op.Err), err}
 	}
-	return fmt.Errorf("the TLS handshake with %s failed: %w", addr, err)
+	return &wordedError{fmt.Sprintf("the TLS handshake with %s failed: %v", addr, err), err}
 }
+
+// wordedError is err told in words for a person, still matching
+// errors.Is and errors.As as err does.
+type wordedError struct {
+	msg string
+	err error
+}
+
+func (e *wordedError) Error() string { return e.msg }
+func (e *wordedError) Unwrap() error { return e.err }
 
 // tlsHandshake opens a connection and handshakes with cfg within ctx; it
 // returns the connection's state and closes it.

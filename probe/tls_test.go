@@ -378,3 +378,28 @@ func TestPrintable(t *testing.T) {
 		})
 	}
 }
+
+func TestTLSRefused(t *testing.T) {
+	ca := testpeer.NewCA(t, "Tocsin Test CA")
+	cert := ca.Issue(t, testpeer.Leaf{})
+	for _, tc := range []struct {
+		name string
+		srv  testpeer.TLSOptions
+		cfg  *tls.Config
+		want string
+	}{
+		{"protocol refused", testpeer.TLSOptions{MinVersion: tls.VersionTLS13}, legacyConfig("127.0.0.1", allSuites()),
+			"the server refused it (tls: protocol version not supported)"},
+		{"no suite in common", testpeer.TLSOptions{}, legacyConfig("127.0.0.1", suiteIDs(tls.InsecureCipherSuites())),
+			"the server refused it (tls: handshake failure)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testpeer.StartTLSServer(t, cert, tc.srv)
+			open := func(ctx context.Context) (net.Conn, error) { return New("tocsin-test").tlsDial(ctx, srv.Addr) }
+			_, err := tlsHandshake(t.Context(), open, tc.cfg)
+			if got := handshakeError(srv.Addr, err); got == nil || got.Error() != "the TLS handshake with "+srv.Addr+" failed: "+tc.want {
+				t.Errorf("error %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
