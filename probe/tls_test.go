@@ -6,11 +6,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,7 +158,44 @@ func TestTLSCheck(t *testing.T) {
 			if !slices.Equal(o.WeakCiphers, tc.wantWeak) {
 				t.Errorf("weak ciphers %v, want %v", o.WeakCiphers, tc.wantWeak)
 			}
+			if srv.ServerName() != tc.spec.ServerName { // Go sends no SNI for an IP
+				t.Errorf("SNI %q, want %q", srv.ServerName(), tc.spec.ServerName)
+			}
 		})
+	}
+}
+
+// TestTLSScanCutShort: a server that answers the first handshake and then
+// nothing leaves the scan unfinished within the timeout; the run still
+// succeeds, and says the scan judged nothing.
+func TestTLSScanCutShort(t *testing.T) {
+	ca := testpeer.NewCA(t, "Tocsin Test CA")
+	srv := testpeer.StartTLSServer(t, ca.Issue(t, testpeer.Leaf{}), testpeer.TLSOptions{MinVersion: tls.VersionTLS10})
+	stop := make(chan struct{})
+	var conns atomic.Int32
+	front := listenWith(t, func(c net.Conn) {
+		if conns.Add(1) > 1 {
+			<-stop // silent from the second connection on
+			return
+		}
+		b, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			return
+		}
+		defer b.Close()
+		go func() { _, _ = io.Copy(b, c) }()
+		_, _ = io.Copy(c, b)
+	})
+	t.Cleanup(func() { close(stop) })
+	r := New("tocsin-test").Run(t.Context(), tlsCheck(front, tocsin.CheckSpec{CAFile: ca.PEMFile}, time.Second))
+	if !r.OK || r.Error != "" || r.TLS == nil {
+		t.Fatalf("OK %v, error %q, TLS %+v", r.OK, r.Error, r.TLS)
+	}
+	if r.TLS.Scanned || len(r.TLS.OldVersions) != 0 || conns.Load() < 2 {
+		t.Errorf("scanned %v, old versions %v after %d connections", r.TLS.Scanned, r.TLS.OldVersions, conns.Load())
+	}
+	if _, judged := tlsCheck(front, tocsin.CheckSpec{}, time.Second).Findings(r, time.Now()); slices.Contains(judged, tocsin.FindingTLSProtocolWeak) {
+		t.Errorf("an unfinished scan judged %v", judged)
 	}
 }
 

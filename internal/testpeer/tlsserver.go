@@ -18,6 +18,8 @@ type TLSServer struct {
 	cert atomic.Pointer[tls.Certificate]
 	// handshakes counts completed handshakes.
 	handshakes atomic.Int64
+	// serverName holds the SNI of the last ClientHello.
+	serverName atomic.Pointer[string]
 }
 
 // TLSOptions set what a TLSServer accepts; zero values are Go's defaults.
@@ -35,7 +37,9 @@ func StartTLSServer(t testing.TB, cert tls.Certificate, opts TLSOptions) *TLSSer
 		MinVersion:   opts.MinVersion,
 		MaxVersion:   opts.MaxVersion,
 		CipherSuites: opts.CipherSuites,
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			name := hello.ServerName
+			s.serverName.Store(&name)
 			return s.cert.Load(), nil
 		},
 	}
@@ -57,6 +61,14 @@ func StartTLSServer(t testing.TB, cert tls.Certificate, opts TLSOptions) *TLSSer
 
 // SetCertificate makes the server present cert from the next handshake on.
 func (s *TLSServer) SetCertificate(cert tls.Certificate) { s.cert.Store(&cert) }
+
+// ServerName is the name the last client asked for (SNI; "" for none).
+func (s *TLSServer) ServerName() string {
+	if p := s.serverName.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
 
 // Handshakes is how many handshakes completed so far.
 func (s *TLSServer) Handshakes() int64 { return s.handshakes.Load() }
