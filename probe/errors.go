@@ -23,11 +23,11 @@ func errorf(format string, args ...any) error { return fmt.Errorf(format, args..
 // Phases of a run, named in timeouts and resets so that a person knows
 // where it stalled.
 const (
-	phaseResolve   = "resolving the name"
-	phaseConnect   = "connecting"
-	phaseHandshake = "in the TLS handshake"
+	phaseResolve   = "while resolving the name"
+	phaseConnect   = "while connecting"
+	phaseHandshake = "during the TLS handshake"
 	phaseAnswer    = "waiting for the answer"
-	phaseBody      = "reading the body"
+	phaseBody      = "while reading the body"
 	phaseGreeting  = "waiting for the greeting"
 	phaseBanner    = "waiting for the banner"
 	phaseCommand   = "waiting for the reply to %s"
