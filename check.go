@@ -600,6 +600,9 @@ type CheckStatus struct {
 	ChangedAt   *time.Time
 	// Transitions holds when the state changed lately, for flap damping.
 	Transitions []time.Time
+	// Locations holds each location's consecutive runs, which the quorum
+	// counts (see Apply in check_state.go).
+	Locations map[string]*LocationRun
 }
 
 // FindingKind names an unsafe thing a check saw.

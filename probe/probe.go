@@ -6,6 +6,7 @@ package probe
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
@@ -20,6 +21,9 @@ type Prober struct {
 	// AllowPrivate lets checks reach link-local and cloud-metadata
 	// addresses, which are refused by default.
 	AllowPrivate bool
+	// Resolver resolves the names of targets (net.DefaultResolver when
+	// nil); tests point it at their own DNS server.
+	Resolver *net.Resolver
 	// Location names where results come from ("" for tocsin itself).
 	Location string
 	// Now is the clock (time.Now outside tests).
