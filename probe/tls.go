@@ -82,7 +82,7 @@ func (p *Prober) runTLS(ctx context.Context, c *tocsin.Check, r *tocsin.CheckRes
 
 	switch {
 	case o.VerifyError != "":
-		return errors.New(o.VerifyError)
+		return &certError{o.VerifyError}
 	case legacyOnly:
 		return errorf("%s refuses TLS 1.2 and 1.3 with secure cipher suites, which browsers require; it negotiated only %s with %s",
 			addr, o.Version, o.Cipher)
@@ -91,10 +91,9 @@ func (p *Prober) runTLS(ctx context.Context, c *tocsin.Check, r *tocsin.CheckRes
 }
 
 // tlsDial opens the TCP connection of a tls check and of each handshake of
-// its scan: every connection the tls kind makes goes through here.
+// its scan, through the prober's safety-checked dial.
 func (p *Prober) tlsDial(ctx context.Context, addr string) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, "tcp", addr)
+	return p.dial(ctx, "tcp", addr)
 }
 
 // openError is a connection that could not be opened, as opposed to a
@@ -115,7 +114,7 @@ func handshakeError(addr string, err error) error {
 	case errors.As(err, &oe):
 		return oe.err
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, os.ErrDeadlineExceeded):
-		return &wordedError{"no answer to the TLS handshake from " + addr + " within the timeout", err}
+		return inPhase(phaseHandshake, &wordedError{"no answer to the TLS handshake from " + addr + " within the timeout", err})
 	case errors.As(err, &rec):
 		return &wordedError{addr + " does not speak TLS: the TLS handshake got something else (is it the right port?)", err}
 	case errors.As(err, &op) && op.Op == "remote error":

@@ -272,14 +272,16 @@ func TestTLSUnanswered(t *testing.T) {
 		addr    string
 		spec    tocsin.CheckSpec
 		wantErr []string
+		wantRun string // in the result's error, as Run's describe words it
 	}{
-		{"silent server", testpeer.StartSilent(t), tocsin.CheckSpec{}, []string{"TLS handshake"}},
-		{"not TLS", plain, tocsin.CheckSpec{}, []string{"does not speak TLS"}},
-		{"nothing listens", closed, tocsin.CheckSpec{}, []string{"refused"}},
-		{"ca_file missing", valid.Addr, tocsin.CheckSpec{CAFile: filepath.Join(dir, "none.pem")}, []string{"ca_file", "does not exist"}},
-		{"ca_file not PEM", valid.Addr, tocsin.CheckSpec{CAFile: write("junk.pem", "hello")}, []string{"holds no PEM certificate"}},
+		{"silent server", testpeer.StartSilent(t), tocsin.CheckSpec{}, []string{"TLS handshake"}, "timed out after 1s during the TLS handshake"},
+		{"not TLS", plain, tocsin.CheckSpec{}, []string{"does not speak TLS"}, "does not speak TLS"},
+		{"nothing listens", closed, tocsin.CheckSpec{}, []string{"refused"}, "refused: nothing listens on that port"},
+		{"ca_file missing", valid.Addr, tocsin.CheckSpec{CAFile: filepath.Join(dir, "none.pem")}, []string{"ca_file", "does not exist"}, "does not exist"},
+		{"ca_file not PEM", valid.Addr, tocsin.CheckSpec{CAFile: write("junk.pem", "hello")}, []string{"holds no PEM certificate"}, "holds no PEM certificate"},
 		{"ca_file holds a key", valid.Addr, tocsin.CheckSpec{CAFile: write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")},
-			[]string{"PRIVATE KEY", "never a private key"}},
+			[]string{"PRIVATE KEY", "never a private key"}, "never a private key"},
+		{"metadata address refused", "169.254.169.254:443", tocsin.CheckSpec{}, []string{"refused to probe", "cloud-metadata"}, "refused to probe 169.254.169.254"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := New("tocsin-test")
@@ -303,8 +305,8 @@ func TestTLSUnanswered(t *testing.T) {
 				t.Fatal("runTLS did not return")
 			}
 			r := p.Run(t.Context(), c)
-			if r.OK || r.Error == "" || r.TLS != nil {
-				t.Errorf("Run: OK %v, error %q, TLS %+v", r.OK, r.Error, r.TLS)
+			if r.OK || !strings.Contains(r.Error, tc.wantRun) || r.TLS != nil {
+				t.Errorf("Run: OK %v, error %q (want %q), TLS %+v", r.OK, r.Error, tc.wantRun, r.TLS)
 			}
 		})
 	}
