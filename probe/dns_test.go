@@ -33,11 +33,13 @@ func TestDNS(t *testing.T) {
 	for _, v := range many {
 		s.add("big.example.test.", &dnsmessage.TXTResource{TXT: []string{v}})
 	}
+	s.mu.Lock()
 	s.truncate["big.example.test."] = true
 	s.rcodes["gone.example.test."] = dnsmessage.RCodeNameError
 	s.rcodes["broken.example.test."] = dnsmessage.RCodeServerFailure
 	s.rcodes["private.example.test."] = dnsmessage.RCodeRefused
 	s.silent["silent.example.test."] = true
+	s.mu.Unlock()
 
 	tests := []struct {
 		name    string
@@ -82,6 +84,8 @@ func TestDNS(t *testing.T) {
 			}
 		})
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.tcpAsked == 0 {
 		t.Error("the truncated answer was not asked again over TCP")
 	}
