@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/internal/testpeer"
 )
 
 // checkRig is a store on a clock the test moves, with a service and a
@@ -440,4 +441,5 @@ func BenchmarkRecordCheckResults(b *testing.B) {
 		}
 	}
 	b.Run("sqlite", func(b *testing.B) { run(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db")) })
+	b.Run("postgres", func(b *testing.B) { run(b, testpeer.PostgresSchema(b)) })
 }
