@@ -32,7 +32,7 @@ type checkInBatch struct {
 	before      tocsin.ServiceStatus // what it gave its service before the batch
 	maintenance bool
 	findings    map[tocsin.FindingKind]*tocsin.Finding // open ones
-	certs       []*tlsCert                             // nil until a result with TLS needs them
+	certs       []*tlsCert                             // read when a result has a certificate
 	certsRead   bool
 }
 
@@ -78,6 +78,9 @@ func (db *DB) RecordCheckResults(ctx context.Context, results []*tocsin.CheckRes
 			return err
 		}
 		if err := tx.loadOpenFindings(ctx, checks); err != nil {
+			return err
+		}
+		if err := tx.loadCerts(ctx, checks, stored); err != nil {
 			return err
 		}
 		moved := map[int64]time.Time{} // service → when its checks changed
