@@ -73,7 +73,7 @@ func detect2xx(contentType string, b []byte, truncated bool) ListingAnswer {
 		if truncated {
 			return ListingAnswer{Answer: "not a listing: JSON answer longer than the read limit"}
 		}
-		listing, err := gcsListing(b)
+		listing, err := gcsObjectList(b)
 		if err != nil {
 			return ListingAnswer{Answer: "not a listing: malformed JSON: " + clip(err.Error())}
 		}
@@ -133,8 +133,8 @@ func xmlRoot(b []byte) (string, error) {
 	}
 }
 
-// gcsListing reports whether b is a GCS JSON API object list.
-func gcsListing(b []byte) (bool, error) {
+// gcsObjectList reports whether b is a GCS JSON API object list.
+func gcsObjectList(b []byte) (bool, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return false, err
