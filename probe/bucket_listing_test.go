@@ -21,7 +21,7 @@ const (
 <Error><Code>AllAccessDisabled</Code><Message>All access to this object has been disabled</Message><RequestId>3A7B2C1D</RequestId></Error>`
 	azureListing = `<?xml version="1.0" encoding="utf-8"?>
 <EnumerationResults ServiceEndpoint="https://myaccount.blob.core.windows.net/" ContainerName="media"><MaxResults>1</MaxResults><Blobs><Blob><Name>avatars/cat.jpg</Name><Properties><Last-Modified>Fri, 20 Nov 2026 09:14:03 GMT</Last-Modified><Etag>0x8DC1A2B3C4D5E6F</Etag><Content-Length>48213</Content-Length><Content-Type>image/jpeg</Content-Type><BlobType>BlockBlob</BlobType><LeaseStatus>unlocked</LeaseStatus></Properties></Blob></Blobs><NextMarker>2!80!MDAwMDE3IWF2YXRhcnMvZG9nLmpwZyE-</NextMarker></EnumerationResults>`
-	azureNotFound = "\ufeff<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ResourceNotFound</Code><Message>The specified resource does not exist.\nRequestId:b1d9c3e0-601e-0050-1c2b-3f8a5e000000\nTime:2026-11-24T17:20:00.0000000Z</Message></Error>"
+	azureNotFound  = "\ufeff<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ResourceNotFound</Code><Message>The specified resource does not exist.\nRequestId:b1d9c3e0-601e-0050-1c2b-3f8a5e000000\nTime:2026-11-24T17:20:00.0000000Z</Message></Error>"
 	azurePublicOff = "\ufeff<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>PublicAccessNotPermitted</Code><Message>Public access is not permitted on this storage account.</Message></Error>"
 	gcsListing     = `{
  "kind": "storage#objects",
