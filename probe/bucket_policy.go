@@ -232,7 +232,9 @@ func ExplainACL(doc []byte) ([]string, error) {
 		XMLName xml.Name
 		Grants  []struct {
 			Grantee struct {
-				URI string `xml:"URI"`
+				Type string `xml:"type,attr"`
+				URI  string `xml:"URI"`
+				ID   string `xml:"ID"`
 			} `xml:"Grantee"`
 			Permission string `xml:"Permission"`
 		} `xml:"AccessControlList>Grant"`
@@ -246,7 +248,11 @@ func ExplainACL(doc []byte) ([]string, error) {
 	var out []string
 	for _, g := range acl.Grants {
 		var who string
-		switch strings.TrimSpace(g.Grantee.URI) {
+		uri := strings.TrimSpace(g.Grantee.URI)
+		if g.Grantee.Type == "Group" && uri == "" && strings.TrimSpace(g.Grantee.ID) == "all-users" {
+			uri = allUsersURI // versitygw names the AllUsers group by ID
+		}
+		switch uri {
 		case allUsersURI:
 			who = "AllUsers"
 		case authUsersURI:

@@ -72,6 +72,8 @@ func TestExplainACL(t *testing.T) {
 			"ACL grant to AuthenticatedUsers (anyone with any AWS account): WRITE (create, overwrite and delete objects)",
 		}, ""},
 		{"private", `<AccessControlPolicy><Owner><ID>abc</ID></Owner><AccessControlList><Grant><Grantee><ID>abc</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>`, nil, ""},
+		{"versitygw's spelling of AllUsers", `<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><ID>all-users</ID></Grantee><Permission>READ</Permission></Grant><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>all-users</ID></Grantee><Permission>WRITE</Permission></Grant></AccessControlList></AccessControlPolicy>`,
+			[]string{"ACL grant to AllUsers: READ (list the bucket)"}, ""},
 		{"unknown permission", `<AccessControlPolicy><AccessControlList><Grant><Grantee><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>EVERYTHING</Permission></Grant></AccessControlList></AccessControlPolicy>`,
 			[]string{"ACL grant to AllUsers: EVERYTHING (a permission this check does not know)"}, ""},
 		{"malformed", `<AccessControlPolicy><AccessControlList>`, nil, "the ACL is not valid XML"},

@@ -153,6 +153,24 @@ func TestBucketRealS3(t *testing.T) {
 		}
 	})
 
+	t.Run("public-read-write ACL: listable, grants explained", func(t *testing.T) {
+		s3.DeleteBucketPolicy(t, "media")
+		s3.PutBucketOwnershipControls(t, "media", "BucketOwnerPreferred")
+		s3.PutBucketCannedACL(t, "media", "public-read-write")
+		r := run(t)
+		if len(r.Bucket.Listable) != 3 {
+			t.Errorf("listable %v, want all three URLs", r.Bucket.Listable)
+		}
+		want := []string{"ACL grant to AllUsers: READ (list the bucket)", "ACL grant to AllUsers: WRITE (create, overwrite and delete objects)"}
+		if strings.Join(r.Bucket.Grants, "\n") != strings.Join(want, "\n") {
+			t.Errorf("grants %q, want %q", r.Bucket.Grants, want)
+		}
+		s3.PutBucketCannedACL(t, "media", "private")
+		if r := run(t); len(r.Bucket.Listable) != 0 || len(r.Bucket.Grants) != 0 {
+			t.Errorf("after the ACL is made private: listable %v, grants %q", r.Bucket.Listable, r.Bucket.Grants)
+		}
+	})
+
 	t.Run("wrong secret: the policy error says so", func(t *testing.T) {
 		bad := *p
 		bad.Getenv = func(string) string { return "not-the-secret" }

@@ -142,9 +142,17 @@ func startVersitygw(bin, dir string, sign S3Signer) (*S3Peer, error) {
 // and returns the answer's status and body.
 func (p *S3Peer) Do(t testing.TB, method, path string, body []byte) (int, []byte) {
 	t.Helper()
+	return p.do(t, method, path, body, nil)
+}
+
+func (p *S3Peer) do(t testing.TB, method, path string, body []byte, header http.Header) (int, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, p.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("testpeer: S3 %s %s: %v", method, path, err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	p.sign(req, body, p.AccessKey, p.SecretKey, S3Region)
 	resp, err := p.client.Do(req)
@@ -191,4 +199,29 @@ func (p *S3Peer) PutBucketPolicy(t testing.TB, bucket, policy string) {
 func (p *S3Peer) DeleteBucketPolicy(t testing.TB, bucket string) {
 	t.Helper()
 	p.must(t, http.MethodDelete, "/"+bucket+"?policy", nil)
+}
+
+// PutBucketACL replaces the bucket's ACL with an AccessControlPolicy document.
+func (p *S3Peer) PutBucketACL(t testing.TB, bucket, acl string) {
+	t.Helper()
+	p.must(t, http.MethodPut, "/"+bucket+"?acl", []byte(acl))
+}
+
+// PutBucketOwnershipControls sets the bucket's object ownership
+// (BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter); ACLs apply
+// only when it is not BucketOwnerEnforced.
+func (p *S3Peer) PutBucketOwnershipControls(t testing.TB, bucket, ownership string) {
+	t.Helper()
+	p.must(t, http.MethodPut, "/"+bucket+"?ownershipControls", []byte(
+		`<OwnershipControls xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ObjectOwnership>`+ownership+`</ObjectOwnership></Rule></OwnershipControls>`))
+}
+
+// PutBucketCannedACL sets a canned ACL (private, public-read,
+// public-read-write) on the bucket, through the x-amz-acl header.
+func (p *S3Peer) PutBucketCannedACL(t testing.TB, bucket, acl string) {
+	t.Helper()
+	status, out := p.do(t, http.MethodPut, "/"+bucket+"?acl", nil, http.Header{"X-Amz-Acl": {acl}})
+	if status/100 != 2 {
+		t.Fatalf("testpeer: S3 PUT /%s?acl (%s): HTTP %d: %s", bucket, acl, status, out)
+	}
 }
