@@ -20,7 +20,6 @@ import (
 
 // bucketTarget is one URL through which a bucket is served.
 type bucketTarget struct {
-	base  string // the bucket's URL, without the list query
 	style string // path, virtual-host, alias
 	list  string // the unsigned list request
 }
@@ -30,14 +29,16 @@ type bucketTarget struct {
 func bucketTargets(s tocsin.CheckSpec) ([]bucketTarget, error) {
 	var out []bucketTarget
 	seen := map[string]bool{}
-	add := func(base, style string) error {
-		list, err := listURL(s.Provider, base, style, s.Bucket)
+	// add adds the list request of a bucket URL (or, for GCS with
+	// jsonBucket, of the JSON API at that endpoint).
+	add := func(base, style, jsonBucket string) error {
+		list, err := listURL(s.Provider, base, jsonBucket)
 		if err != nil {
 			return err
 		}
 		if !seen[list] {
 			seen[list] = true
-			out = append(out, bucketTarget{base: base, style: style, list: list})
+			out = append(out, bucketTarget{style: style, list: list})
 		}
 		return nil
 	}
@@ -50,7 +51,7 @@ func bucketTargets(s tocsin.CheckSpec) ([]bucketTarget, error) {
 		if strings.Trim(u.Path, "/") != "" {
 			style = "path"
 		}
-		if err := add(s.URL, style); err != nil {
+		if err := add(s.URL, style, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -59,24 +60,29 @@ func bucketTargets(s tocsin.CheckSpec) ([]bucketTarget, error) {
 		if err != nil || e.Host == "" {
 			return nil, errorf("endpoint %q is not a URL with a host", s.Endpoint)
 		}
-		if err := add(strings.TrimSuffix(s.Endpoint, "/")+"/"+s.Bucket, "path"); err != nil {
+		if s.Provider == "gcs" {
+			// GCS's endpoint form is its JSON API's object list.
+			if err := add(s.Endpoint, "path", s.Bucket); err != nil {
+				return nil, err
+			}
+		} else if err := add(strings.TrimSuffix(s.Endpoint, "/")+"/"+s.Bucket, "path", ""); err != nil {
 			return nil, err
 		}
 		// Virtual-host style needs a name under which the bucket can be a
 		// label; an IP-address endpoint has none (S3 clients fall back to
-		// path style there too). GCS's endpoint form is its JSON API.
+		// path style there too).
 		if net.ParseIP(e.Hostname()) == nil && s.Provider != "gcs" {
 			v := *e
 			v.Host = s.Bucket + "." + e.Host
 			v.Path = strings.TrimSuffix(e.Path, "/")
 			v.RawPath = ""
-			if err := add(v.String(), "virtual-host"); err != nil {
+			if err := add(v.String(), "virtual-host", ""); err != nil {
 				return nil, err
 			}
 		}
 	}
 	for _, a := range s.Aliases {
-		if err := add(a, "alias"); err != nil {
+		if err := add(a, "alias", ""); err != nil {
 			return nil, err
 		}
 	}
@@ -86,8 +92,9 @@ func bucketTargets(s tocsin.CheckSpec) ([]bucketTarget, error) {
 	return out, nil
 }
 
-// listURL is the unsigned list request for a bucket URL.
-func listURL(provider, base, style, bucket string) (string, error) {
+// listURL is the unsigned list request for a bucket URL; for GCS with
+// jsonBucket set, base is the endpoint and the request is the JSON API's.
+func listURL(provider, base, jsonBucket string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || u.Host == "" {
 		return "", errorf("%q is not a URL with a host", base)
@@ -97,9 +104,8 @@ func listURL(provider, base, style, bucket string) (string, error) {
 	case "azure":
 		q = "restype=container&comp=list&maxresults=1"
 	case "gcs":
-		if style == "path" && bucket != "" && strings.TrimSuffix(u.Path, "/") == "/"+bucket {
-			// The JSON API's object list, on the endpoint's host.
-			u.Path = "/storage/v1/b/" + bucket + "/o"
+		if jsonBucket != "" {
+			u.Path = "/storage/v1/b/" + url.PathEscape(jsonBucket) + "/o"
 			u.RawPath = ""
 			u.RawQuery = "maxResults=1"
 			return u.String(), nil
