@@ -4,10 +4,14 @@
 // p99, max), checks completed per minute, CPU seconds used and the
 // maximum RSS of the monitor's process. The target server runs in a child
 // process (this program with -serve), so that its CPU is not counted.
-// Results go to an in-memory counter, not a database: this measures the
-// scheduler and the prober, not the store.
+// With -store memory, results go to an in-memory counter: this measures
+// the scheduler and the prober alone; with -store sqlite (the default),
+// they are written by the real store into a fresh SQLite database, as
+// `tocsin serve` does. With -gatus PATH, the same checks then run in Gatus
+// (built outside this repository) for the same duration against the same
+// target, which counts the requests of each.
 //
-//	go run ./bench/checks -checks 10000 -interval 60s -duration 2m
+//	go run ./bench/checks -checks 10000 -interval 60s -duration 2m [-gatus /path/to/gatus]
 package main
 
 import (
@@ -24,12 +28,14 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
 	"github.com/tocsin-org/tocsin/monitor"
 	"github.com/tocsin-org/tocsin/probe"
+	"github.com/tocsin-org/tocsin/sqlstore"
 )
 
 func main() {
@@ -48,6 +54,8 @@ func run(args []string, stdout io.Writer) error {
 	concurrency := fs.Int("concurrency", 64, "monitor concurrency")
 	perHost := fs.Int("per-host", 8, "monitor per-host limit")
 	serve := fs.Int("serve", 0, "(internal) serve the target on N addresses and print them")
+	storeKind := fs.String("store", "sqlite", "where results go: sqlite (the real store, in a temporary directory) or memory")
+	gatus := fs.String("gatus", "", "`path` of a Gatus binary to run with the same checks afterwards")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +84,7 @@ func run(args []string, stdout io.Writer) error {
 	targets := strings.Fields(addrs)
 
 	store := &countingStore{}
+	var checks []*tocsin.Check
 	for i := range *n {
 		c := &tocsin.Check{
 			ID: int64(i + 1), ServiceID: 1, Kind: tocsin.CheckHTTP,
@@ -86,8 +95,12 @@ func run(args []string, stdout io.Writer) error {
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		store.checks = append(store.checks, c)
+		checks = append(checks, c)
 	}
+	if err := store.open(*storeKind, checks); err != nil {
+		return err
+	}
+	defer store.close()
 	p := probe.New("tocsin-bench")
 	m := monitor.New(store, p, monitor.Options{
 		Concurrency: *concurrency, PerHost: *perHost,
@@ -143,14 +156,26 @@ wait:
 	if f := store.firstFailure(); f != "" {
 		fmt.Fprintf(stdout, "first failure: %s\n", f)
 	}
+	if *gatus != "" {
+		return runGatus(*gatus, checks, *interval, *duration, targets[0], stdout)
+	}
 	return nil
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
-// serveTarget answers every request with a small page on n addresses.
+// serveTarget answers every request with a small page on n addresses, and
+// counts Gatus's requests, which /_counts returns.
 func serveTarget(n int, stdout io.Writer) error {
+	var gatusRequests atomic.Int64
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_counts" {
+			fmt.Fprintln(w, gatusRequests.Load())
+			return
+		}
+		if strings.HasPrefix(r.UserAgent(), "Gatus") {
+			gatusRequests.Add(1)
+		}
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
 	})
@@ -172,14 +197,65 @@ func serveTarget(n int, stdout io.Writer) error {
 // countingStore serves the checks and counts the results.
 type countingStore struct {
 	checks []*tocsin.Check
+	db     *sqlstore.DB
+	dir    string
 	mu     sync.Mutex
 	fails  int
 	first  string
 }
 
+// open keeps the checks in memory, or creates them in a fresh SQLite
+// store whose Checks and RecordCheckResults then serve the monitor.
+func (s *countingStore) open(kind string, checks []*tocsin.Check) error {
+	switch kind {
+	case "memory":
+		s.checks = checks
+		return nil
+	case "sqlite":
+	default:
+		return fmt.Errorf("-store %q: give sqlite or memory", kind)
+	}
+	dir, err := os.MkdirTemp("", "tocsin-bench-checks-")
+	if err != nil {
+		return err
+	}
+	s.dir = dir
+	ctx := context.Background()
+	if s.db, err = sqlstore.Open(ctx, "", dir); err != nil {
+		return err
+	}
+	if _, err := s.db.Migrate(ctx); err != nil {
+		return err
+	}
+	svc := &tocsin.Service{Name: "Bench"}
+	if err := s.db.CreateService(ctx, tocsin.System, svc); err != nil {
+		return err
+	}
+	for i, c := range checks {
+		c.ServiceID, c.ConfigManaged, c.Name = svc.ID, true, fmt.Sprintf("check %d", i+1)
+	}
+	if err := s.db.SyncConfigChecks(ctx, tocsin.System, checks); err != nil {
+		return err
+	}
+	s.checks, err = s.db.Checks(ctx)
+	return err
+}
+
+func (s *countingStore) close() {
+	if s.db != nil {
+		s.db.Close()
+		os.RemoveAll(s.dir)
+	}
+}
+
 func (s *countingStore) Checks(context.Context) ([]*tocsin.Check, error) { return s.checks, nil }
 
-func (s *countingStore) RecordCheckResults(_ context.Context, rs []*tocsin.CheckResult) error {
+func (s *countingStore) RecordCheckResults(ctx context.Context, rs []*tocsin.CheckResult) error {
+	if s.db != nil {
+		if err := s.db.RecordCheckResults(ctx, rs); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rs {
