@@ -371,6 +371,11 @@ func TestCheckResultKeysStoredOnce(t *testing.T) {
 			{"unknown check", &tocsin.CheckResult{CheckID: 999, StartedAt: r.clock}},
 			{"no check", &tocsin.CheckResult{StartedAt: r.clock}},
 			{"no start", &tocsin.CheckResult{CheckID: r.check.ID}},
+			{"negative duration", &tocsin.CheckResult{CheckID: r.check.ID, StartedAt: r.clock, Duration: -time.Second}},
+			{"location on two lines", &tocsin.CheckResult{CheckID: r.check.ID, StartedAt: r.clock, Location: "oslo\nparis"}},
+			{"location too long", &tocsin.CheckResult{CheckID: r.check.ID, StartedAt: r.clock, Location: strings.Repeat("o", 101)}},
+			{"key not UTF-8", &tocsin.CheckResult{CheckID: r.check.ID, StartedAt: r.clock, Key: "k\xff"}},
+			{"nil", nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				wantCode(t, db.RecordCheckResults(ctx, []*tocsin.CheckResult{r.result("", true), tc.res}), tocsin.EINVALID)
@@ -442,4 +447,100 @@ func BenchmarkRecordCheckResults(b *testing.B) {
 	}
 	b.Run("sqlite", func(b *testing.B) { run(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db")) })
 	b.Run("postgres", func(b *testing.B) { run(b, testpeer.PostgresSchema(b)) })
+}
+
+// A server's garbage in an error (a NUL, escape sequences, bytes that are
+// not UTF-8) is stored and signalled as plain text in both databases.
+func TestCheckResultErrorTextMadePlain(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		r := newCheckRig(t, db, func(c *tocsin.Check) { c.FailThreshold = 1 })
+		res := r.result("", false)
+		res.Error = "banner \x00\x1b[31mHELLO\xff\xfe\r\nsecond line"
+		r.record(res)
+		got, err := db.CheckResults(ctx, r.check.ID, time.Time{}, 1)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("CheckResults %v %v", got, err)
+		}
+		if want := "banner   [31mHELLO\uFFFD \nsecond line"; got[0].Error != want {
+			t.Errorf("stored error %q, want %q", got[0].Error, want)
+		}
+		if res.Error != "banner \x00\x1b[31mHELLO\xff\xfe\r\nsecond line" {
+			t.Errorf("the caller's result was changed")
+		}
+		ss := r.signals()
+		if len(ss) != 1 || !strings.Contains(ss[0].Body, "HELLO\uFFFD") {
+			t.Fatalf("signals %v", ss)
+		}
+	})
+}
+
+// Pausing or deleting a down check gives its service back the status its
+// other checks give it.
+func TestCheckPausedOrDeletedReleasesService(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		r := newCheckRig(t, db, func(c *tocsin.Check) { c.FailThreshold = 1 })
+		other := newCheck(t, db, func() *tocsin.Check {
+			c := httpCheck(r.svc.ID, "https://api.example.org/")
+			c.FailThreshold, c.FailStatus = 1, tocsin.StatusDegraded
+			return c
+		}())
+		fail := func(id int64) *tocsin.CheckResult {
+			res := r.result("", false)
+			res.CheckID = id
+			return res
+		}
+		r.record(fail(r.check.ID), fail(other.ID))
+		if got := r.status(); got != tocsin.StatusMajorOutage {
+			t.Fatalf("two checks down: %s", got)
+		}
+		paused := *r.check
+		paused.Paused = true
+		if err := db.UpdateCheck(ctx, admin, &paused); err != nil {
+			t.Fatal(err)
+		}
+		if got, st := r.status(), checkStatus(t, db, r.check.ID); got != tocsin.StatusDegraded || st.State != tocsin.CheckPaused {
+			t.Fatalf("after pausing the worse check: service %s, check %s", got, st.State)
+		}
+		if err := db.DeleteCheck(ctx, admin, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.status(); got != tocsin.StatusOperational {
+			t.Fatalf("after deleting the other: service %s", got)
+		}
+	})
+}
+
+// Batches from two places at once (the scheduler, an agent) lose no
+// result's count.
+func TestCheckResultsConcurrentBatches(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		r := newCheckRig(t, db, func(c *tocsin.Check) { c.FailThreshold = 100 })
+		t0 := r.clock
+		const n = 15
+		errs := make(chan error, 2)
+		for _, loc := range []string{"a", "b"} {
+			go func() {
+				for i := range n {
+					res := &tocsin.CheckResult{CheckID: r.check.ID, Location: loc, StartedAt: t0.Add(time.Duration(i) * time.Second)}
+					if err := db.RecordCheckResults(ctx, []*tocsin.CheckResult{res}); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := checkStatus(t, db, r.check.ID)
+		if st.Locations["a"] == nil || st.Locations["b"] == nil || st.Locations["a"].Fails != n || st.Locations["b"].Fails != n {
+			t.Fatalf("locations %+v %+v, want %d failures each", st.Locations["a"], st.Locations["b"], n)
+		}
+	})
 }

@@ -145,11 +145,12 @@ func (c conn) followFindings(ctx context.Context, db *DB, cb *checkInBatch, r *t
 	}
 	shown := map[tocsin.FindingKind]bool{}
 	for _, f := range found {
+		f.Detail = cut(plainText(f.Detail), 2000)
 		shown[f.Kind] = true
 		if open := cb.findings[f.Kind]; open != nil {
 			if open.Detail != f.Detail && f.Kind != tocsin.FindingCheckFailing {
 				open.Detail = f.Detail
-				if _, err := c.exec(ctx, `UPDATE findings SET detail = ? WHERE id = ?`, cut(f.Detail, 2000), open.ID); err != nil {
+				if _, err := c.exec(ctx, `UPDATE findings SET detail = ? WHERE id = ?`, f.Detail, open.ID); err != nil {
 					return err
 				}
 			}
@@ -176,7 +177,7 @@ func (c conn) followFindings(ctx context.Context, db *DB, cb *checkInBatch, r *t
 }
 
 func (c conn) openFinding(ctx context.Context, db *DB, cb *checkInBatch, f *tocsin.Finding, at time.Time) error {
-	f.CheckID, f.ServiceID, f.OpenedAt, f.Detail = cb.check.ID, cb.check.ServiceID, at, cut(f.Detail, 2000)
+	f.CheckID, f.ServiceID, f.OpenedAt = cb.check.ID, cb.check.ServiceID, at
 	if f.Severity == "" {
 		f.Severity = cb.check.Severity
 	}
