@@ -143,19 +143,19 @@ func (p *Prober) runBucket(ctx context.Context, c *tocsin.Check, r *tocsin.Check
 
 	obs := &tocsin.BucketObservation{Probed: make([]tocsin.BucketProbe, len(targets))}
 	r.Bucket = obs
-	failed := make([]bool, len(targets))
+	listing, failed := make([]bool, len(targets)), make([]bool, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			obs.Probed[i], failed[i] = p.probeListing(ctx, client, t)
+			obs.Probed[i], listing[i], failed[i] = p.probeListing(ctx, client, t)
 		}()
 	}
 	wg.Wait()
 	allFailed := true
 	for i, pr := range obs.Probed {
-		if pr.Answer == "listing" || strings.HasPrefix(pr.Answer, "listing ") {
+		if listing[i] {
 			obs.Listable = append(obs.Listable, pr.URL)
 		}
 		allFailed = allFailed && failed[i]
@@ -173,19 +173,19 @@ func (p *Prober) runBucket(ctx context.Context, c *tocsin.Check, r *tocsin.Check
 	return nil
 }
 
-// probeListing sends one unsigned list request. failed reports that no
-// HTTP answer came at all.
-func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucketTarget) (tocsin.BucketProbe, bool) {
-	pr := tocsin.BucketProbe{URL: t.list, Style: t.style}
+// probeListing sends one unsigned list request. listing reports that it
+// answered with a listing; failed that no HTTP answer came at all.
+func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucketTarget) (pr tocsin.BucketProbe, listing, failed bool) {
+	pr = tocsin.BucketProbe{URL: t.list, Style: t.style}
 	resp, body, truncated, err := p.bucketGet(ctx, client, t.list, nil)
 	if resp == nil {
 		pr.Answer = networkWords(ctx, err)
-		return pr, true
+		return pr, false, true
 	}
 	pr.Status = resp.StatusCode
 	if err != nil {
 		pr.Answer = "the answer broke off: " + networkWords(ctx, err)
-		return pr, false
+		return pr, false, false
 	}
 	a := DetectListing(resp.StatusCode, resp.Header.Get("Content-Type"), body, truncated)
 	pr.Answer = a.Answer
@@ -194,7 +194,7 @@ func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucket
 			pr.Answer = fmt.Sprintf("redirect (%d) to %s, not followed; list that URL as an alias if it serves the bucket", resp.StatusCode, clip(loc))
 		}
 	}
-	return pr, false
+	return pr, a.Listing, false
 }
 
 // bucketGet sends GET u (signed when key is set) and reads at most
