@@ -3,6 +3,7 @@ package tocsin
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"regexp"
@@ -541,12 +542,18 @@ type TLSObservation struct {
 	OldVersions []string `json:"old_versions,omitempty"`
 	// WeakCiphers lists insecure suites the server accepts.
 	WeakCiphers []string `json:"weak_ciphers,omitempty"`
+	// Scanned: the scan for old versions and weak suites ran to its end,
+	// so that empty lists above mean "none" (https, smtp and imap checks
+	// and scans cut short by the timeout leave it false).
+	Scanned bool `json:"scanned,omitempty"`
 }
 
 // DaysLeft is the number of whole days before the certificate expires at
 // now (negative when expired).
 func (o *TLSObservation) DaysLeft(now time.Time) int {
-	return int(o.NotAfter.Sub(now).Hours() / 24)
+	// Floor, not truncation: a certificate that expired an hour ago has
+	// -1 days left, not 0.
+	return int(math.Floor(o.NotAfter.Sub(now).Hours() / 24))
 }
 
 // BucketObservation is what a bucket check saw.
@@ -604,6 +611,9 @@ type CheckStatus struct {
 	ChangedAt   *time.Time
 	// Transitions holds when the state changed lately, for flap damping.
 	Transitions []time.Time
+	// Locations holds each location's consecutive runs, which the quorum
+	// counts (see Apply in check_state.go).
+	Locations map[string]*LocationRun
 }
 
 // FindingKind names an unsafe thing a check saw.

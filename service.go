@@ -47,8 +47,11 @@ type Service struct {
 	// ConfigManaged services come from the configuration file, which wins
 	// at every start; the console shows them as such.
 	ConfigManaged bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// StatusPinned: a person set the status by hand, and the service's
+	// checks leave it alone until it is unpinned.
+	StatusPinned bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Validate checks a service's fields and normalizes their spaces.
@@ -102,7 +105,12 @@ type ServiceService interface {
 	// config-managed one.
 	DeleteService(ctx context.Context, a Actor, id int64) error
 	// SetServiceStatus records a new status (nothing when it is unchanged).
+	// Set by a person (any actor but System and Monitor), the status is
+	// pinned: the service's checks no longer move it.
 	SetServiceStatus(ctx context.Context, a Actor, id int64, status ServiceStatus, at time.Time) error
+	// UnpinServiceStatus returns a pinned service to automatic status and
+	// applies its checks' current standing at once.
+	UnpinServiceStatus(ctx context.Context, a Actor, id int64) error
 	// SyncConfigServices makes the config-managed services equal to specs:
 	// it creates and updates them, marks services named in the file as
 	// config-managed, and releases (but keeps) those no longer in it.

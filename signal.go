@@ -22,10 +22,11 @@ const (
 	SourceForm  SignalSource = "form"  // the public /report form
 	SourceAPI   SignalSource = "api"   // a script or another tool, with a token
 	SourceEmail SignalSource = "email" // the intake mailbox, read over IMAP
+	SourceCheck SignalSource = "check" // a check went down or saw something unsafe
 )
 
 // SignalSources lists the sources.
-var SignalSources = []SignalSource{SourceForm, SourceAPI, SourceEmail}
+var SignalSources = []SignalSource{SourceForm, SourceAPI, SourceEmail, SourceCheck}
 
 // SignalState is where a signal stands in the triage queue.
 type SignalState string
@@ -134,7 +135,7 @@ func NewReceipt() string {
 // characters other than tab and line ends.
 func (s *Signal) Validate() error {
 	if !slices.Contains(SignalSources, s.Source) {
-		return Errorf(EINVALID, "unknown signal source %q: allowed are form, api, email", s.Source).WithKey("signals.source_unknown", string(s.Source))
+		return Errorf(EINVALID, "unknown signal source %q: allowed are form, api, email, check", s.Source).WithKey("signals.source_unknown", string(s.Source))
 	}
 	s.Subject = strings.Join(strings.Fields(s.Subject), " ")
 	s.Contact = strings.TrimSpace(s.Contact)

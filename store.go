@@ -24,6 +24,7 @@ type Store interface {
 	MaintenanceService
 	PostmortemService
 	PagingService
+	CheckService
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -191,7 +191,7 @@ func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucket
 	pr.Answer = a.Answer
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if loc := resp.Header.Get("Location"); loc != "" {
-			pr.Answer = fmt.Sprintf("redirect (%d) to %s, not followed; list that URL as an alias if it serves the bucket", resp.StatusCode, clip(loc))
+			pr.Answer = fmt.Sprintf("redirect (%d) to %s, not followed; list that URL as an alias if it serves the bucket", resp.StatusCode, clipAnswer(loc))
 		}
 	}
 	return pr, a.Listing, false
@@ -285,24 +285,12 @@ func (p *Prober) readPolicy(ctx context.Context, client *http.Client, spec tocsi
 }
 
 // bucketClient is an HTTP client that follows no redirect (a redirect is
-// an answer, said as such), uses no proxy from the environment, pins the
-// names of Prober.Resolve, and refuses link-local and cloud-metadata
-// addresses unless AllowPrivate.
+// an answer, said as such), uses no proxy from the environment, and dials
+// through Prober.dial (metadata and link-local addresses refused).
 func (p *Prober) bucketClient() *http.Client {
-	d := &net.Dialer{Timeout: 30 * time.Second}
-	if !p.AllowPrivate {
-		d.Control = refuseMetadata
-	}
 	tr := &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if host, port, err := net.SplitHostPort(addr); err == nil {
-				if ip, ok := p.Resolve[strings.ToLower(host)]; ok {
-					addr = net.JoinHostPort(ip, port)
-				}
-			}
-			return d.DialContext(ctx, network, addr)
-		},
+		Proxy:               nil,
+		DialContext:         p.dial,
 		TLSHandshakeTimeout: 30 * time.Second,
 		MaxIdleConnsPerHost: 2,
 	}
@@ -312,30 +300,11 @@ func (p *Prober) bucketClient() *http.Client {
 	}
 }
 
-// errMetadata is why a link-local or cloud-metadata address is refused.
-var errMetadata = errors.New("refused: the address is link-local or a cloud-metadata service (allowed only when the config allows private probes)")
-
-// refuseMetadata stops a connection to a link-local or well-known cloud
-// metadata address, whatever name led there.
-func refuseMetadata(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return nil
-	}
-	if ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.Equal(net.ParseIP("100.100.100.200")) || ip.Equal(net.ParseIP("fd00:ec2::254")) {
-		return errMetadata
-	}
-	return nil
-}
-
 // networkWords says why no (complete) answer came, in words.
 func networkWords(ctx context.Context, err error) string {
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
+	var refused *refusedError
 	switch {
 	case err == nil:
 		return "no answer"
@@ -343,17 +312,17 @@ func networkWords(ctx context.Context, err error) string {
 		return "no complete answer within the timeout"
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {
-			return fmt.Sprintf("the host %s does not resolve (no such name)", clip(dnsErr.Name))
+			return fmt.Sprintf("the host %s does not resolve (no such name)", clipAnswer(dnsErr.Name))
 		}
-		return fmt.Sprintf("the host %s could not be resolved: %s", clip(dnsErr.Name), clip(dnsErr.Err))
-	case errors.Is(err, errMetadata):
-		return errMetadata.Error()
+		return fmt.Sprintf("the host %s could not be resolved: %s", clipAnswer(dnsErr.Name), clipAnswer(dnsErr.Err))
+	case errors.As(err, &refused):
+		return refused.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset by the server"
 	case errors.As(err, &certErr):
-		return "the certificate did not verify: " + clip(certErr.Err.Error())
+		return "the certificate did not verify: " + clipAnswer(certErr.Err.Error())
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -362,14 +331,5 @@ func networkWords(ctx context.Context, err error) string {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return "the server closed the connection without a complete answer"
 	}
-	return clip(unwrapURL(err).Error())
-}
-
-// unwrapURL drops net/http's `Get "url": ` prefix: the URL is shown beside.
-func unwrapURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
+	return clipAnswer(unwrapURL(err).Error())
 }

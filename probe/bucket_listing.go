@@ -56,7 +56,7 @@ func detect2xx(contentType string, b []byte, truncated bool) ListingAnswer {
 	case b[0] == '<':
 		root, err := xmlRoot(b)
 		if err != nil && (root == "" || !truncated) {
-			return ListingAnswer{Answer: "not a listing: malformed XML: " + clip(err.Error())}
+			return ListingAnswer{Answer: "not a listing: malformed XML: " + clipAnswer(err.Error())}
 		}
 		// A body cut at the limit cannot be checked to its end; its root
 		// element still says what it is, and a listing is what matters.
@@ -68,14 +68,14 @@ func detect2xx(contentType string, b []byte, truncated bool) ListingAnswer {
 		case "Error":
 			return ListingAnswer{Answer: "not a listing: an error document" + errorCode(b)}
 		}
-		return ListingAnswer{Answer: "not a listing: XML whose root is <" + clip(root) + ">" + cut}
+		return ListingAnswer{Answer: "not a listing: XML whose root is <" + clipAnswer(root) + ">" + cut}
 	case b[0] == '{':
 		if truncated {
 			return ListingAnswer{Answer: "not a listing: JSON answer longer than the read limit"}
 		}
 		listing, err := gcsObjectList(b)
 		if err != nil {
-			return ListingAnswer{Answer: "not a listing: malformed JSON: " + clip(err.Error())}
+			return ListingAnswer{Answer: "not a listing: malformed JSON: " + clipAnswer(err.Error())}
 		}
 		if listing {
 			return ListingAnswer{Listing: true, Answer: "listing"}
@@ -85,7 +85,7 @@ func detect2xx(contentType string, b []byte, truncated bool) ListingAnswer {
 	if ct == "" {
 		ct = "an answer of unknown type"
 	}
-	return ListingAnswer{Answer: "not a listing: " + clip(ct)}
+	return ListingAnswer{Answer: "not a listing: " + clipAnswer(ct)}
 }
 
 // looksHTML reports whether b starts like an HTML page.
@@ -165,7 +165,7 @@ func errorCode(b []byte) string {
 			} `json:"error"`
 		}
 		if json.Unmarshal(b, &doc) == nil && doc.Error.Message != "" {
-			return " (" + clip(doc.Error.Message) + ")"
+			return " (" + clipAnswer(doc.Error.Message) + ")"
 		}
 		return ""
 	}
@@ -187,14 +187,14 @@ func errorCode(b []byte) string {
 			inCode = false
 		case xml.CharData:
 			if code := strings.TrimSpace(string(t)); inCode && code != "" {
-				return " (" + clip(code) + ")"
+				return " (" + clipAnswer(code) + ")"
 			}
 		}
 	}
 }
 
-// clip keeps what a server said short and printable in a result.
-func clip(s string) string {
+// clipAnswer keeps what a server said short and printable in a result.
+func clipAnswer(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == unicode.ReplacementChar {
 			return ' '

@@ -6,6 +6,7 @@ package probe
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
@@ -20,17 +21,15 @@ type Prober struct {
 	// AllowPrivate lets checks reach link-local and cloud-metadata
 	// addresses, which are refused by default.
 	AllowPrivate bool
+	// Resolver resolves the names of targets (net.DefaultResolver when
+	// nil); tests point it at their own DNS server.
+	Resolver *net.Resolver
 	// Location names where results come from ("" for tocsin itself).
 	Location string
 	// Now is the clock (time.Now outside tests).
 	Now func() time.Time
 	// Getenv reads a bucket check's secret key (os.Getenv outside tests).
 	Getenv func(string) string
-	// Resolve pins host names to addresses (lower-case name → IP), as
-	// curl's --resolve does; bucket checks dial through it. Empty in
-	// production; tests use it to reach a bucket's virtual-host name
-	// (media.s3.test) on 127.0.0.1 without DNS.
-	Resolve map[string]string
 }
 
 // New returns a Prober with the given User-Agent and default limits.

@@ -18,11 +18,11 @@ import (
 // Names are unique by name_key, strings.ToLower(name), the same fold as the
 // configuration file's check.
 
-const serviceColumns = `id, name, description, link, group_name, position, status, config_managed, created_at, updated_at`
+const serviceColumns = `id, name, description, link, group_name, position, status, config_managed, status_pinned, created_at, updated_at`
 
 func scanService(sc rowScanner) (*tocsin.Service, error) {
 	var s tocsin.Service
-	err := sc.Scan(&s.ID, &s.Name, &s.Description, &s.Link, &s.Group, &s.Position, &s.Status, &s.ConfigManaged,
+	err := sc.Scan(&s.ID, &s.Name, &s.Description, &s.Link, &s.Group, &s.Position, &s.Status, &s.ConfigManaged, &s.StatusPinned,
 		timeScan{&s.CreatedAt}, timeScan{&s.UpdatedAt})
 	if err != nil {
 		return nil, err
@@ -253,7 +253,10 @@ func (db *DB) DeleteService(ctx context.Context, a tocsin.Actor, id int64) error
 // configuration. Nothing is written when the status is unchanged. A change
 // dated before the service's last recorded change is recorded at that
 // change's time instead, so the history stays in order and its last row is
-// always the current status.
+// always the current status. A person (any actor but tocsin.System and
+// tocsin.Monitor) pins the status, even to the one it had: its checks stop
+// moving it until UnpinServiceStatus ("service.pin" when only the pin
+// changes).
 func (db *DB) SetServiceStatus(ctx context.Context, a tocsin.Actor, id int64, status tocsin.ServiceStatus, at time.Time) error {
 	status, err := tocsin.ParseServiceStatus(string(status))
 	if err != nil {
@@ -263,7 +266,28 @@ func (db *DB) SetServiceStatus(ctx context.Context, a tocsin.Actor, id int64, st
 	if at.IsZero() {
 		at = now
 	}
-	return db.update(ctx, func(tx conn) error { return tx.setServiceStatus(ctx, a, id, status, at, now) })
+	byHand := a.Label != tocsin.System.Label && a.Label != tocsin.Monitor.Label
+	return db.update(ctx, func(tx conn) error {
+		if !byHand {
+			return tx.setServiceStatus(ctx, a, id, status, at, now)
+		}
+		old, err := tx.service(ctx, id)
+		if err != nil {
+			return err
+		}
+		if old.StatusPinned && old.Status == status {
+			return nil
+		}
+		if !old.StatusPinned {
+			if _, err := tx.exec(ctx, `UPDATE services SET status_pinned = ? WHERE id = ?`, true, id); err != nil {
+				return err
+			}
+			if old.Status == status {
+				return tx.audit(ctx, a, "service.pin", serviceTarget(id), "pinned=false", "pinned=true status="+string(status))
+			}
+		}
+		return tx.setServiceStatus(ctx, a, id, status, at, now)
+	})
 }
 
 // setServiceStatus is SetServiceStatus inside tx, status valid; at is

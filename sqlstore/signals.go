@@ -62,6 +62,20 @@ func (db *DB) CreateSignal(ctx context.Context, a tocsin.Actor, s *tocsin.Signal
 		s.ReceivedAt = now
 	}
 	s.ReceivedAt = s.ReceivedAt.UTC().Truncate(time.Microsecond)
+	return db.update(ctx, func(tx conn) error {
+		if err := tx.insertSignal(ctx, a, s); err != nil {
+			return err
+		}
+		// Every new signal pages whoever is on call, in this transaction.
+		_, err := tx.openPage(ctx, db.composer(), tocsin.System, &tocsin.Page{SignalID: &s.ID, Subject: s.Subject}, s)
+		return err
+	})
+}
+
+// insertSignal stores valid signal s (ReceivedAt set) as open under a new
+// receipt, with the audit entry "signal.create"; ECONFLICT for a
+// MessageID already stored. It pages nobody: its callers decide.
+func (c conn) insertSignal(ctx context.Context, a tocsin.Actor, s *tocsin.Signal) error {
 	if s.Attachments == nil {
 		s.Attachments = []tocsin.Attachment{}
 	}
@@ -74,45 +88,38 @@ func (db *DB) CreateSignal(ctx context.Context, a tocsin.Actor, s *tocsin.Signal
 		messageID = s.MessageID
 	}
 	s.State, s.AcknowledgedBy, s.AcknowledgedAt, s.ClosedBy, s.ClosedAt, s.Reason, s.SecurityIncidentID = tocsin.SignalOpen, "", nil, "", nil, "", nil
-	return db.update(ctx, func(tx conn) error {
-		if s.MessageID != "" {
-			var id int64
-			err := tx.queryRow(ctx, `SELECT id FROM signals WHERE message_id = ?`, s.MessageID).Scan(&id)
-			if err == nil {
-				return tocsin.Errorf(tocsin.ECONFLICT, "this message is already signal %d", id)
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
+	if s.MessageID != "" {
+		var id int64
+		err := c.queryRow(ctx, `SELECT id FROM signals WHERE message_id = ?`, s.MessageID).Scan(&id)
+		if err == nil {
+			return tocsin.Errorf(tocsin.ECONFLICT, "this message is already signal %d", id)
 		}
-		// 40 random bits: a collision is rare but would be a refusal for
-		// no fault of the reporter, so another number is drawn.
-		for range 5 {
-			s.Receipt = tocsin.NewReceipt()
-			var one int
-			err := tx.queryRow(ctx, `SELECT 1 FROM signals WHERE receipt = ?`, s.Receipt).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				break
-			}
-			if err != nil {
-				return err
-			}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
 		}
-		err := tx.queryRow(ctx, `INSERT INTO signals (receipt, source, subject, body, contact, attachments, message_id, source_net, received_at, state)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			s.Receipt, string(s.Source), s.Subject, s.Body, s.Contact, string(attachments), messageID, s.SourceNet,
-			s.ReceivedAt, string(s.State)).Scan(&s.ID)
+	}
+	// 40 random bits: a collision is rare but would be a refusal for
+	// no fault of the reporter, so another number is drawn.
+	for range 5 {
+		s.Receipt = tocsin.NewReceipt()
+		var one int
+		err := c.queryRow(ctx, `SELECT 1 FROM signals WHERE receipt = ?`, s.Receipt).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
 		if err != nil {
 			return err
 		}
-		after := fmt.Sprintf("source=%s receipt=%s state=open", s.Source, s.Receipt)
-		if err := tx.audit(ctx, a, "signal.create", signalTarget(s.ID), "", after); err != nil {
-			return err
-		}
-		// Every new signal pages whoever is on call, in this transaction.
-		_, err = tx.openPage(ctx, db.composer(), tocsin.System, &tocsin.Page{SignalID: &s.ID, Subject: s.Subject}, s)
+	}
+	err = c.queryRow(ctx, `INSERT INTO signals (receipt, source, subject, body, contact, attachments, message_id, source_net, received_at, state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		s.Receipt, string(s.Source), s.Subject, s.Body, s.Contact, string(attachments), messageID, s.SourceNet,
+		s.ReceivedAt, string(s.State)).Scan(&s.ID)
+	if err != nil {
 		return err
-	})
+	}
+	after := fmt.Sprintf("source=%s receipt=%s state=open", s.Source, s.Receipt)
+	return c.audit(ctx, a, "signal.create", signalTarget(s.ID), "", after)
 }
 
 // Signal returns one signal; ENOTFOUND if there is none.

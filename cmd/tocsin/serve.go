@@ -59,6 +59,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := syncServices(ctx, db, c); err != nil {
 		return err
 	}
+	if err := syncChecks(ctx, db, c); err != nil {
+		return err
+	}
 	// The shipped runbooks: new ones added, untouched ones updated, edited
 	// ones kept.
 	if _, err := runbooks.Load(ctx, db, tocsin.System, ""); err != nil {
