@@ -191,7 +191,7 @@ func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucket
 	pr.Answer = a.Answer
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if loc := resp.Header.Get("Location"); loc != "" {
-			pr.Answer = fmt.Sprintf("redirect (%d) to %s, not followed; list that URL as an alias if it serves the bucket", resp.StatusCode, clipAnswer(loc))
+			pr.Answer = fmt.Sprintf("redirect (%d) to %s, not followed; list that URL as an alias if it serves the bucket", resp.StatusCode, clip(loc, 120))
 		}
 	}
 	return pr, a.Listing, false
@@ -312,9 +312,9 @@ func networkWords(ctx context.Context, err error) string {
 		return "no complete answer within the timeout"
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {
-			return fmt.Sprintf("the host %s does not resolve (no such name)", clipAnswer(dnsErr.Name))
+			return fmt.Sprintf("the host %s does not resolve (no such name)", clip(dnsErr.Name, 120))
 		}
-		return fmt.Sprintf("the host %s could not be resolved: %s", clipAnswer(dnsErr.Name), clipAnswer(dnsErr.Err))
+		return fmt.Sprintf("the host %s could not be resolved: %s", clip(dnsErr.Name, 120), clip(dnsErr.Err, 120))
 	case errors.As(err, &refused):
 		return refused.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -322,7 +322,7 @@ func networkWords(ctx context.Context, err error) string {
 	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset by the server"
 	case errors.As(err, &certErr):
-		return "the certificate did not verify: " + clipAnswer(certErr.Err.Error())
+		return "the certificate did not verify: " + clip(certErr.Err.Error(), 120)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -331,5 +331,5 @@ func networkWords(ctx context.Context, err error) string {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return "the server closed the connection without a complete answer"
 	}
-	return clipAnswer(unwrapURL(err).Error())
+	return clip(unwrapURL(err).Error(), 120)
 }

@@ -56,7 +56,7 @@ func detect2xx(contentType string, b []byte, truncated bool) ListingAnswer {
 	case b[0] == '<':
 		root, err := xmlRoot(b)
 		if err != nil && (root == "" || !truncated) {
-			return ListingAnswer{Answer: "not a listing: malformed XML: " + clipAnswer(err.Error())}
+			return ListingAnswer{Answer: "not a listing: malformed XML: " + clip(err.Error(), 120)}
 		}
 		// A body cut at the limit cannot be checked to its end; its root
 		// element still says what it is, and a listing is what matters.
@@ -68,14 +68,14 @@ func detect2xx(contentType string, b []byte, truncated bool) ListingAnswer {
 		case "Error":
 			return ListingAnswer{Answer: "not a listing: an error document" + errorCode(b)}
 		}
-		return ListingAnswer{Answer: "not a listing: XML whose root is <" + clipAnswer(root) + ">" + cut}
+		return ListingAnswer{Answer: "not a listing: XML whose root is <" + clip(root, 120) + ">" + cut}
 	case b[0] == '{':
 		if truncated {
 			return ListingAnswer{Answer: "not a listing: JSON answer longer than the read limit"}
 		}
 		listing, err := gcsObjectList(b)
 		if err != nil {
-			return ListingAnswer{Answer: "not a listing: malformed JSON: " + clipAnswer(err.Error())}
+			return ListingAnswer{Answer: "not a listing: malformed JSON: " + clip(err.Error(), 120)}
 		}
 		if listing {
 			return ListingAnswer{Listing: true, Answer: "listing"}
@@ -85,7 +85,7 @@ func detect2xx(contentType string, b []byte, truncated bool) ListingAnswer {
 	if ct == "" {
 		ct = "an answer of unknown type"
 	}
-	return ListingAnswer{Answer: "not a listing: " + clipAnswer(ct)}
+	return ListingAnswer{Answer: "not a listing: " + clip(ct, 120)}
 }
 
 // looksHTML reports whether b starts like an HTML page.
@@ -165,7 +165,7 @@ func errorCode(b []byte) string {
 			} `json:"error"`
 		}
 		if json.Unmarshal(b, &doc) == nil && doc.Error.Message != "" {
-			return " (" + clipAnswer(doc.Error.Message) + ")"
+			return " (" + clip(doc.Error.Message, 120) + ")"
 		}
 		return ""
 	}
@@ -187,22 +187,8 @@ func errorCode(b []byte) string {
 			inCode = false
 		case xml.CharData:
 			if code := strings.TrimSpace(string(t)); inCode && code != "" {
-				return " (" + clipAnswer(code) + ")"
+				return " (" + clip(code, 120) + ")"
 			}
 		}
 	}
-}
-
-// clipAnswer keeps what a server said short and printable in a result.
-func clipAnswer(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > 120 {
-		s = string(r[:120]) + "…"
-	}
-	return s
 }

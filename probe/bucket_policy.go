@@ -30,7 +30,7 @@ func ExplainPolicy(doc []byte) ([]string, error) {
 		Statement json.RawMessage `json:"Statement"`
 	}
 	if err := json.Unmarshal(doc, &p); err != nil {
-		return nil, fmt.Errorf("the policy is not valid JSON: %s", clipAnswer(err.Error()))
+		return nil, fmt.Errorf("the policy is not valid JSON: %s", clip(err.Error(), 120))
 	}
 	var stmts []json.RawMessage
 	switch s := bytes.TrimSpace(p.Statement); {
@@ -72,14 +72,14 @@ func explainStatement(n int, raw json.RawMessage) string {
 	}
 	name := fmt.Sprintf("policy statement %d", n)
 	if sid, ok := s.Sid.(string); ok && sid != "" {
-		name = fmt.Sprintf("policy statement %q", clipAnswer(sid))
+		name = fmt.Sprintf("policy statement %q", clip(sid, 120))
 	}
 	var who string
 	switch {
 	case len(s.NotPrincipal) > 0:
-		who = "everyone except the principals it names, anonymous callers included (NotPrincipal " + clipAnswer(compactJSON(s.NotPrincipal)) + ")"
+		who = "everyone except the principals it names, anonymous callers included (NotPrincipal " + clip(compactJSON(s.NotPrincipal), 120) + ")"
 	case principalIsAnyone(s.Principal):
-		who = "anyone (Principal " + clipAnswer(compactJSON(s.Principal)) + ")"
+		who = "anyone (Principal " + clip(compactJSON(s.Principal), 120) + ")"
 	default:
 		return ""
 	}
@@ -98,7 +98,7 @@ func explainStatement(n int, raw json.RawMessage) string {
 			}
 		}
 		if len(grants) > 0 {
-			grants[len(grants)-1] += " — every action except " + clipAnswer(strings.Join(excluded, ", ")) + " (NotAction)"
+			grants[len(grants)-1] += " — every action except " + clip(strings.Join(excluded, ", "), 120) + " (NotAction)"
 		}
 	} else {
 		patterns := stringList(s.Action)
@@ -113,7 +113,7 @@ func explainStatement(n int, raw json.RawMessage) string {
 				}
 			}
 			if len(via) > 0 {
-				grants = append(grants, c.words+" ("+clipAnswer(strings.Join(via, ", "))+")")
+				grants = append(grants, c.words+" ("+clip(strings.Join(via, ", "), 120)+")")
 			}
 		}
 	}
@@ -121,7 +121,7 @@ func explainStatement(n int, raw json.RawMessage) string {
 		return ""
 	}
 	res := stringList(s.Resource)
-	where := "in " + clipAnswer(strings.Join(res, ", "))
+	where := "in " + clip(strings.Join(res, ", "), 120)
 	if len(res) == 0 {
 		where = "(no Resource named)"
 	}
@@ -134,7 +134,7 @@ func explainStatement(n int, raw json.RawMessage) string {
 			}
 		}
 		sort.Strings(keys)
-		line += ", when its conditions hold (" + clipAnswer(strings.Join(keys, ", ")) + ")"
+		line += ", when its conditions hold (" + clip(strings.Join(keys, ", "), 120) + ")"
 	}
 	return line
 }
@@ -240,10 +240,10 @@ func ExplainACL(doc []byte) ([]string, error) {
 		} `xml:"AccessControlList>Grant"`
 	}
 	if err := xml.Unmarshal(doc, &acl); err != nil {
-		return nil, fmt.Errorf("the ACL is not valid XML: %s", clipAnswer(err.Error()))
+		return nil, fmt.Errorf("the ACL is not valid XML: %s", clip(err.Error(), 120))
 	}
 	if acl.XMLName.Local != "AccessControlPolicy" {
-		return nil, fmt.Errorf("the ACL answer is <%s>, not an AccessControlPolicy", clipAnswer(acl.XMLName.Local))
+		return nil, fmt.Errorf("the ACL answer is <%s>, not an AccessControlPolicy", clip(acl.XMLName.Local, 120))
 	}
 	var out []string
 	for _, g := range acl.Grants {
@@ -265,7 +265,7 @@ func ExplainACL(doc []byte) ([]string, error) {
 		if !ok {
 			words = "a permission this check does not know"
 		}
-		out = append(out, "ACL grant to "+who+": "+clipAnswer(perm)+" ("+words+")")
+		out = append(out, "ACL grant to "+who+": "+clip(perm, 120)+" ("+words+")")
 	}
 	return out, nil
 }
