@@ -257,6 +257,10 @@ func (p *Prober) readPolicy(ctx context.Context, client *http.Client, spec tocsi
 			problems = append(problems, err.Error())
 			break
 		}
+		// The bucket's own subresource: /media?policy, not /media/?policy.
+		if len(u.Path) > 1 {
+			u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), ""
+		}
 		u.RawQuery, u.Fragment = sub, ""
 		resp, body, truncated, err := p.bucketGet(ctx, client, u.String(), key)
 		var grants []string

@@ -177,6 +177,15 @@ func TestBucketRealS3(t *testing.T) {
 		}
 	})
 
+	t.Run("bucket URL with a trailing slash, with credentials", func(t *testing.T) {
+		c := &tocsin.Check{Kind: tocsin.CheckBucket, Timeout: 20 * time.Second, Spec: tocsin.CheckSpec{
+			URL: s3.URL + "/media/", AccessKeyID: s3.AccessKey, SecretKeyEnv: secretEnv}}
+		r := p.Run(context.Background(), c)
+		if !r.OK || r.Bucket == nil || r.Bucket.PolicyError != "" || len(r.Bucket.Listable) != 0 {
+			t.Fatalf("result %+v bucket %+v, want the policy and ACL read, nothing listable", r, r.Bucket)
+		}
+	})
+
 	t.Run("wrong secret: the policy error says so", func(t *testing.T) {
 		bad := *p
 		bad.Getenv = func(string) string { return "not-the-secret" }
