@@ -251,7 +251,9 @@ func TestBucketNetworkFailures(t *testing.T) {
 	t.Run("a host that does not resolve", func(t *testing.T) {
 		// The test's DNS server on 127.0.0.1 answers NXDOMAIN for the alias.
 		dns := startDNS(t)
+		dns.mu.Lock()
 		dns.rcodes["media.nowhere.test."] = dnsmessage.RCodeNameError
+		dns.mu.Unlock()
 		q := New("tocsin/test")
 		q.Resolver = resolverFor(dns)
 		port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
