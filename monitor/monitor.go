@@ -273,6 +273,9 @@ func (m *Monitor) apply(checks []*tocsin.Check) {
 		e.check = c
 		e.slot = firstSlot(c.ID, c.Interval, now)
 		e.due = e.slot.Add(jitter(c.Interval))
+		if e.due.Before(now) { // a negative jitter on a slot just ahead
+			e.due = now
+		}
 		if e.slot.Sub(now) > firstRunWithin {
 			e.due = now.Add(offset(c.ID, firstRunWithin))
 		}
