@@ -143,19 +143,19 @@ func (p *Prober) runBucket(ctx context.Context, c *tocsin.Check, r *tocsin.Check
 
 	obs := &tocsin.BucketObservation{Probed: make([]tocsin.BucketProbe, len(targets))}
 	r.Bucket = obs
-	failed := make([]bool, len(targets))
+	listing, failed := make([]bool, len(targets)), make([]bool, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			obs.Probed[i], failed[i] = p.probeListing(ctx, client, t)
+			obs.Probed[i], listing[i], failed[i] = p.probeListing(ctx, client, t)
 		}()
 	}
 	wg.Wait()
 	allFailed := true
 	for i, pr := range obs.Probed {
-		if pr.Answer == "listing" || strings.HasPrefix(pr.Answer, "listing ") {
+		if listing[i] {
 			obs.Listable = append(obs.Listable, pr.URL)
 		}
 		allFailed = allFailed && failed[i]
@@ -173,19 +173,19 @@ func (p *Prober) runBucket(ctx context.Context, c *tocsin.Check, r *tocsin.Check
 	return nil
 }
 
-// probeListing sends one unsigned list request. failed reports that no
-// HTTP answer came at all.
-func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucketTarget) (tocsin.BucketProbe, bool) {
-	pr := tocsin.BucketProbe{URL: t.list, Style: t.style}
+// probeListing sends one unsigned list request. listing reports that it
+// answered with a listing; failed that no HTTP answer came at all.
+func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucketTarget) (pr tocsin.BucketProbe, listing, failed bool) {
+	pr = tocsin.BucketProbe{URL: t.list, Style: t.style}
 	resp, body, truncated, err := p.bucketGet(ctx, client, t.list, nil)
 	if resp == nil {
 		pr.Answer = networkWords(ctx, err)
-		return pr, true
+		return pr, false, true
 	}
 	pr.Status = resp.StatusCode
 	if err != nil {
 		pr.Answer = "the answer broke off: " + networkWords(ctx, err)
-		return pr, false
+		return pr, false, false
 	}
 	a := DetectListing(resp.StatusCode, resp.Header.Get("Content-Type"), body, truncated)
 	pr.Answer = a.Answer
@@ -194,7 +194,7 @@ func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucket
 			pr.Answer = fmt.Sprintf("redirect (%d) to %s, not followed; list that URL as an alias if it serves the bucket", resp.StatusCode, clip(loc, 120))
 		}
 	}
-	return pr, false
+	return pr, a.Listing, false
 }
 
 // bucketGet sends GET u (signed when key is set) and reads at most
@@ -257,6 +257,10 @@ func (p *Prober) readPolicy(ctx context.Context, client *http.Client, spec tocsi
 			problems = append(problems, err.Error())
 			break
 		}
+		// The bucket's own subresource: /media?policy, not /media/?policy.
+		if len(u.Path) > 1 {
+			u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), ""
+		}
 		u.RawQuery, u.Fragment = sub, ""
 		resp, body, truncated, err := p.bucketGet(ctx, client, u.String(), key)
 		var grants []string
@@ -285,24 +289,12 @@ func (p *Prober) readPolicy(ctx context.Context, client *http.Client, spec tocsi
 }
 
 // bucketClient is an HTTP client that follows no redirect (a redirect is
-// an answer, said as such), uses no proxy from the environment, pins the
-// names of Prober.Resolve, and refuses link-local and cloud-metadata
-// addresses unless AllowPrivate.
+// an answer, said as such), uses no proxy from the environment, and dials
+// through Prober.dial (metadata and link-local addresses refused).
 func (p *Prober) bucketClient() *http.Client {
-	d := &net.Dialer{Timeout: 30 * time.Second}
-	if !p.AllowPrivate {
-		d.Control = refuseMetadata
-	}
 	tr := &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if host, port, err := net.SplitHostPort(addr); err == nil {
-				if ip, ok := p.Resolve[strings.ToLower(host)]; ok {
-					addr = net.JoinHostPort(ip, port)
-				}
-			}
-			return d.DialContext(ctx, network, addr)
-		},
+		Proxy:               nil,
+		DialContext:         p.dial,
 		TLSHandshakeTimeout: 30 * time.Second,
 		MaxIdleConnsPerHost: 2,
 	}
@@ -312,30 +304,11 @@ func (p *Prober) bucketClient() *http.Client {
 	}
 }
 
-// errMetadata is why a link-local or cloud-metadata address is refused.
-var errMetadata = errors.New("refused: the address is link-local or a cloud-metadata service (allowed only when the config allows private probes)")
-
-// refuseMetadata stops a connection to a link-local or well-known cloud
-// metadata address, whatever name led there.
-func refuseMetadata(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return nil
-	}
-	if ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.Equal(net.ParseIP("100.100.100.200")) || ip.Equal(net.ParseIP("fd00:ec2::254")) {
-		return errMetadata
-	}
-	return nil
-}
-
 // networkWords says why no (complete) answer came, in words.
 func networkWords(ctx context.Context, err error) string {
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
+	var refused *refusedError
 	switch {
 	case err == nil:
 		return "no answer"
@@ -346,8 +319,8 @@ func networkWords(ctx context.Context, err error) string {
 			return fmt.Sprintf("the host %s does not resolve (no such name)", clip(dnsErr.Name, 120))
 		}
 		return fmt.Sprintf("the host %s could not be resolved: %s", clip(dnsErr.Name, 120), clip(dnsErr.Err, 120))
-	case errors.Is(err, errMetadata):
-		return errMetadata.Error()
+	case errors.As(err, &refused):
+		return refused.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):

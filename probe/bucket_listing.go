@@ -172,11 +172,23 @@ func errorCode(b []byte) string {
 	if b[0] != '<' {
 		return ""
 	}
-	var doc struct {
-		Code string `xml:"Code"`
+	// Error documents are small: look for <Code> near the start only, so
+	// that a huge body costs no more than a small one.
+	d := xml.NewDecoder(bytes.NewReader(b[:min(len(b), 64<<10)]))
+	for inCode := false; ; {
+		tok, err := d.Token()
+		if err != nil {
+			return ""
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			inCode = t.Name.Local == "Code"
+		case xml.EndElement:
+			inCode = false
+		case xml.CharData:
+			if code := strings.TrimSpace(string(t)); inCode && code != "" {
+				return " (" + clip(code, 120) + ")"
+			}
+		}
 	}
-	if xml.Unmarshal(b, &doc) != nil || strings.TrimSpace(doc.Code) == "" {
-		return ""
-	}
-	return " (" + clip(strings.TrimSpace(doc.Code), 120) + ")"
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/dns/dnsmessage"
+
 	"github.com/tocsin-org/tocsin"
 	"github.com/tocsin-org/tocsin/internal/testpeer"
 )
@@ -52,9 +54,13 @@ func TestBucketRealS3(t *testing.T) {
 	s3.PutObject(t, "media", "avatars/cat.jpg", []byte("not really a JPEG"))
 	alias := startAlias(t, s3.URL+"/media")
 
+	// The endpoint and its virtual-host name resolve to the peer through
+	// the test's own DNS server on 127.0.0.1.
+	dns := startDNS(t)
+	dns.add(testpeer.S3Domain+".", &dnsmessage.AResource{A: [4]byte{127, 0, 0, 1}})
+	dns.add("media."+testpeer.S3Domain+".", &dnsmessage.AResource{A: [4]byte{127, 0, 0, 1}})
 	p := New("tocsin/test (+http://127.0.0.1)")
-	// The endpoint and its virtual-host name resolve to the peer without DNS.
-	p.Resolve = map[string]string{testpeer.S3Domain: "127.0.0.1", "media." + testpeer.S3Domain: "127.0.0.1"}
+	p.Resolver = resolverFor(dns)
 	p.Getenv = func(name string) string {
 		if name == secretEnv {
 			return s3.SecretKey
@@ -168,6 +174,15 @@ func TestBucketRealS3(t *testing.T) {
 		s3.PutBucketCannedACL(t, "media", "private")
 		if r := run(t); len(r.Bucket.Listable) != 0 || len(r.Bucket.Grants) != 0 {
 			t.Errorf("after the ACL is made private: listable %v, grants %q", r.Bucket.Listable, r.Bucket.Grants)
+		}
+	})
+
+	t.Run("bucket URL with a trailing slash, with credentials", func(t *testing.T) {
+		c := &tocsin.Check{Kind: tocsin.CheckBucket, Timeout: 20 * time.Second, Spec: tocsin.CheckSpec{
+			URL: s3.URL + "/media/", AccessKeyID: s3.AccessKey, SecretKeyEnv: secretEnv}}
+		r := p.Run(context.Background(), c)
+		if !r.OK || r.Bucket == nil || r.Bucket.PolicyError != "" || len(r.Bucket.Listable) != 0 {
+			t.Fatalf("result %+v bucket %+v, want the policy and ACL read, nothing listable", r, r.Bucket)
 		}
 	})
 

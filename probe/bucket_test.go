@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -212,7 +212,7 @@ func TestBucketBadAnswers(t *testing.T) {
 		c := bucketCheck(tocsin.CheckSpec{URL: srv.URL + "/slow"})
 		c.Timeout = 300 * time.Millisecond
 		r := p.Run(context.Background(), c)
-		if r.OK || !strings.Contains(r.Error, "timed out after 300ms") || r.Bucket == nil ||
+		if r.OK || !strings.HasPrefix(r.Error, "timed out after 300ms") || r.Bucket == nil ||
 			r.Bucket.Probed[0].Answer != "no complete answer within the timeout" {
 			t.Errorf("result %+v, bucket %+v; want a timeout", r, r.Bucket)
 		}
@@ -243,16 +243,24 @@ func TestBucketNetworkFailures(t *testing.T) {
 		// The dialer's Control hook stops the connection before connect(2):
 		// no packet leaves the host.
 		r := p.Run(context.Background(), bucketCheck(tocsin.CheckSpec{URL: "http://169.254.169.254/latest"}))
-		if r.OK || !strings.Contains(r.Error, "link-local or a cloud-metadata service") {
-			t.Errorf("OK %v error %q", r.OK, r.Error)
+		want := "refused to probe 169.254.169.254: it is a cloud-metadata address; set checks.allow_private in the configuration to allow it"
+		if r.OK || r.Error != want || r.Bucket == nil || r.Bucket.Probed[0].Answer != want {
+			t.Errorf("OK %v error %q bucket %+v", r.OK, r.Error, r.Bucket)
 		}
 	})
 	t.Run("a host that does not resolve", func(t *testing.T) {
-		// Said from the resolver's error itself: tests send no DNS query.
-		err := &url.Error{Op: "Get", URL: "http://media.nowhere.example/", Err: &net.OpError{Op: "dial", Net: "tcp",
-			Err: &net.DNSError{Err: "no such host", Name: "media.nowhere.example", IsNotFound: true}}}
-		if got := networkWords(context.Background(), err); got != "the host media.nowhere.example does not resolve (no such name)" {
-			t.Errorf("networkWords = %q", got)
+		// The test's DNS server on 127.0.0.1 answers NXDOMAIN for the alias.
+		dns := startDNS(t)
+		dns.mu.Lock()
+		dns.rcodes["media.nowhere.test."] = dnsmessage.RCodeNameError
+		dns.mu.Unlock()
+		q := New("tocsin/test")
+		q.Resolver = resolverFor(dns)
+		port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+		r := q.Run(context.Background(), bucketCheck(tocsin.CheckSpec{URL: srv.URL + "/media", Aliases: []string{"http://media.nowhere.test:" + port + "/"}}))
+		if !r.OK || r.Bucket == nil || len(r.Bucket.Probed) != 2 ||
+			r.Bucket.Probed[1].Answer != "the host media.nowhere.test does not resolve (no such name)" {
+			t.Errorf("result %+v bucket %+v", r, r.Bucket)
 		}
 		if got := networkWords(context.Background(), errors.New("odd")); got != "odd" {
 			t.Errorf("networkWords = %q", got)

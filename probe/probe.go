@@ -30,11 +30,6 @@ type Prober struct {
 	Now func() time.Time
 	// Getenv reads a bucket check's secret key (os.Getenv outside tests).
 	Getenv func(string) string
-	// Resolve pins host names to addresses (lower-case name → IP), as
-	// curl's --resolve does; bucket checks dial through it. Empty in
-	// production; tests use it to reach a bucket's virtual-host name
-	// (media.s3.test) on 127.0.0.1 without DNS.
-	Resolve map[string]string
 }
 
 // New returns a Prober with the given User-Agent and default limits.

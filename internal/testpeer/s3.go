@@ -21,8 +21,9 @@ import (
 // builds it into .cache/versitygw/bin; it is also found on PATH.
 
 // S3Domain is the peer's virtual-host base domain: bucket "media" is
-// also served as media.s3.test. Nothing resolves it: tests pin the name
-// to 127.0.0.1 (probe.Prober.Resolve), so no DNS query leaves the host.
+// also served as media.s3.test. No public DNS knows it: tests resolve it
+// to 127.0.0.1 with their own DNS server on loopback (probe.Prober.Resolver),
+// so no query leaves the host.
 const S3Domain = "s3.test"
 
 // S3Region is the region the peer signs and checks requests with.
