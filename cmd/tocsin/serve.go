@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -130,9 +131,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		runbooks.Reminders(db, c.PublicURL(), zone),
 		deadline.Cadence(db, c.Comms.Cadence, strings.TrimSuffix(c.PublicURL(), "/"), zone),
 	}}
+	checks := newMonitor(e, c, db, log)
 	srv, err := httpserver.New(httpserver.Options{
 		Config: c, Store: db, Hasher: hasher, Box: box, Logger: log,
 		Version: version, KickOutbox: func() { worker.kick(); fanout.Kick() }, KickDeadlines: deadlines.Kick,
+		RunCheck: checks.RunNow, ChecksChanged: checks.Reload, CheckMetrics: func(w io.Writer) { _ = checks.WriteMetrics(w) },
 	})
 	if err != nil {
 		return abort(err)
@@ -150,7 +153,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	wg.Go(func() { sweep(janitorCtx, db, c, log) })
 	maint.Changed = srv.RefreshPublic
 	deadlines.Start(context.Background())
-	checks := newMonitor(e, c, db, log)
 	if err := checks.Start(context.Background()); err != nil {
 		stopJanitor()
 		deadlines.Stop()
