@@ -570,6 +570,17 @@ type BucketObservation struct {
 	PolicyError string `json:"policy_error,omitempty"`
 }
 
+// AllAnswered reports whether every URL probed gave an HTTP answer (a
+// status, even an error); a URL that failed at the network level has none.
+func (o *BucketObservation) AllAnswered() bool {
+	for _, p := range o.Probed {
+		if p.Status == 0 {
+			return false
+		}
+	}
+	return len(o.Probed) > 0
+}
+
 // BucketProbe is one unsigned request of a bucket check.
 type BucketProbe struct {
 	URL    string `json:"url"`

@@ -60,7 +60,9 @@ func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judge
 			add(FindingTLSCipherWeak, "%s accepts weak cipher suites: %s", c.Target(), strings.Join(o.WeakCiphers, ", "))
 		}
 	}
-	if b := r.Bucket; b != nil {
+	// A URL that did not answer may be the listable one: unless a listing
+	// was seen, the finding is judged only when every URL answered.
+	if b := r.Bucket; b != nil && (len(b.Listable) > 0 || b.AllAnswered()) {
 		judged = append(judged, FindingBucketListable)
 		if len(b.Listable) > 0 {
 			detail := "anyone can list the bucket at " + strings.Join(b.Listable, ", ")

@@ -142,6 +142,9 @@ func TestHTTPSafetyByName(t *testing.T) {
 	dns := startDNS(t)
 	dns.add("meta.test.", &dnsmessage.AResource{A: [4]byte{169, 254, 169, 254}})
 	dns.add("lan.test.", &dnsmessage.AResource{A: [4]byte{127, 0, 0, 1}})
+	dns.mu.Lock()
+	dns.silent["mute.test."] = true
+	dns.mu.Unlock()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -159,6 +162,10 @@ func TestHTTPSafetyByName(t *testing.T) {
 	r = p.Run(t.Context(), newCheck(t, tocsin.CheckHTTP, tocsin.CheckSpec{URL: "http://nowhere.test/"}, 5*time.Second))
 	if want := "cannot resolve host nowhere.test: no such host"; r.OK || r.Error != want {
 		t.Errorf("nowhere.test: error %q, want %q", r.Error, want)
+	}
+	r = p.Run(t.Context(), newCheck(t, tocsin.CheckHTTP, tocsin.CheckSpec{URL: "http://mute.test/"}, time.Second))
+	if want := "timed out after 1s while resolving the name"; r.OK || r.Error != want {
+		t.Errorf("mute.test: error %q, want %q", r.Error, want)
 	}
 }
 
