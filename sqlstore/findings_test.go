@@ -108,7 +108,7 @@ func TestTLSFindings(t *testing.T) {
 		cert := func(serial, spki string, days int, old ...string) *tocsin.CheckResult {
 			res := r.result("", true)
 			res.TLS = &tocsin.TLSObservation{Serial: serial, SPKISHA256: spki, NotBefore: r.clock.Add(-24 * time.Hour),
-				NotAfter: r.clock.Add(time.Duration(days) * 24 * time.Hour), Version: "TLS 1.3", OldVersions: old}
+				NotAfter: r.clock.Add(time.Duration(days) * 24 * time.Hour), Version: "TLS 1.3", OldVersions: old, Scanned: true}
 			return res
 		}
 		start := r.clock
