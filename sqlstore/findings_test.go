@@ -43,7 +43,7 @@ func TestBucketFindings(t *testing.T) {
 		bucket := func(ok bool, listable ...string) *tocsin.CheckResult {
 			res := r.result("", ok)
 			if ok {
-				res.Bucket = &tocsin.BucketObservation{Listable: listable, Probed: []tocsin.BucketProbe{{URL: "https://s3.example.org/media", Style: "path"}}}
+				res.Bucket = &tocsin.BucketObservation{Listable: listable, Probed: []tocsin.BucketProbe{{URL: "https://s3.example.org/media", Style: "path", Status: 403, Answer: "denied (AccessDenied)"}}}
 			}
 			return res
 		}
