@@ -42,7 +42,8 @@ func (c conn) unfolded(alias string) string {
 const maxFoldHours = 24 * 31
 
 // CompactCheckResults folds every complete hour (before now's hour) of
-// results not yet folded, then deletes folded raw results older than
+// results not yet folded, packs the results older than two hours into
+// blocks (check_blocks.go), then deletes folded raw results older than
 // now − retention and day rows older than tocsin.HistoryKeep. It returns
 // how many results it folded.
 func (db *DB) CompactCheckResults(ctx context.Context, now time.Time, retention time.Duration) (int, error) {
@@ -60,6 +61,9 @@ func (db *DB) CompactCheckResults(ctx context.Context, now time.Time, retention 
 		if !more {
 			break
 		}
+	}
+	if err := db.packHours(ctx, cutoff.Add(-packAfter)); err != nil {
+		return folded, fmt.Errorf("sqlstore: pack check results: %w", err)
 	}
 	if err := db.pruneCheckHistory(ctx, now.Add(-retention), now.Add(-tocsin.HistoryKeep)); err != nil {
 		return folded, fmt.Errorf("sqlstore: prune check results: %w", err)
@@ -254,9 +258,10 @@ func (c conn) loadDays(ctx context.Context, day int64, ids []int64, folds map[in
 	return nil
 }
 
-// pruneCheckHistory deletes folded raw results started before rawBefore,
-// check by check so that each delete walks the (check_id, started_at)
-// index, and day rows of days before daysBefore.
+// pruneCheckHistory deletes folded raw results started before rawBefore
+// (rows left from before packing, or of hours not yet packed), check by
+// check so that each delete walks the (check_id, started_at) index, blocks
+// of hours before rawBefore, and day rows of days before daysBefore.
 func (db *DB) pruneCheckHistory(ctx context.Context, rawBefore, daysBefore time.Time) error {
 	ids, err := list(ctx, db.read(), func(sc rowScanner) (int64, error) {
 		var id int64
@@ -282,6 +287,9 @@ func (db *DB) pruneCheckHistory(ctx context.Context, rawBefore, daysBefore time.
 		}
 	}
 	return db.update(ctx, func(tx conn) error {
+		if _, err := tx.exec(ctx, `DELETE FROM check_blocks WHERE hour < ?`, hourNumber(rawBefore)); err != nil {
+			return err
+		}
 		_, err := tx.exec(ctx, `DELETE FROM check_days WHERE day < ?`, dayNumber(daysBefore))
 		return err
 	})

@@ -2,12 +2,17 @@ package sqlstore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/tocsin-org/tocsin"
 )
 
 func TestHistBucket(t *testing.T) {
@@ -249,6 +254,11 @@ func FuzzCheckHistoryBlobs(f *testing.F) {
 	f.Add(encodeHours(&d))
 	f.Add(encodeHist(&h))
 	f.Add([]byte{1, 0, 24, 0, 24, 0, 24, 0})
+	block, err := encodeBlock(day0, sampleBlock())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(block)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if h, err := decodeHist(b); err == nil {
 			if again, err := decodeHist(encodeHist(&h)); err != nil || again != h {
@@ -262,6 +272,15 @@ func FuzzCheckHistoryBlobs(f *testing.F) {
 			}
 		}
 		decodeHourCounts(b) //nolint:errcheck // only must not panic
+		if rs, err := decodeBlock(1, day0, b); err == nil {
+			again, err := encodeBlock(day0, rs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs2, err := decodeBlock(1, day0, again); err != nil || len(rs2) != len(rs) {
+				t.Fatalf("block does not round-trip: %v", err)
+			}
+		}
 	})
 }
 
@@ -271,5 +290,79 @@ func TestFuzzSeeds(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	if err != nil || len(entries) < 3 {
 		t.Fatalf("want seeds in %s: %v", dir, err)
+	}
+}
+
+// sampleBlock is an hour of results with every field set somewhere.
+func sampleBlock() []*tocsin.CheckResult {
+	rs := minuteResults(1, day0, 60, 40, map[int]bool{3: true, 4: true})
+	rs[5].Location, rs[5].Key, rs[5].StatusCode, rs[5].Degraded = "paris", "paris-5", 200, true
+	rs[6].TLS = &tocsin.TLSObservation{SPKISHA256: "ab", Serial: "01", NotAfter: day0.AddDate(0, 1, 0).UTC(), Version: "TLS 1.3"}
+	rs[7].Bucket = &tocsin.BucketObservation{Probed: []tocsin.BucketProbe{{URL: "https://s3.example.org/m", Style: "path", Status: 403, Answer: "denied"}}}
+	rs[8].StartedAt = rs[8].StartedAt.Add(1234567 * time.Nanosecond).Truncate(time.Microsecond)
+	return rs
+}
+
+func TestBlockCodec(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		rs      []*tocsin.CheckResult
+		maxSize int
+	}{
+		{"empty", nil, 4},
+		{"one", minuteResults(1, day0.Add(59*time.Minute), 1, 12, nil), 20},
+		{"steady hour", minuteResults(1, day0, 60, 40, nil), 80},
+		{"every field", sampleBlock(), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := encodeBlock(day0, tc.rs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.maxSize > 0 && len(b) > tc.maxSize {
+				t.Errorf("%d bytes, want at most %d", len(b), tc.maxSize)
+			}
+			got, err := decodeBlock(1, day0, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.rs) {
+				t.Fatalf("%d results, want %d", len(got), len(tc.rs))
+			}
+			for i := range got {
+				if !reflect.DeepEqual(got[i], tc.rs[i]) {
+					t.Fatalf("result %d:\n got %+v\nwant %+v", i, got[i], tc.rs[i])
+				}
+			}
+		})
+	}
+}
+
+func TestBlockDecodeRefuses(t *testing.T) {
+	good, err := encodeBlock(day0, minuteResults(1, day0, 2, 40, map[int]bool{1: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+	}{
+		{"nothing", nil},
+		{"version", append([]byte{7}, good[1:]...)},
+		{"coding", append([]byte{1, 9}, good[2:]...)},
+		{"truncated", good[:len(good)-2]},
+		{"trailing", append(slices.Clone(good), 0)},
+		{"text out of the dictionary", []byte{1, qPlain, 0, 1, 0, 0, 1, 0, 5, 0, 0, 0}},
+		{"outside its hour", append(binary.AppendVarint([]byte{1, qPlain, 0, 1}, int64(time.Hour/time.Microsecond)), 0, 1, 0, 0, 0, 0, 0)},
+		{"before its hour", append(binary.AppendVarint([]byte{1, qPlain, 0, 1}, -1), 0, 1, 0, 0, 0, 0, 0)},
+		{"flags", append(binary.AppendVarint([]byte{1, qPlain, 0, 1}, 5), 0, 8, 0, 0, 0, 0, 0)},
+		{"more results than bytes", []byte{1, qPlain, 0, 100}},
+		{"bad deflate", []byte{1, qDeflate, 0xff, 0xff}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := decodeBlock(1, day0, tc.b); !errors.Is(err, errBlock) {
+				t.Fatalf("err = %v, want a damaged block", err)
+			}
+		})
 	}
 }

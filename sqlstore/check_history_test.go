@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +26,34 @@ func minuteResults(id int64, from time.Time, n int, ms int, fail map[int]bool) [
 		}
 	}
 	return out
+}
+
+// wantResults checks that CheckResults returns want, newest first,
+// whichever form they are stored in; a limit keeps the newest.
+func wantResults(t *testing.T, db *DB, id int64, want []*tocsin.CheckResult) {
+	t.Helper()
+	want = slices.Clone(want)
+	slices.SortStableFunc(want, func(a, b *tocsin.CheckResult) int { return b.StartedAt.Compare(a.StartedAt) })
+	for _, limit := range []int{1000, 7} {
+		got, err := db.CheckResults(context.Background(), id, day0, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := want[:min(limit, len(want))]
+		if len(got) != len(w) {
+			t.Fatalf("limit %d: %d results, want %d", limit, len(got), len(w))
+		}
+		for i := range got {
+			if !got[i].StartedAt.Equal(w[i].StartedAt) {
+				t.Fatalf("limit %d, result %d: started %s, want %s", limit, i, got[i].StartedAt, w[i].StartedAt)
+			}
+			g, wc := *got[i], *w[i]
+			g.StartedAt, wc.StartedAt = time.Time{}, time.Time{}
+			if !reflect.DeepEqual(g, wc) {
+				t.Fatalf("limit %d, result %d:\n got %+v\nwant %+v", limit, i, g, wc)
+			}
+		}
+	}
 }
 
 func record(t *testing.T, db *DB, results []*tocsin.CheckResult) {
@@ -83,8 +113,13 @@ func TestCheckHistoryCompaction(t *testing.T) {
 		b := newCheck(t, db, httpCheck(web.ID, "https://b.example.org/"))
 		// Check a: 10:00–12:59, 40 ms, five failures in the 11 o'clock
 		// hour; check b: 10:00–10:59, 300 ms.
-		record(t, db, minuteResults(a.ID, day0.Add(10*time.Hour), 180, 40, map[int]bool{61: true, 62: true, 63: true, 64: true, 65: true}))
-		record(t, db, minuteResults(b.ID, day0.Add(10*time.Hour), 60, 300, nil))
+		ra := minuteResults(a.ID, day0.Add(10*time.Hour), 180, 40, map[int]bool{61: true, 62: true, 63: true, 64: true, 65: true})
+		rb := minuteResults(b.ID, day0.Add(10*time.Hour), 60, 300, nil)
+		rb[7].Location, rb[7].Key, rb[7].StatusCode = "paris", "paris-7", 204
+		rb[8].TLS = &tocsin.TLSObservation{SPKISHA256: "ab12", Serial: "01", NotAfter: day0.AddDate(0, 3, 0), Version: "TLS 1.3"}
+		rb[9].Bucket = &tocsin.BucketObservation{Listable: []string{"https://s3.example.org/media"}}
+		record(t, db, ra)
+		record(t, db, rb)
 		hours := []pointSummary{{day0.Add(10 * time.Hour), 60, 0, 0}, {day0.Add(11 * time.Hour), 60, 5, 0}, {day0.Add(12 * time.Hour), 60, 0, 0}}
 		days := []pointSummary{{day0, 180, 5, 0}}
 		from, to := day0, day0.Add(24*time.Hour)
@@ -112,6 +147,16 @@ func TestCheckHistoryCompaction(t *testing.T) {
 		if n := count(t, db, `SELECT COUNT(*) FROM check_days`); n != 2 {
 			t.Fatalf("%d day rows, want 2", n)
 		}
+		// Results older than two hours are packed in blocks, and read
+		// back the same.
+		if n := count(t, db, `SELECT COUNT(*) FROM check_results`); n != 0 {
+			t.Fatalf("%d rows left after packing", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM check_blocks`); n != 4 {
+			t.Fatalf("%d blocks, want 4 (3 hours of a, 1 of b)", n)
+		}
+		wantResults(t, db, a.ID, ra)
+		wantResults(t, db, b.ID, rb)
 
 		// A late result of an hour already folded is folded by the next run.
 		late := minuteResults(a.ID, day0.Add(10*time.Hour+30*time.Second), 1, 40, nil)
@@ -119,7 +164,13 @@ func TestCheckHistoryCompaction(t *testing.T) {
 		record(t, db, late)
 		hours[0].Runs, hours[0].Degraded, days[0].Runs, days[0].Degraded = 61, 1, 181, 1
 		wantPoints(t, history(t, db, a.ID, from, to, time.Hour), hours, 40*time.Millisecond)
+		withLate := append(slices.Clone(ra), late...)
+		wantResults(t, db, a.ID, withLate) // a row and blocks
 		compact(t, db, day0.Add(25*time.Hour), 1)
+		wantResults(t, db, a.ID, withLate) // blocks only
+		if n := count(t, db, `SELECT COUNT(*) FROM check_results`); n != 0 {
+			t.Fatalf("%d rows left after packing", n)
+		}
 		wantPoints(t, history(t, db, a.ID, from, to, time.Hour), hours, 40*time.Millisecond)
 		wantPoints(t, history(t, db, a.ID, from, to, 24*time.Hour), days, 40*time.Millisecond)
 
@@ -156,6 +207,9 @@ func TestCheckHistoryCompaction(t *testing.T) {
 		}
 		wantPoints(t, history(t, db, a.ID, from, to, 24*time.Hour), days, 40*time.Millisecond)
 
+		if n := count(t, db, `SELECT COUNT(*) FROM check_blocks`); n != 0 {
+			t.Fatalf("%d blocks past the retention", n)
+		}
 		// Past 400 days the history goes too.
 		compact(t, db, day0.Add(tocsin.HistoryKeep+48*time.Hour), 0)
 		if n := count(t, db, `SELECT COUNT(*) FROM check_days`); n != 0 {

@@ -17,3 +17,13 @@ CREATE TABLE check_days (
 -- this small partial index.
 ALTER TABLE check_results ADD COLUMN folded BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX check_results_unfolded ON check_results (started_at) WHERE NOT folded;
+
+-- Raw results older than two hours, packed per check and hour (hours since
+-- 1970) with their repeated texts stored once; see sqlstore/check_blocks.go.
+-- Kept as long as raw results (checks.retention).
+CREATE TABLE check_blocks (
+	check_id BIGINT NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
+	hour     BIGINT NOT NULL,
+	results  BYTEA NOT NULL,
+	PRIMARY KEY (check_id, hour)
+);
