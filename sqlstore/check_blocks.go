@@ -211,6 +211,9 @@ func (db *DB) packHours(ctx context.Context, before time.Time) error {
 	for range maxFoldHours {
 		more := false
 		err := db.update(ctx, func(tx conn) error {
+			if err := tx.lockCompaction(ctx); err != nil {
+				return err
+			}
 			var first *time.Time
 			if err := tx.queryRow(ctx, `SELECT MIN(started_at) FROM check_results WHERE folded = ? AND started_at < ?`, true, before).
 				Scan(nullTimeScan{&first}); err != nil {

@@ -37,6 +37,21 @@ func (c conn) unfolded(alias string) string {
 	return alias + "folded = 0"
 }
 
+// compactLock is the PostgreSQL advisory lock key that serializes the
+// compaction's transactions between instances: two folding hours of the
+// same day at once would each rewrite the day's row from what it read.
+// (SQLite's single writer serializes them already.)
+const compactLock int64 = 0x746f6373696e_03 // "tocsin" 03
+
+// lockCompaction takes compactLock until the transaction ends.
+func (c conn) lockCompaction(ctx context.Context) error {
+	if c.dialect != DialectPostgres {
+		return nil
+	}
+	_, err := c.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, compactLock)
+	return err
+}
+
 // maxFoldHours bounds one run: after a long stop, the rest waits for the
 // next hour's run rather than holding the database for long.
 const maxFoldHours = 24 * 31
@@ -94,6 +109,9 @@ func scanRawResult(sc rowScanner) (rawResult, error) {
 func (db *DB) foldHour(ctx context.Context, cutoff time.Time) (int, bool, error) {
 	folded, more := 0, false
 	err := db.update(ctx, func(tx conn) error {
+		if err := tx.lockCompaction(ctx); err != nil {
+			return err
+		}
 		var first *time.Time
 		if err := tx.queryRow(ctx, `SELECT MIN(started_at) FROM check_results WHERE `+tx.unfolded("")+` AND started_at < ?`, cutoff).
 			Scan(nullTimeScan{&first}); err != nil {

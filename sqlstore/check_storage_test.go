@@ -58,7 +58,8 @@ func BenchmarkCheckStorage(b *testing.B) {
 			}
 			db.w.Exec(`VACUUM FULL check_results`) //nolint:errcheck // sizes are measured as they are otherwise
 			db.w.Exec(`VACUUM FULL check_days`)    //nolint:errcheck
-			raw, rolled := size("check_results"), size("check_days")
+			db.w.Exec(`VACUUM FULL check_blocks`)  //nolint:errcheck
+			raw, rolled := size("check_results")+size("check_blocks"), size("check_days")
 			report(b, checks, days, raw+rolled, raw, rolled)
 		}
 	})
@@ -174,7 +175,8 @@ func simulateChecks(b *testing.B, db *DB, checks, days int) {
 	}
 }
 
-// sqliteTableBytes sums the pages of the raw results (with their indexes)
+// sqliteTableBytes sums the pages of the raw results (rows with their
+// indexes, and blocks)
 // and of the roll-ups, from SQLite's dbstat table.
 func sqliteTableBytes(b *testing.B, db *DB) (raw, rolled int64) {
 	rows, err := db.w.Query(`SELECT name, SUM(pgsize) FROM dbstat GROUP BY name`)
@@ -190,7 +192,7 @@ func sqliteTableBytes(b *testing.B, db *DB) (raw, rolled int64) {
 			b.Fatal(err)
 		}
 		switch {
-		case strings.HasPrefix(name, "check_results"), name == "sqlite_autoindex_check_results_1":
+		case strings.HasPrefix(name, "check_results"), name == "sqlite_autoindex_check_results_1", strings.HasPrefix(name, "check_blocks"):
 			raw += n
 		case strings.HasPrefix(name, "check_days"):
 			rolled += n
