@@ -445,6 +445,10 @@ func (db *DB) CheckResults(ctx context.Context, checkID int64, since time.Time, 
 	out, err := list(ctx, db.read(), scanCheckResult, `SELECT check_id, location, result_key, started_at, duration_us, ok, degraded,
 		status_code, error, tls, bucket FROM check_results WHERE check_id = ? AND started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?`,
 		checkID, since, limitOr(limit, 100, 10000))
+	if err == nil {
+		// Results older than two hours are packed (check_blocks.go).
+		out, err = db.withPackedResults(ctx, checkID, since, limitOr(limit, 100, 10000), out)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: check results: %w", err)
 	}

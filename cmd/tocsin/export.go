@@ -37,7 +37,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	snap, err := public.Read(ctx, db, db, db, httpserver.PageOf(c, loc), time.Now())
+	snap, err := public.Read(ctx, db, db, db, db, httpserver.PageOf(c, loc), time.Now())
 	if err != nil {
 		return err
 	}

@@ -340,6 +340,7 @@ func sweep(ctx context.Context, db *sqlstore.DB, c config.Config, log *slog.Logg
 			{"expired sessions", func() (int, error) { return db.DeleteExpiredSessions(ctx, now.Add(-c.Session.IdleTimeout), now) }},
 			{"old sign-in attempts", func() (int, error) { return db.PruneSignIns(ctx, now.Add(-keepSignIns)) }},
 			{"old delivered messages", func() (int, error) { return db.PruneMessages(ctx, now.Add(-keepMessages)) }},
+			{"check results into their hourly and daily history", func() (int, error) { return db.CompactCheckResults(ctx, now, c.Checks.Retention) }},
 			{"old subscription attempts and expired pending subscribers", func() (int, error) {
 				return db.PruneSubscribeAttempts(ctx, now.Add(-tocsin.ConfirmLifetime))
 			}},
