@@ -132,6 +132,10 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// SetUserAgent changes the User-Agent of later requests; call it before
+// the agent runs (the location is known once the hub has answered).
+func (h *Hub) SetUserAgent(ua string) { h.ua = ua }
+
 // URL is the hub's base URL.
 func (h *Hub) URL() string { return h.base.String() }
 

@@ -122,4 +122,3 @@ func (a *Agent) runCheck(ctx context.Context, prober *probe.Prober, c *tocsin.Ch
 		}
 	}
 }
-

@@ -60,13 +60,13 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 		tok = e.getenv("TOCSIN_AGENT_TOKEN")
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	name := *location
-	if name == "" {
-		name = "unnamed"
+	userAgent := func(loc string) string {
+		if loc == "" {
+			loc = "not yet named by the hub"
+		}
+		return fmt.Sprintf("tocsin-agent/%s (location %s)", version, loc)
 	}
-	hub, err := agent.NewHub(*hubURL, tok, agent.HubOptions{
-		CAFile: *caFile, InsecureHTTP: *insecure, UserAgent: fmt.Sprintf("tocsin-agent/%s (location %s)", version, name),
-	})
+	hub, err := agent.NewHub(*hubURL, tok, agent.HubOptions{CAFile: *caFile, InsecureHTTP: *insecure, UserAgent: userAgent(*location)})
 	if err != nil {
 		return err
 	}
@@ -83,6 +83,7 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	if loc == "" {
 		loc = *location
 	}
+	hub.SetUserAgent(userAgent(loc))
 	prober := probe.New(fmt.Sprintf("tocsin/%s (agent %s; +%s)", version, loc, hub.URL()))
 	prober.Location = loc
 	prober.Getenv = e.getenv // a bucket check's secret comes from this machine's environment
