@@ -24,6 +24,9 @@ func NewUser(ctx context.Context, h *Hasher, email, name string, roles tocsin.Ro
 	if len(roles) == 0 {
 		return nil, tocsin.Errorf(tocsin.EINVALID, "at least one role is required").WithKey("users.roles_required")
 	}
+	if err := roles.PersonRoles(); err != nil {
+		return nil, err
+	}
 	if err := CheckAccountPassword(password, email, name); err != nil {
 		return nil, err
 	}

@@ -71,9 +71,9 @@ func (s *Server) openAPIDoc() []byte {
 // name them all, so a new feature adds one name to each.
 var (
 	queryTables   = []map[string][]map[string]any{queryParams, securityQuery, pagingQuery, checkQuery}
-	requestTables = []map[string]map[string]any{requestBodies, securityRequests, breachRequests, pagingRequests, evidenceRequests, checkRequests}
-	successTables = []map[string]map[string]any{successBodies, securitySuccess, breachSuccess, pagingSuccess, evidenceSuccess, checkSuccess}
-	schemaTables  = []map[string]any{schemas, securitySchemas, breachSchemas, pagingSchemas, evidenceSchemas, checkSchemas}
+	requestTables = []map[string]map[string]any{requestBodies, securityRequests, breachRequests, pagingRequests, evidenceRequests, checkRequests, agentRequests}
+	successTables = []map[string]map[string]any{successBodies, securitySuccess, breachSuccess, pagingSuccess, evidenceSuccess, checkSuccess, agentSuccess}
+	schemaTables  = []map[string]any{schemas, securitySchemas, breachSchemas, pagingSchemas, evidenceSchemas, checkSchemas, agentSchemas}
 )
 
 func queryParamsOf(pattern string) []map[string]any {
@@ -142,7 +142,7 @@ func responsesFor(method, path string, hasQuery bool) map[string]any {
 		out["200"] = map[string]any{"description": "The content, as an attachment", "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 	case !found:
 		out["200"] = map[string]any{"description": "OK", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
-	case method == "POST" && (!strings.Contains(path, "{") || createdWithID[method+" "+path]):
+	case method == "POST" && !postAnswersOK[method+" "+path] && (!strings.Contains(path, "{") || createdWithID[method+" "+path]):
 		out["201"] = jsonResponse("Created", ok)
 	default:
 		out["200"] = jsonResponse("OK", ok)
@@ -178,7 +178,7 @@ var (
 	nullable        = map[string]any{"type": "string", "format": "date-time", "nullable": true}
 	serviceStatus   = map[string]any{"type": "string", "enum": tocsin.ServiceStatuses}
 	servicePosition = map[string]any{"type": "integer", "minimum": 0, "maximum": 10000, "description": "Order within the group, smaller first."}
-	roleList        = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string", "enum": []string{"viewer", "responder", "communicator", "approver", "admin"}}}
+	roleList        = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string", "enum": []string{"viewer", "responder", "communicator", "approver", "admin", "agent"}}}
 
 	schemas = map[string]any{
 		"Error": object([]string{"error"}, map[string]any{"error": object([]string{"code", "message"}, map[string]any{"code": str, "message": str})}),

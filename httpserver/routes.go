@@ -23,6 +23,7 @@ var (
 	communicator = roleAccess(tocsin.RoleCommunicator)
 	approver     = roleAccess(tocsin.RoleApprover)
 	admin        = roleAccess(tocsin.RoleAdmin)
+	agent        = roleAccess(tocsin.RoleAgent) // only an agent's token: its routes and nothing else
 )
 
 // kind says how a route authenticates and how its errors are written.
@@ -304,6 +305,9 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /console/posture", access: viewer, kind: page, handle: s.posture},
 		{pattern: "POST /console/services/{id}/status/automatic", access: communicator, kind: page, handle: s.unpinServiceConsole},
 
+		// An agent's token reaches these two routes and nothing else.
+		{pattern: "GET /api/v1/agent/checks", access: agent, kind: api, handle: s.apiAgentChecks, summary: "The checks an agent runs (all but paused ones), without secrets"},
+		{pattern: "POST /api/v1/agent/results", access: agent, kind: api, handle: s.apiAgentResults, summary: "Record a batch of an agent's results under its token's location; keys stored before are skipped"},
 		{pattern: "GET /api/v1/me", access: viewer, kind: api, handle: s.apiMe, summary: "The token making the request"},
 		{pattern: "GET /api/v1/users", access: admin, kind: api, handle: s.apiUsers, summary: "List accounts"},
 		{pattern: "POST /api/v1/users", access: admin, kind: api, handle: s.apiCreateUser, summary: "Create an account; its password is temporary, replaced by its owner at first sign-in"},

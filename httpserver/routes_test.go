@@ -98,6 +98,8 @@ var intendedAccess = map[string]access{
 	"GET /console/audit":                            admin,
 	"GET /api/v1/openapi.json":                      public,
 	"GET /api/v1/me":                                viewer,
+	"GET /api/v1/agent/checks":                      agent,
+	"POST /api/v1/agent/results":                    agent,
 	"GET /api/v1/users":                             admin,
 	"POST /api/v1/users":                            admin,
 	"GET /api/v1/users/{id}":                        admin,
@@ -642,7 +644,7 @@ func TestRouteTableAccess(t *testing.T) {
 }
 
 func isRole(a access) bool {
-	for _, r := range tocsin.AllRoles {
+	for _, r := range append(tocsin.AllRoles, tocsin.RoleAgent) {
 		if access(r) == a {
 			return true
 		}

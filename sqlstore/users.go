@@ -53,6 +53,9 @@ func (c conn) insertUser(ctx context.Context, u *tocsin.User, now time.Time) (st
 	if err != nil {
 		return "", err
 	}
+	if err := roles.PersonRoles(); err != nil {
+		return "", err
+	}
 	if err := tocsin.ValidateLang(u.Lang); err != nil {
 		return "", err
 	}
@@ -157,6 +160,9 @@ func (db *DB) SetPassword(ctx context.Context, a tocsin.Actor, id int64, ch tocs
 func (db *DB) SetRoles(ctx context.Context, a tocsin.Actor, id int64, roles tocsin.Roles) error {
 	roles, err := tocsin.ParseRoles(roles.String())
 	if err != nil {
+		return err
+	}
+	if err := roles.PersonRoles(); err != nil {
 		return err
 	}
 	return db.update(ctx, func(tx conn) error {

@@ -23,6 +23,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the web server, the console, the API and the workers", cmdServe},
 		{"migrate", "apply database migrations and exit", cmdMigrate},
+		{"agent", "run the hub's checks from another place and send the results to it", cmdAgent},
 		{"export", "write the public site as static files", cmdExport},
 		{"user", "manage accounts: add, list, disable, reset-2fa", group("user", userCommands())},
 		{"token", "manage API tokens: create, revoke, list", group("token", tokenCommands())},
