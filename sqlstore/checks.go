@@ -149,11 +149,14 @@ func (c conn) updateCheckFields(ctx context.Context, ch *tocsin.Check) error {
 }
 
 // afterCheckChange follows an edit of a check that moved, paused or
-// resumed it, or changed its kind or thresholds: its standing starts over
+// resumed it, or changed what it probes or its thresholds: its standing
+// starts over
 // (paused, or pending) and the services it left or joined take their
 // checks' status again.
 func (c conn) afterCheckChange(ctx context.Context, was, is *tocsin.Check, now time.Time) error {
-	restart := was.Paused != is.Paused || was.Kind != is.Kind || was.ServiceID != is.ServiceID ||
+	wasSpec, _ := json.Marshal(was.Spec)
+	isSpec, _ := json.Marshal(is.Spec)
+	restart := was.Paused != is.Paused || was.Kind != is.Kind || was.ServiceID != is.ServiceID || string(wasSpec) != string(isSpec) ||
 		was.FailThreshold != is.FailThreshold || was.PassThreshold != is.PassThreshold || was.Quorum != is.Quorum
 	if restart {
 		state := tocsin.CheckPending
@@ -194,8 +197,8 @@ func (db *DB) CreateCheck(ctx context.Context, a tocsin.Actor, c *tocsin.Check) 
 
 // UpdateCheck replaces check c.ID's fields with c's, with the audit entry
 // "check.update"; an update that changes nothing writes nothing. Moving a
-// check to another service, pausing or resuming it, or changing its kind
-// or thresholds starts its standing over. ENOTFOUND for an unknown check,
+// check to another service, pausing or resuming it, or changing what it
+// probes or its thresholds starts its standing over. ENOTFOUND for an unknown check,
 // ECONFLICT for a config-managed one (the file owns it).
 func (db *DB) UpdateCheck(ctx context.Context, a tocsin.Actor, c *tocsin.Check) error {
 	return db.update(ctx, func(tx conn) error {
