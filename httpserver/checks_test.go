@@ -3,6 +3,7 @@ package httpserver
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -381,5 +382,21 @@ func TestLatencyChart(t *testing.T) {
 	}
 	if empty := latencyChart(nil, now, 24*time.Hour); empty.Runs != 0 || empty.Points != "" {
 		t.Errorf("empty %+v", empty)
+	}
+}
+
+func TestMetricsAppendCheckMetrics(t *testing.T) {
+	e := newTestEnv(t)
+	tok, _ := e.createToken("scraper", tocsin.RoleViewer)
+	if r := e.call("GET", "/metrics", tok, ""); strings.Contains(r.Body, "tocsin_check_up") {
+		t.Fatalf("check metrics without a monitor: %s", r.Body)
+	}
+	e.srv.checkMetrics = func(w io.Writer) {
+		fmt.Fprintln(w, "# TYPE tocsin_check_up gauge")
+		fmt.Fprintln(w, `tocsin_check_up{check="1"} 1`)
+	}
+	r := e.call("GET", "/metrics", tok, "")
+	if r.Status != 200 || !strings.Contains(r.Body, "tocsin_uptime_seconds") || !strings.HasSuffix(r.Body, "tocsin_check_up{check=\"1\"} 1\n") {
+		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 }
