@@ -588,6 +588,9 @@ func TestOpenAPIDocument(t *testing.T) {
 	for op, cs := range agentCases {
 		cases[op] = cs
 	}
+	for op, cs := range checkAPICases(t, e, admin, viewerTok) {
+		cases[op] = cs
+	}
 	// Walk the document's operations in a fixed order.
 	var ops []string
 	for p, item := range doc.Paths.Map() {

@@ -275,6 +275,31 @@ var intendedAccess = map[string]access{
 	"GET /console/maintenance":                         viewer,
 	"POST /console/maintenance":                        communicator,
 	"PUT /api/v1/incidents/{id}":                       communicator,
+
+	// Checks: every role reads; only admins choose what tocsin probes;
+	// responders run a check now; communicators unpin a status.
+	"GET /console/checks":                          viewer,
+	"GET /console/checks/new":                      admin,
+	"POST /console/checks":                         admin,
+	"GET /console/checks/{id}":                     viewer,
+	"GET /console/checks/{id}/edit":                admin,
+	"POST /console/checks/{id}/edit":               admin,
+	"POST /console/checks/{id}/pause":              admin,
+	"POST /console/checks/{id}/delete":             admin,
+	"POST /console/checks/{id}/run":                responder,
+	"GET /console/posture":                         viewer,
+	"POST /console/services/{id}/status/automatic": communicator,
+	"GET /api/v1/checks":                           viewer,
+	"POST /api/v1/checks":                          admin,
+	"GET /api/v1/checks/{id}":                      viewer,
+	"PUT /api/v1/checks/{id}":                      admin,
+	"DELETE /api/v1/checks/{id}":                   admin,
+	"POST /api/v1/checks/{id}/run":                 responder,
+	"GET /api/v1/checks/{id}/results":              viewer,
+	"GET /api/v1/checks/{id}/tls-keys":             viewer,
+	"GET /api/v1/tls-keys":                         viewer,
+	"GET /api/v1/findings":                         viewer,
+	"POST /api/v1/services/{id}/status/automatic":  communicator,
 }
 
 // allowed is the expected outcome of a request: computed from the route's
@@ -346,6 +371,8 @@ func (f *walkFixture) path(t *testing.T, pattern string) string {
 			parts[i] = "999999" // no such update: a 404 for everyone
 		case part == "{id}" && i > 0 && parts[i-1] == "signals":
 			parts[i] = "999999" // no such signal: a 404 for everyone
+		case part == "{id}" && i > 0 && parts[i-1] == "checks":
+			parts[i] = "999999" // no such check: a 404 for everyone
 		case part == "{override}" || part == "{user}" || (part == "{id}" && i > 0 && (parts[i-1] == "pages" || parts[i-1] == "rotas" || parts[i-1] == "contacts")) || (part == "{id}" && i > 1 && parts[i-2] == "contacts"):
 			parts[i] = "999999" // no such page, rota, override, person or contact: a 404 for everyone
 		case part == "{eid}":
