@@ -145,11 +145,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // goes down when two do; then the hub stops mid-run while the agents keep
 // probing, starts again on the same data, and every result the agents
 // made is stored exactly once.
-func TestAgentsEndToEnd(t *testing.T) {
-	in := newInstance(t, "sqlite")
+func TestAgentsEndToEnd(t *testing.T) { backends(t, testAgentsEndToEnd) }
+
+func testAgentsEndToEnd(t *testing.T, in *instance) {
 	hub := in.serve()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, "", in.dataDir)
+	db, err := sqlstore.Open(ctx, in.env["TOCSIN_DATABASE"], in.dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
