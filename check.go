@@ -3,6 +3,7 @@ package tocsin
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"regexp"
@@ -541,12 +542,18 @@ type TLSObservation struct {
 	OldVersions []string `json:"old_versions,omitempty"`
 	// WeakCiphers lists insecure suites the server accepts.
 	WeakCiphers []string `json:"weak_ciphers,omitempty"`
+	// Scanned: the scan for old versions and weak suites ran to its end,
+	// so that empty lists above mean "none" (https, smtp and imap checks
+	// and scans cut short by the timeout leave it false).
+	Scanned bool `json:"scanned,omitempty"`
 }
 
 // DaysLeft is the number of whole days before the certificate expires at
 // now (negative when expired).
 func (o *TLSObservation) DaysLeft(now time.Time) int {
-	return int(o.NotAfter.Sub(now).Hours() / 24)
+	// Floor, not truncation: a certificate that expired an hour ago has
+	// -1 days left, not 0.
+	return int(math.Floor(o.NotAfter.Sub(now).Hours() / 24))
 }
 
 // BucketObservation is what a bucket check saw.
@@ -561,6 +568,17 @@ type BucketObservation struct {
 	Grants []string `json:"grants,omitempty"`
 	// PolicyError says why the policy could not be read, if it was asked.
 	PolicyError string `json:"policy_error,omitempty"`
+}
+
+// AllAnswered reports whether every URL probed gave an HTTP answer (a
+// status, even an error); a URL that failed at the network level has none.
+func (o *BucketObservation) AllAnswered() bool {
+	for _, p := range o.Probed {
+		if p.Status == 0 {
+			return false
+		}
+	}
+	return len(o.Probed) > 0
 }
 
 // BucketProbe is one unsigned request of a bucket check.

@@ -18,7 +18,16 @@ func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judge
 			Detail: fmt.Sprintf(format, args...)})
 	}
 	if o := r.TLS; o != nil {
-		judged = append(judged, FindingCertExpiring, FindingCertInvalid, FindingTLSProtocolWeak, FindingTLSCipherWeak)
+		judged = append(judged, FindingCertExpiring, FindingCertInvalid)
+		// Old protocols and weak suites are judged only by a scan that ran
+		// to its end (tls checks): an https check's single handshake, or a
+		// scan cut by the timeout, neither opens nor closes them.
+		if o.Scanned || len(o.OldVersions) > 0 {
+			judged = append(judged, FindingTLSProtocolWeak)
+		}
+		if o.Scanned || len(o.WeakCiphers) > 0 {
+			judged = append(judged, FindingTLSCipherWeak)
+		}
 		days := o.DaysLeft(now)
 		if o.VerifyError != "" {
 			add(FindingCertInvalid, "%s: %s", c.Target(), o.VerifyError)
@@ -34,7 +43,14 @@ func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judge
 					tier = t
 				}
 			}
-			add(FindingCertExpiring, "%s: the certificate expires in %d days (under %d), on %s", c.Target(), days, tier,
+			in := fmt.Sprintf("in %d days", days)
+			switch days {
+			case 0:
+				in = "in less than a day"
+			case 1:
+				in = "in 1 day"
+			}
+			add(FindingCertExpiring, "%s: the certificate expires %s (under %d), on %s", c.Target(), in, tier,
 				o.NotAfter.UTC().Format("2006-01-02 15:04 MST"))
 		}
 		if len(o.OldVersions) > 0 {
@@ -44,7 +60,9 @@ func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judge
 			add(FindingTLSCipherWeak, "%s accepts weak cipher suites: %s", c.Target(), strings.Join(o.WeakCiphers, ", "))
 		}
 	}
-	if b := r.Bucket; b != nil {
+	// A URL that did not answer may be the listable one: unless a listing
+	// was seen, the finding is judged only when every URL answered.
+	if b := r.Bucket; b != nil && (len(b.Listable) > 0 || b.AllAnswered()) {
 		judged = append(judged, FindingBucketListable)
 		if len(b.Listable) > 0 {
 			detail := "anyone can list the bucket at " + strings.Join(b.Listable, ", ")

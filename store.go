@@ -25,6 +25,7 @@ type Store interface {
 	PostmortemService
 	PagingService
 	CheckService
+	CheckHistoryService
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -17,12 +17,13 @@ type serviceJSON struct {
 	Position      int       `json:"position"`
 	Status        string    `json:"status"`
 	ConfigManaged bool      `json:"config_managed"`
+	StatusPinned  bool      `json:"status_pinned"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func toServiceJSON(s *tocsin.Service) serviceJSON {
-	return serviceJSON{s.ID, s.Name, s.Description, s.Link, s.Group, s.Position, string(s.Status), s.ConfigManaged, s.CreatedAt, s.UpdatedAt}
+	return serviceJSON{s.ID, s.Name, s.Description, s.Link, s.Group, s.Position, string(s.Status), s.ConfigManaged, s.StatusPinned, s.CreatedAt, s.UpdatedAt}
 }
 
 // serviceRequest is the body that creates a service or replaces its

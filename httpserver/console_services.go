@@ -232,3 +232,23 @@ func (s *Server) changeStatus(r *http.Request, id int64, status tocsin.ServiceSt
 	s.refreshAfter(r.Context())
 	return nil
 }
+
+// unpinServiceConsole returns a service whose status was set by hand to
+// the status its checks give it.
+func (s *Server) unpinServiceConsole(w http.ResponseWriter, r *http.Request) error {
+	st := state(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.store.UnpinServiceStatus(r.Context(), st.actor(), id); err != nil {
+		return s.serviceRefused(w, r, id, nil, err)
+	}
+	s.refreshAfter(r.Context())
+	svc, err := s.store.Service(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	msg := i18n.T(st.lang, "services.unpinned", svc.Name, i18n.T(st.lang, "status."+string(svc.Status)))
+	return s.renderServices(w, r, http.StatusOK, servicesView{Flash: msg})
+}

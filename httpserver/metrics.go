@@ -131,5 +131,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 		"tocsin_outbox_dead":    float64(stats.Dead),
 		"tocsin_uptime_seconds": time.Since(s.started).Seconds(),
 	})
+	if s.checkMetrics != nil {
+		s.checkMetrics(w)
+	}
 	return nil
 }

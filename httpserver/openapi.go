@@ -70,10 +70,10 @@ func (s *Server) openAPIDoc() []byte {
 // Each feature keeps its OpenAPI tables in its own file; these lists
 // name them all, so a new feature adds one name to each.
 var (
-	queryTables   = []map[string][]map[string]any{queryParams, securityQuery, pagingQuery}
-	requestTables = []map[string]map[string]any{requestBodies, securityRequests, breachRequests, pagingRequests, evidenceRequests, agentRequests}
-	successTables = []map[string]map[string]any{successBodies, securitySuccess, breachSuccess, pagingSuccess, evidenceSuccess, agentSuccess}
-	schemaTables  = []map[string]any{schemas, securitySchemas, breachSchemas, pagingSchemas, evidenceSchemas, agentSchemas}
+	queryTables   = []map[string][]map[string]any{queryParams, securityQuery, pagingQuery, checkQuery}
+	requestTables = []map[string]map[string]any{requestBodies, securityRequests, breachRequests, pagingRequests, evidenceRequests, checkRequests, agentRequests}
+	successTables = []map[string]map[string]any{successBodies, securitySuccess, breachSuccess, pagingSuccess, evidenceSuccess, checkSuccess, agentSuccess}
+	schemaTables  = []map[string]any{schemas, securitySchemas, breachSchemas, pagingSchemas, evidenceSchemas, checkSchemas, agentSchemas}
 )
 
 func queryParamsOf(pattern string) []map[string]any {
@@ -193,6 +193,7 @@ var (
 		"Service": object([]string{"id", "name", "description", "link", "group", "position", "status", "config_managed", "created_at", "updated_at"}, map[string]any{
 			"id": integer, "name": str, "description": str, "link": str, "group": str, "position": integer, "status": serviceStatus,
 			"config_managed": boolean, "created_at": dateTime, "updated_at": dateTime,
+			"status_pinned": map[string]any{"type": "boolean", "description": "The status was set by hand; checks leave it alone until it is returned to automatic."},
 		}),
 		"Incident": object([]string{"id", "title", "status", "impact", "services", "show_on_sites", "scheduled_for", "scheduled_until", "reminded_at", "published", "published_at", "resolved_at", "created_by", "created_at", "updated_at", "updates"}, map[string]any{
 			"id": integer, "title": str, "status": incidentStatus, "impact": map[string]any{"type": "string", "enum": append(slices.Clone(tocsin.Impacts), tocsin.ImpactMaintenance)},

@@ -183,7 +183,7 @@ func (s *Server) RefreshPublic(ctx context.Context) error {
 	if err == nil {
 		var snap publicsite.Snapshot
 		var site *publicsite.Site
-		snap, err = publicsite.Read(ctx, s.store, s.store, s.store, PageOf(s.cfg, s.loc), s.now())
+		snap, err = publicsite.Read(ctx, s.store, s.store, s.store, s.store, PageOf(s.cfg, s.loc), s.now())
 		read := time.Now()
 		if err == nil {
 			site, err = p.builder.Build(snap)

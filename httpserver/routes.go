@@ -288,6 +288,23 @@ func (s *Server) routeTable() []route {
 
 		// JSON API.
 		{pattern: "GET /api/v1/openapi.json", access: public, kind: raw, handle: s.openAPI},
+		// The console: checks and the security posture. Every role reads
+		// them; only admins create, edit, pause and delete checks (a check
+		// sends traffic where it is told, so choosing where is
+		// configuration); responders run one now, as someone working an
+		// incident would.
+		{pattern: "GET /console/checks", access: viewer, kind: page, handle: s.consoleChecks},
+		{pattern: "GET /console/checks/new", access: admin, kind: page, handle: s.newCheckForm},
+		{pattern: "POST /console/checks", access: admin, kind: page, handle: s.createCheckConsole},
+		{pattern: "GET /console/checks/{id}", access: viewer, kind: page, handle: s.consoleCheck},
+		{pattern: "GET /console/checks/{id}/edit", access: admin, kind: page, handle: s.editCheckForm},
+		{pattern: "POST /console/checks/{id}/edit", access: admin, kind: page, handle: s.editCheckConsole},
+		{pattern: "POST /console/checks/{id}/pause", access: admin, kind: page, handle: s.pauseCheckConsole},
+		{pattern: "POST /console/checks/{id}/delete", access: admin, kind: page, handle: s.deleteCheckConsole},
+		{pattern: "POST /console/checks/{id}/run", access: responder, kind: page, handle: s.runCheckConsole},
+		{pattern: "GET /console/posture", access: viewer, kind: page, handle: s.posture},
+		{pattern: "POST /console/services/{id}/status/automatic", access: communicator, kind: page, handle: s.unpinServiceConsole},
+
 		// An agent's token reaches these two routes and nothing else.
 		{pattern: "GET /api/v1/agent/checks", access: agent, kind: api, handle: s.apiAgentChecks, summary: "The checks an agent runs (all but paused ones), without secrets"},
 		{pattern: "POST /api/v1/agent/results", access: agent, kind: api, handle: s.apiAgentResults, summary: "Record a batch of an agent's results under its token's location; keys stored before are skipped"},
@@ -377,6 +394,17 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /api/v1/webhooks", access: communicator, kind: api, handle: s.apiWebhooks, summary: "List webhook subscriptions"},
 		{pattern: "POST /api/v1/webhooks", access: communicator, kind: api, handle: s.apiCreateWebhook, summary: "Create a webhook subscription; the answer holds its signing secret, shown only this once"},
 		{pattern: "DELETE /api/v1/webhooks/{id}", access: communicator, kind: api, handle: s.apiDeleteWebhook, summary: "Delete a webhook subscription"},
+		{pattern: "GET /api/v1/checks", access: viewer, kind: api, handle: s.apiChecks, summary: "List checks with their standing (state, flapping, consecutive fails and passes, last result, last success); header values are shown to admins only"},
+		{pattern: "POST /api/v1/checks", access: admin, kind: api, handle: s.apiCreateCheck, summary: "Create a check on a service: kind, the target fields of its kind inline (as in the configuration file), interval and timeout as Go durations; fields left out take the configured defaults. Link-local and cloud-metadata targets are refused unless checks.allow_private is set"},
+		{pattern: "GET /api/v1/checks/{id}", access: viewer, kind: api, handle: s.apiCheck, summary: "One check with its standing"},
+		{pattern: "PUT /api/v1/checks/{id}", access: admin, kind: api, handle: s.apiUpdateCheck, summary: "Replace a check's fields (fields left out take the defaults; paused pauses it); 409 for one declared in the configuration file"},
+		{pattern: "DELETE /api/v1/checks/{id}", access: admin, kind: api, handle: s.apiDeleteCheck, summary: "Delete a check with its results, findings and key history; 409 for one declared in the configuration file"},
+		{pattern: "POST /api/v1/checks/{id}/run", access: responder, kind: api, handle: s.apiRunCheck, summary: "Run a check now; its result is recorded like any other and returned; 409 when checks do not run in this server"},
+		{pattern: "GET /api/v1/checks/{id}/results", access: viewer, kind: api, handle: s.apiCheckResults, summary: "A check's raw results, newest first (?since=RFC 3339, default 24 hours ago; ?limit, default 100, at most 10000)"},
+		{pattern: "GET /api/v1/checks/{id}/tls-keys", access: viewer, kind: api, handle: s.apiCheckTLSKeys, summary: "The public keys a check's endpoint served, newest first, with first and last sighting; key_changed_at answers when the key last changed"},
+		{pattern: "GET /api/v1/tls-keys", access: viewer, kind: api, handle: s.apiStaleTLSKeys, summary: "The endpoints still serving a key first seen before a day (?first_seen_before=YYYY-MM-DD, in the server's time zone)"},
+		{pattern: "GET /api/v1/findings", access: viewer, kind: api, handle: s.apiFindings, summary: "Findings (listable buckets, certificates, old protocols, weak ciphers, reused keys, failing checks), newest first (?state=open|closed|all, default open; ?kind; ?check; ?limit)"},
+		{pattern: "POST /api/v1/services/{id}/status/automatic", access: communicator, kind: api, handle: s.apiUnpinService, summary: "Return a service whose status was set by hand to automatic status: its checks' standing applies at once"},
 		{pattern: "GET /api/v1/audit", access: admin, kind: api, handle: s.apiAudit, summary: "Audit log entries, newest first"},
 		{pattern: "GET /api/v1/audit/verify", access: admin, kind: api, handle: s.apiAuditVerify, summary: "Verify the audit hash chain"},
 	}

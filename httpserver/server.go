@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -38,6 +39,16 @@ type Options struct {
 	KickDeadlines func()
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// RunCheck runs a check now and records its result (the monitor's
+	// RunNow); nil in a server without a monitor, where "run now" answers
+	// that checks do not run here.
+	RunCheck func(ctx context.Context, id int64) (*tocsin.CheckResult, error)
+	// ChecksChanged is called after every check created, edited, paused
+	// or deleted, so that the scheduler reloads (the monitor's Reload).
+	ChecksChanged func()
+	// CheckMetrics appends the per-check Prometheus metrics to /metrics
+	// (the monitor's WriteMetrics).
+	CheckMetrics func(io.Writer)
 }
 
 // Server is tocsin's HTTP side.
@@ -72,6 +83,11 @@ type Server struct {
 	site    atomic.Pointer[publicsite.Site] // the public site, rebuilt on change
 	buildMu sync.Mutex
 	pub     *publisher
+
+	// The monitor's hooks (Options): run now, reload, metrics.
+	runCheck     func(ctx context.Context, id int64) (*tocsin.CheckResult, error)
+	onChecks     func()
+	checkMetrics func(io.Writer)
 }
 
 // New builds the server and its route table.
@@ -82,6 +98,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		cfg: o.Config, store: o.Store, hasher: o.Hasher, box: o.Box, log: o.Logger,
 		version: o.Version, kick: o.KickOutbox, kickD: o.KickDeadlines, now: o.Now, metrics: newMetrics(), started: time.Now(),
+		runCheck: o.RunCheck, onChecks: o.ChecksChanged, checkMetrics: o.CheckMetrics,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

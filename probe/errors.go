@@ -117,8 +117,8 @@ func describe(ctx context.Context, c *tocsin.Check, err error) string {
 		return fmt.Sprintf("the TLS handshake failed: the server sent the alert %q", alert.Error())
 	}
 	var ue x509.UnknownAuthorityError
-	if errors.As(err, &ue) {
-		return certWords(err, "", time.Time{}).Error()
+	if errors.As(err, &ue) && ue.Cert != nil {
+		return chainWords(err, ue.Cert, time.Now())
 	}
 	msg := unwrapURL(err).Error()
 	if phase != "" && !strings.Contains(msg, phase) {
@@ -156,42 +156,3 @@ func unwrapURL(err error) error {
 	return err
 }
 
-// certWords turns a verification failure into words: when the certificate
-// expired, which names it is for, who signed it.
-func certWords(err error, name string, now time.Time) error {
-	var inv x509.CertificateInvalidError
-	var host x509.HostnameError
-	var ua x509.UnknownAuthorityError
-	switch {
-	case errors.As(err, &inv) && inv.Reason == x509.Expired && inv.Cert != nil:
-		if !now.IsZero() && now.Before(inv.Cert.NotBefore) {
-			return &certError{fmt.Sprintf("certificate is not valid before %s", inv.Cert.NotBefore.UTC().Format(time.DateOnly))}
-		}
-		return &certError{fmt.Sprintf("certificate expired on %s", inv.Cert.NotAfter.UTC().Format(time.DateOnly))}
-	case errors.As(err, &host) && host.Certificate != nil:
-		names := append([]string{}, host.Certificate.DNSNames...)
-		for _, ip := range host.Certificate.IPAddresses {
-			names = append(names, ip.String())
-		}
-		if len(names) == 0 && host.Certificate.Subject.CommonName != "" {
-			names = append(names, host.Certificate.Subject.CommonName)
-		}
-		if len(names) > 5 {
-			names = append(names[:5], fmt.Sprintf("and %d more", len(names)-5))
-		}
-		if name == "" {
-			name = host.Host
-		}
-		return &certError{fmt.Sprintf("certificate is for %s, not %s", strings.Join(names, ", "), name)}
-	case errors.As(err, &ua):
-		issuer := "an unknown issuer"
-		if ua.Cert != nil {
-			issuer = fmt.Sprintf("%q", ua.Cert.Issuer.String())
-			if ua.Cert.Issuer.String() == ua.Cert.Subject.String() {
-				issuer += " (self-signed)"
-			}
-		}
-		return &certError{fmt.Sprintf("certificate is signed by %s, which is not trusted; give ca_file if it is a private CA", issuer)}
-	}
-	return &certError{fmt.Sprintf("certificate does not verify: %v", err)}
-}

@@ -244,22 +244,14 @@ func (p *Prober) tlsConfig(s *tocsin.CheckSpec) (*tls.Config, error) {
 }
 
 // verify checks the served chain against roots (the system's when nil)
-// and name, at the prober's clock.
+// and name, at the prober's clock, in the words a tls check's finding
+// uses.
 func (p *Prober) verify(cs tls.ConnectionState, name string, roots *x509.CertPool) error {
 	if len(cs.PeerCertificates) == 0 {
 		return &certError{"the server sent no certificate"}
 	}
-	opts := x509.VerifyOptions{
-		Roots:         roots,
-		DNSName:       name,
-		Intermediates: x509.NewCertPool(),
-		CurrentTime:   p.Now(),
-	}
-	for _, ic := range cs.PeerCertificates[1:] {
-		opts.Intermediates.AddCert(ic)
-	}
-	if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
-		return certWords(err, name, opts.CurrentTime)
+	if words := verifyWords(cs.PeerCertificates, name, roots, p.Now()); words != "" {
+		return &certError{words}
 	}
 	return nil
 }

@@ -142,6 +142,9 @@ func TestHTTPSafetyByName(t *testing.T) {
 	dns := startDNS(t)
 	dns.add("meta.test.", &dnsmessage.AResource{A: [4]byte{169, 254, 169, 254}})
 	dns.add("lan.test.", &dnsmessage.AResource{A: [4]byte{127, 0, 0, 1}})
+	dns.mu.Lock()
+	dns.silent["mute.test."] = true
+	dns.mu.Unlock()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -159,6 +162,10 @@ func TestHTTPSafetyByName(t *testing.T) {
 	r = p.Run(t.Context(), newCheck(t, tocsin.CheckHTTP, tocsin.CheckSpec{URL: "http://nowhere.test/"}, 5*time.Second))
 	if want := "cannot resolve host nowhere.test: no such host"; r.OK || r.Error != want {
 		t.Errorf("nowhere.test: error %q, want %q", r.Error, want)
+	}
+	r = p.Run(t.Context(), newCheck(t, tocsin.CheckHTTP, tocsin.CheckSpec{URL: "http://mute.test/"}, time.Second))
+	if want := "timed out after 1s while resolving the name"; r.OK || r.Error != want {
+		t.Errorf("mute.test: error %q, want %q", r.Error, want)
 	}
 }
 
@@ -220,7 +227,7 @@ func TestHTTPS(t *testing.T) {
 	}{
 		{"trusted with ca_file", tocsin.CheckSpec{URL: goodURL, CAFile: ca.file, BodyContains: "secure"}, ""},
 		{"server_name", tocsin.CheckSpec{URL: goodURL, CAFile: ca.file, ServerName: "www.example.org"}, ""},
-		{"untrusted without ca_file", tocsin.CheckSpec{URL: goodURL}, `certificate is signed by "CN=tocsin test CA", which is not trusted; give ca_file if it is a private CA`},
+		{"untrusted without ca_file", tocsin.CheckSpec{URL: goodURL}, "the certificate is signed by an unknown authority (issuer tocsin test CA)"},
 		{"expired", tocsin.CheckSpec{URL: expiredURL, CAFile: ca.file}, "certificate expired on 2026-01-02"},
 		{"other name", tocsin.CheckSpec{URL: otherURL, CAFile: ca.file, ServerName: "www.example.org"}, "certificate is for other.example, not www.example.org"},
 		{"other name by IP", tocsin.CheckSpec{URL: otherURL, CAFile: ca.file}, "certificate is for other.example, not 127.0.0.1"},

@@ -61,7 +61,9 @@ func (p *Prober) Run(ctx context.Context, c *tocsin.Check) *tocsin.CheckResult {
 	default:
 		err = errorf("unknown check kind %q", c.Kind)
 	}
-	r.Duration = time.Since(start)
+	if r.Duration == 0 { // a kind may time only what a client would wait for
+		r.Duration = time.Since(start)
+	}
 	if err != nil {
 		r.OK, r.Error = false, describe(ctx, c, err)
 		return r

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"unicode"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -93,10 +94,17 @@ func readLine(br *bufio.Reader) (string, error) {
 	}
 }
 
-// clip shortens s for a message.
+// clip keeps what a server said short (n characters) and printable in a
+// result.
 func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return ' '
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n]) + "…"
 	}
-	return s[:n] + "…"
+	return s
 }

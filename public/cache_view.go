@@ -12,7 +12,7 @@ import (
 // complete days from the cache while its history is unchanged, today
 // afresh, since today's share moves with the clock), its bar and its row
 // on the page, each drawn again only when its inputs changed.
-func (b *Builder) serviceView(svc *tocsin.Service, mine []tocsin.StatusChange, s Snapshot, grouped bool, affectedBy, named []*incidentView) (serviceView, error) {
+func (b *Builder) serviceView(svc *tocsin.Service, mine []tocsin.StatusChange, checkDays map[int64]tocsin.CheckDay, s Snapshot, grouped bool, affectedBy, named []*incidentView) (serviceView, error) {
 	today := midnight(s.Now, s.Location)
 	f := newFingerprint().time(today).str(s.Location.String()).int(int64(len(mine)))
 	for _, c := range mine {
@@ -26,6 +26,11 @@ func (b *Builder) serviceView(svc *tocsin.Service, mine []tocsin.StatusChange, s
 	days := make([]Day, UptimeDays)
 	copy(days, past)
 	days[UptimeDays-1] = dayOf(mine, today, s.Now)
+	for i := range days {
+		if c, ok := checkDays[days[i].Date.Unix()]; ok {
+			days[i].Checks, days[i].CheckFailures = c.Runs, c.Failures
+		}
+	}
 	markIncidents(days, named, s.Now)
 	up, hasUptime := Uptime(days)
 	spans := Spans(days)
@@ -76,7 +81,8 @@ func (b *Builder) uptimeBars(id int64, spans []Span, days []Day) (bars, uint64) 
 	f := newFingerprint().int(int64(len(spans)))
 	for _, s := range spans {
 		f.time(s.From).str(s.From.Location().String()).time(s.To).int(int64(s.Start)).int(int64(s.Days)).
-			str(string(s.Worst)).int(int64(math.Float64bits(s.Uptime))).int(boolInt(s.Known)).int(int64(len(s.Incidents)))
+			str(string(s.Worst)).int(int64(math.Float64bits(s.Uptime))).int(boolInt(s.Known)).int(int64(len(s.Incidents))).
+			int(int64(s.Checks)).int(int64(s.CheckFailures))
 		for _, inc := range s.Incidents {
 			f.int(inc.ID).str(inc.Title)
 		}

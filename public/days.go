@@ -103,6 +103,9 @@ func dayLists(days []Day) map[string]template.HTML {
 		b.WriteString(`</summary><ul>`)
 		for _, d := range marked[:min(len(marked), dayListMax)] {
 			fmt.Fprintf(&b, `<li><time datetime="%s">%s</time> — `, d.Date.Format("2006-01-02"), html.EscapeString(formatDate(lang, d.Date)))
+			if share, ok := d.ChecksSucceeded(); ok {
+				b.WriteString(html.EscapeString(i18n.T(lang, "public.checks_succeeded", share)) + " — ")
+			}
 			for i, inc := range d.Incidents {
 				if i > 0 {
 					b.WriteString(", ")

@@ -20,7 +20,8 @@ type Page struct {
 // Read takes the snapshot the public site is built from. Every published
 // incident is read (the history pages list them all, by month), and every
 // published post-mortem; drafts never reach the public site.
-func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentService, pms tocsin.PostmortemService, p Page, now time.Time) (Snapshot, error) {
+func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentService, pms tocsin.PostmortemService,
+	checks tocsin.CheckHistoryService, p Page, now time.Time) (Snapshot, error) {
 	services, err := src.Services(ctx)
 	if err != nil {
 		return Snapshot{}, err
@@ -45,9 +46,18 @@ func Read(ctx context.Context, src tocsin.ServiceService, incs tocsin.IncidentSe
 	if err != nil {
 		return Snapshot{}, err
 	}
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	checkDays, err := checks.ServiceCheckDays(ctx, now.AddDate(0, 0, -UptimeDays), loc)
+	if err != nil {
+		return Snapshot{}, err
+	}
 	return Snapshot{
 		Title: p.Title, URL: p.URL, Contact: p.Contact, Lang: p.Lang, Location: p.Location,
 		Now: now, Services: services, History: history, Incidents: published, Postmortems: postmortems,
+		CheckDays: checkDays,
 	}, nil
 }
 

@@ -31,6 +31,10 @@ type Snapshot struct {
 	Incidents []*tocsin.Incident
 	// Postmortems are the published post-mortems; any other is skipped.
 	Postmortems []*tocsin.Postmortem
+	// CheckDays are the runs of each service's checks per day of
+	// Location, since Now minus UptimeDays, as ServiceCheckDays returns
+	// them: the bars show the share that succeeded.
+	CheckDays []tocsin.CheckDay
 }
 
 // UptimeDays is the length of the uptime bars.

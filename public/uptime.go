@@ -1,6 +1,8 @@
 package public
 
 import (
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
@@ -16,6 +18,20 @@ type Day struct {
 	// Incidents are the published incidents that named the service that
 	// day (public/days.go), newest first.
 	Incidents []dayIncident
+	// Checks and CheckFailures are the runs of the service's checks that
+	// day and how many failed.
+	Checks, CheckFailures int
+}
+
+// ChecksSucceeded is the share of the day's check runs that succeeded,
+// as the bars write it ("99.93"): rounded down, so that a day with one
+// failure in ten thousand does not read 100.00. False without runs.
+func (d Day) ChecksSucceeded() (string, bool) {
+	if d.Checks <= 0 {
+		return "", false
+	}
+	ok := d.Checks - min(max(d.CheckFailures, 0), d.Checks)
+	return fmt.Sprintf("%.2f", math.Floor(float64(ok)*10000/float64(d.Checks))/100), true
 }
 
 // severity orders statuses for "worst of the day"; maintenance is shown but
@@ -109,7 +125,7 @@ func midnight(t time.Time, loc *time.Location) time.Time {
 }
 
 // Span is a run of consecutive days that look the same on the bar (same
-// worst status, same uptime, no incident), drawn as one rectangle: a quiet
+// worst status, same uptime, same share of checks succeeded, no incident), drawn as one rectangle: a quiet
 // service is one rectangle, not ninety. A day with an incident is a span
 // of its own, whose title names the incidents.
 type Span struct {
@@ -125,7 +141,9 @@ func Spans(days []Day) []Span {
 	for i, d := range days {
 		if n := len(out); n > 0 {
 			last := &out[n-1]
-			if last.Known == d.Known && last.Worst == d.Worst && last.Uptime == d.Uptime &&
+			lastChecks, _ := last.ChecksSucceeded()
+			checks, _ := d.ChecksSucceeded()
+			if last.Known == d.Known && last.Worst == d.Worst && last.Uptime == d.Uptime && lastChecks == checks &&
 				len(last.Incidents) == 0 && len(d.Incidents) == 0 {
 				last.To = d.Date
 				last.Days++

@@ -165,6 +165,13 @@ func (b *Builder) newView(s Snapshot) (*view, error) {
 	v := &view{Title: s.Title, URL: s.URL, Contact: s.Contact, Zone: s.Location.String(), Updated: s.Now.In(s.Location),
 		Overall: tocsin.StatusOperational, Location: s.Location}
 	history := byService(s.History)
+	checkDays := map[int64]map[int64]tocsin.CheckDay{} // service → midnight (Unix) → runs
+	for _, c := range s.CheckDays {
+		if checkDays[c.ServiceID] == nil {
+			checkDays[c.ServiceID] = map[int64]tocsin.CheckDay{}
+		}
+		checkDays[c.ServiceID][c.Day.Unix()] = c
+	}
 	services := make(map[int64]*tocsin.Service, len(s.Services))
 	for _, svc := range s.Services {
 		services[svc.ID] = svc
@@ -200,7 +207,7 @@ func (b *Builder) newView(s Snapshot) (*view, error) {
 			v.Groups = append(v.Groups, groupView{Name: svc.Group})
 		}
 		g := &v.Groups[len(v.Groups)-1]
-		sv, err := b.serviceView(svc, history[svc.ID], s, g.Name != "", affected[svc.ID], named[svc.ID])
+		sv, err := b.serviceView(svc, history[svc.ID], checkDays[svc.ID], s, g.Name != "", affected[svc.ID], named[svc.ID])
 		if err != nil {
 			return nil, err
 		}
@@ -257,6 +264,9 @@ func barSVG(spans []Span, lang string) template.HTML {
 		}
 		if s.Known {
 			title += " · " + fmt.Sprintf("%.2f", s.Uptime*100) + " %"
+		}
+		if share, ok := s.ChecksSucceeded(); ok {
+			title += "\n" + i18n.T(lang, "public.checks_succeeded", share)
 		}
 		for _, inc := range s.Incidents {
 			title += "\n" + inc.Title

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -32,7 +34,7 @@ type checkInBatch struct {
 	before      tocsin.ServiceStatus // what it gave its service before the batch
 	maintenance bool
 	findings    map[tocsin.FindingKind]*tocsin.Finding // open ones
-	certs       []*tlsCert                             // nil until a result with TLS needs them
+	certs       []*tlsCert                             // read when a result has a certificate
 	certsRead   bool
 }
 
@@ -58,13 +60,9 @@ func (db *DB) RecordCheckResults(ctx context.Context, results []*tocsin.CheckRes
 	if len(results) == 0 {
 		return nil
 	}
-	for _, r := range results {
-		if r.CheckID <= 0 {
-			return tocsin.Errorf(tocsin.EINVALID, "a result names no check")
-		}
-		if r.StartedAt.IsZero() {
-			return tocsin.Errorf(tocsin.EINVALID, "a result of check %d has no start time", r.CheckID)
-		}
+	results, err := cleanResults(results)
+	if err != nil {
+		return err
 	}
 	now := db.now()
 	return db.update(ctx, func(tx conn) error {
@@ -78,6 +76,9 @@ func (db *DB) RecordCheckResults(ctx context.Context, results []*tocsin.CheckRes
 			return err
 		}
 		if err := tx.loadOpenFindings(ctx, checks); err != nil {
+			return err
+		}
+		if err := tx.loadCerts(ctx, checks, stored); err != nil {
 			return err
 		}
 		moved := map[int64]time.Time{} // service → when its checks changed
@@ -124,6 +125,48 @@ func (db *DB) RecordCheckResults(ctx context.Context, results []*tocsin.CheckRes
 		}
 		return nil
 	})
+}
+
+// cleanResults refuses results that cannot be stored and returns copies
+// whose error text is plain (see plainText): a probe brings back whatever
+// a server sent.
+func cleanResults(results []*tocsin.CheckResult) ([]*tocsin.CheckResult, error) {
+	out := make([]*tocsin.CheckResult, len(results))
+	for i, r := range results {
+		switch {
+		case r == nil || r.CheckID <= 0:
+			return nil, tocsin.Errorf(tocsin.EINVALID, "result %d names no check", i+1)
+		case r.StartedAt.IsZero():
+			return nil, tocsin.Errorf(tocsin.EINVALID, "result %d (check %d) has no start time", i+1, r.CheckID)
+		case r.Duration < 0:
+			return nil, tocsin.Errorf(tocsin.EINVALID, "result %d (check %d) lasted a negative time", i+1, r.CheckID)
+		case !oneLine(r.Location, 100):
+			return nil, tocsin.Errorf(tocsin.EINVALID, "result %d (check %d): a location is one line of at most 100 characters", i+1, r.CheckID)
+		case !oneLine(r.Key, 200):
+			return nil, tocsin.Errorf(tocsin.EINVALID, "result %d (check %d): a key is one line of at most 200 characters", i+1, r.CheckID)
+		}
+		c := *r
+		c.StartedAt = c.StartedAt.UTC().Truncate(time.Microsecond)
+		c.Error = cut(plainText(c.Error), 2000)
+		out[i] = &c
+	}
+	return out, nil
+}
+
+func oneLine(s string, most int) bool {
+	return utf8.ValidString(s) && utf8.RuneCountInString(s) <= most && strings.IndexFunc(s, unicode.IsControl) < 0
+}
+
+// plainText makes text a probe brought back storable in both databases and
+// fit for a signal: valid UTF-8, no control characters but tabs and line
+// feeds.
+func plainText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return ' '
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 func sortedChecks(m map[int64]*checkInBatch) []*checkInBatch {
@@ -182,7 +225,7 @@ func (c conn) insertResults(ctx context.Context, results []*tocsin.CheckResult) 
 				bucketJSON = string(j)
 			}
 			args = append(args, r.CheckID, r.Location, key, r.StartedAt, r.Duration.Microseconds(), r.OK, r.Degraded, r.StatusCode,
-				cut(r.Error, 2000), tlsJSON, bucketJSON)
+				r.Error, tlsJSON, bucketJSON)
 		}
 		if !hasKey {
 			if _, err := c.exec(ctx, b.String(), args...); err != nil {
@@ -239,6 +282,13 @@ func (c conn) loadBatchChecks(ctx context.Context, results []*tocsin.CheckResult
 		return nil, err
 	}
 	out := make(map[int64]*checkInBatch, len(ids))
+	// In PostgreSQL two batches (the scheduler's, an agent's) may carry
+	// results of one check at once: the second waits for the first's
+	// standing rather than overwrite it. SQLite has one writer anyway.
+	lock := ""
+	if c.dialect == DialectPostgres {
+		lock = ` FOR UPDATE OF s`
+	}
 	cols := prefixColumns("c.", checkColumns)
 	scols := prefixColumns("s.", checkStatusColumns)
 	for len(ids) > 0 {
@@ -251,7 +301,7 @@ func (c conn) loadBatchChecks(ctx context.Context, results []*tocsin.CheckResult
 		}
 		rows, err := c.query(ctx, `SELECT `+cols+`, `+scols+`, v.name FROM checks c
 			JOIN check_status s ON s.check_id = c.id JOIN services v ON v.id = c.service_id
-			WHERE c.id IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+			WHERE c.id IN (?`+strings.Repeat(", ?", n-1)+`) ORDER BY c.id`+lock, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -373,8 +423,8 @@ func locationName(l string) string {
 // openSignal stores a signal of source "check" as tocsin.Monitor and pages
 // on-call with it when page is true.
 func (c conn) openSignal(ctx context.Context, db *DB, subject, body string, at time.Time, page bool) (*tocsin.Signal, error) {
-	s := &tocsin.Signal{Source: tocsin.SourceCheck, Subject: cut(strings.Join(strings.Fields(subject), " "), tocsin.MaxSignalSubject),
-		Body: body, ReceivedAt: at.UTC().Truncate(time.Microsecond)}
+	s := &tocsin.Signal{Source: tocsin.SourceCheck, Subject: cut(strings.Join(strings.Fields(plainText(subject)), " "), tocsin.MaxSignalSubject),
+		Body: cut(plainText(body), tocsin.MaxSignalBody/4), ReceivedAt: at.UTC().Truncate(time.Microsecond)}
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -395,6 +445,10 @@ func (db *DB) CheckResults(ctx context.Context, checkID int64, since time.Time, 
 	out, err := list(ctx, db.read(), scanCheckResult, `SELECT check_id, location, result_key, started_at, duration_us, ok, degraded,
 		status_code, error, tls, bucket FROM check_results WHERE check_id = ? AND started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?`,
 		checkID, since, limitOr(limit, 100, 10000))
+	if err == nil {
+		// Results older than two hours are packed (check_blocks.go).
+		out, err = db.withPackedResults(ctx, checkID, since, limitOr(limit, 100, 10000), out)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: check results: %w", err)
 	}

@@ -145,11 +145,12 @@ func (c conn) followFindings(ctx context.Context, db *DB, cb *checkInBatch, r *t
 	}
 	shown := map[tocsin.FindingKind]bool{}
 	for _, f := range found {
+		f.Detail = cut(plainText(f.Detail), 2000)
 		shown[f.Kind] = true
 		if open := cb.findings[f.Kind]; open != nil {
 			if open.Detail != f.Detail && f.Kind != tocsin.FindingCheckFailing {
 				open.Detail = f.Detail
-				if _, err := c.exec(ctx, `UPDATE findings SET detail = ? WHERE id = ?`, cut(f.Detail, 2000), open.ID); err != nil {
+				if _, err := c.exec(ctx, `UPDATE findings SET detail = ? WHERE id = ?`, f.Detail, open.ID); err != nil {
 					return err
 				}
 			}
@@ -176,7 +177,7 @@ func (c conn) followFindings(ctx context.Context, db *DB, cb *checkInBatch, r *t
 }
 
 func (c conn) openFinding(ctx context.Context, db *DB, cb *checkInBatch, f *tocsin.Finding, at time.Time) error {
-	f.CheckID, f.ServiceID, f.OpenedAt, f.Detail = cb.check.ID, cb.check.ServiceID, at, cut(f.Detail, 2000)
+	f.CheckID, f.ServiceID, f.OpenedAt = cb.check.ID, cb.check.ServiceID, at
 	if f.Severity == "" {
 		f.Severity = cb.check.Severity
 	}
@@ -216,17 +217,6 @@ func (c conn) followCert(ctx context.Context, cb *checkInBatch, o *tocsin.TLSObs
 	if o.Serial == "" || o.SPKISHA256 == "" {
 		return nil, false, nil
 	}
-	if !cb.certsRead {
-		cb.certs, err = list(ctx, c, func(sc rowScanner) (*tlsCert, error) {
-			x := &tlsCert{stored: true}
-			err := sc.Scan(&x.serial, &x.spki, timeScan{&x.notBefore}, timeScan{&x.notAfter}, timeScan{&x.firstSeen}, timeScan{&x.lastSeen})
-			return x, err
-		}, `SELECT serial, spki_sha256, not_before, not_after, first_seen, last_seen FROM tls_certs WHERE check_id = ?`, cb.check.ID)
-		if err != nil {
-			return nil, false, err
-		}
-		cb.certsRead = true
-	}
 	var prev *tlsCert
 	keyFirst := time.Time{}
 	for _, x := range cb.certs {
@@ -257,6 +247,30 @@ func (c conn) followCert(ctx context.Context, cb *checkInBatch, o *tocsin.TLSObs
 		return nil, true, nil
 	}
 	return nil, false, nil
+}
+
+// loadCerts reads the certificate history of the checks that have a
+// result with a certificate in the batch, in one query.
+func (c conn) loadCerts(ctx context.Context, checks map[int64]*checkInBatch, results []*tocsin.CheckResult) error {
+	var ids []any
+	for _, r := range results {
+		if cb := checks[r.CheckID]; r.TLS != nil && cb != nil && !cb.certsRead {
+			cb.certsRead = true
+			ids = append(ids, r.CheckID)
+		}
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		by, _, err := c.certRows(ctx, ` WHERE check_id IN (?`+strings.Repeat(", ?", n-1)+`)`, ids[:n]...)
+		if err != nil {
+			return err
+		}
+		for id, certs := range by {
+			checks[id].certs = certs
+		}
+		ids = ids[n:]
+	}
+	return nil
 }
 
 // saveCerts writes the certificate sightings the batch changed, one

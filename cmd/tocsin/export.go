@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
@@ -36,7 +37,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	snap, err := public.Read(ctx, db, db, db, httpserver.PageOf(c, loc), time.Now())
+	snap, err := public.Read(ctx, db, db, db, db, httpserver.PageOf(c, loc), time.Now())
 	if err != nil {
 		return err
 	}
@@ -63,6 +64,37 @@ func syncServices(ctx context.Context, db tocsin.ServiceService, c config.Config
 	}
 	if err := db.SyncConfigServices(ctx, tocsin.System, specs); err != nil {
 		return fmt.Errorf("services from the configuration file: %w", err)
+	}
+	return nil
+}
+
+// syncChecks makes the checks declared under the file's services exist as
+// written there, and removes config-managed checks the file no longer has.
+func syncChecks(ctx context.Context, db interface {
+	tocsin.ServiceService
+	tocsin.CheckService
+}, c config.Config) error {
+	services, err := db.Services(ctx)
+	if err != nil {
+		return err
+	}
+	ids := map[string]int64{}
+	for _, s := range services {
+		ids[strings.ToLower(s.Name)] = s.ID
+	}
+	var specs []*tocsin.Check
+	for i, s := range c.Services {
+		for j, cc := range s.Checks {
+			chk, err := cc.Check(c.Checks.Defaults())
+			if err != nil { // Validate ran at load; kept for a caller that skipped it
+				return fmt.Errorf("config: services[%d].checks[%d].%w", i, j, err)
+			}
+			chk.ServiceID = ids[strings.ToLower(strings.TrimSpace(s.Name))]
+			specs = append(specs, chk)
+		}
+	}
+	if err := db.SyncConfigChecks(ctx, tocsin.System, specs); err != nil {
+		return fmt.Errorf("checks from the configuration file: %w", err)
 	}
 	return nil
 }

@@ -54,6 +54,7 @@ type instance struct {
 	dataDir string
 	env     map[string]string
 	backend string // "sqlite" or "postgres"
+	config  string // a configuration file serve reads, if set
 }
 
 // backends runs fn once on SQLite and once on PostgreSQL (skipped without
@@ -182,6 +183,9 @@ func (in *instance) serve() *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	args := []string{"tocsin", "serve", "--data", in.dataDir, "--listen", "127.0.0.1:0"}
+	if in.config != "" {
+		args = append(args, "--config", in.config)
+	}
 	go func() { s.done <- run(ctx, args, in.getenv, strings.NewReader(""), s.stdout, s.stderr) }()
 	t.Cleanup(func() {
 		if err := s.stop(); err != nil {

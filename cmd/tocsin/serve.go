@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -16,7 +17,9 @@ import (
 	"github.com/tocsin-org/tocsin/httpserver"
 	"github.com/tocsin-org/tocsin/intake"
 	"github.com/tocsin-org/tocsin/maintenance"
+	"github.com/tocsin-org/tocsin/monitor"
 	"github.com/tocsin-org/tocsin/notify"
+	"github.com/tocsin-org/tocsin/probe"
 	"github.com/tocsin-org/tocsin/runbooks"
 	"github.com/tocsin-org/tocsin/sqlstore"
 )
@@ -57,6 +60,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if err := syncServices(ctx, db, c); err != nil {
+		return err
+	}
+	if err := syncChecks(ctx, db, c); err != nil {
 		return err
 	}
 	// The shipped runbooks: new ones added, untouched ones updated, edited
@@ -125,9 +131,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		runbooks.Reminders(db, c.PublicURL(), zone),
 		deadline.Cadence(db, c.Comms.Cadence, strings.TrimSuffix(c.PublicURL(), "/"), zone),
 	}}
+	checks := newMonitor(e, c, db, log)
 	srv, err := httpserver.New(httpserver.Options{
 		Config: c, Store: db, Hasher: hasher, Box: box, Logger: log,
 		Version: version, KickOutbox: func() { worker.kick(); fanout.Kick() }, KickDeadlines: deadlines.Kick,
+		RunCheck: checks.RunNow, ChecksChanged: checks.Reload, CheckMetrics: func(w io.Writer) { _ = checks.WriteMetrics(w) },
 	})
 	if err != nil {
 		return abort(err)
@@ -145,6 +153,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	wg.Go(func() { sweep(janitorCtx, db, c, log) })
 	maint.Changed = srv.RefreshPublic
 	deadlines.Start(context.Background())
+	if err := checks.Start(context.Background()); err != nil {
+		stopJanitor()
+		deadlines.Stop()
+		return abort(err)
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -162,6 +175,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		err = perr
 	}
 	stopJanitor()
+	checks.Stop()
 	deadlines.Stop()
 	wg.Wait()
 	if rerr := reader.Shutdown(shutdownCtx); rerr != nil && err == nil {
@@ -175,6 +189,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stderr, "tocsin stopped")
 	return err
+}
+
+// newMonitor returns the scheduler of the checks, whose prober names tocsin
+// and this instance to the servers it probes.
+func newMonitor(e *env, c config.Config, db *sqlstore.DB, log *slog.Logger) *monitor.Monitor {
+	p := probe.New(fmt.Sprintf("tocsin/%s (+%s)", version, strings.TrimSuffix(c.PublicURL(), "/")))
+	p.BodyLimit = c.Checks.BodyLimit
+	p.AllowPrivate = c.Checks.AllowPrivate
+	p.Getenv = e.getenv
+	return monitor.New(db, p, monitor.Options{Concurrency: c.Checks.Concurrency, PerHost: c.Checks.PerHost, Logger: log})
 }
 
 func newLogger(e *env, c config.Config) *slog.Logger {
@@ -316,6 +340,7 @@ func sweep(ctx context.Context, db *sqlstore.DB, c config.Config, log *slog.Logg
 			{"expired sessions", func() (int, error) { return db.DeleteExpiredSessions(ctx, now.Add(-c.Session.IdleTimeout), now) }},
 			{"old sign-in attempts", func() (int, error) { return db.PruneSignIns(ctx, now.Add(-keepSignIns)) }},
 			{"old delivered messages", func() (int, error) { return db.PruneMessages(ctx, now.Add(-keepMessages)) }},
+			{"check results into their hourly and daily history", func() (int, error) { return db.CompactCheckResults(ctx, now, c.Checks.Retention) }},
 			{"old subscription attempts and expired pending subscribers", func() (int, error) {
 				return db.PruneSubscribeAttempts(ctx, now.Add(-tocsin.ConfirmLifetime))
 			}},

@@ -7,7 +7,7 @@ ALTER TABLE services ADD COLUMN status_pinned BOOLEAN NOT NULL DEFAULT false;
 
 CREATE TABLE checks (
 	id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	service_id   BIGINT  NOT NULL REFERENCES services (id) ON DELETE CASCADE,
+	service_id     BIGINT  NOT NULL REFERENCES services (id) ON DELETE CASCADE,
 	name           TEXT    NOT NULL,
 	kind           TEXT    NOT NULL,
 	spec           TEXT    NOT NULL,
@@ -52,7 +52,7 @@ CREATE TABLE check_status (
 -- result_key: an agent's result is stored once however often it is sent.
 CREATE TABLE check_results (
 	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	check_id   BIGINT  NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
+	check_id    BIGINT  NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
 	location    TEXT    NOT NULL DEFAULT '',
 	result_key  TEXT    UNIQUE,
 	started_at  TIMESTAMPTZ NOT NULL,
@@ -71,7 +71,7 @@ CREATE TABLE findings (
 	id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	kind       TEXT    NOT NULL,
 	check_id   BIGINT  NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
-	service_id   BIGINT  NOT NULL REFERENCES services (id) ON DELETE CASCADE,
+	service_id BIGINT  NOT NULL REFERENCES services (id) ON DELETE CASCADE,
 	severity   TEXT    NOT NULL,
 	detail     TEXT    NOT NULL,
 	opened_at  TIMESTAMPTZ NOT NULL,
@@ -84,7 +84,7 @@ CREATE INDEX findings_opened ON findings (opened_at);
 -- Every certificate and public key (SPKI SHA-256) an endpoint served: the
 -- history that tells a renewal from a rotation.
 CREATE TABLE tls_certs (
-	check_id   BIGINT  NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
+	check_id    BIGINT  NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
 	serial      TEXT    NOT NULL,
 	spki_sha256 TEXT    NOT NULL,
 	not_before  TIMESTAMPTZ NOT NULL,

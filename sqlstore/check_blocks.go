@@ -1,0 +1,385 @@
+package sqlstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+)
+
+// Raw results older than two hours are packed, per check and hour, into
+// one block (check_blocks) and their rows deleted: a row costs about 65
+// bytes with its indexes, so 7 days of 1,000 checks at 60 s (10 million
+// rows) would take 650 MB; a block of 60 results takes a few hundred.
+// Texts that repeat (errors, locations, certificate and bucket
+// observations) are stored once per block. CheckResults reads both forms.
+
+// packAfter is how long results stay rows before they are packed: an
+// agent resending a batch whose answer it lost is deduplicated by its
+// rows' keys, and resends within minutes.
+const packAfter = 2 * time.Hour
+
+const (
+	blockVersion = 1
+	// maxBlockResults bounds a block (a check every second from 20
+	// locations for an hour is 72,000) and maxBlockBytes what a damaged
+	// one may inflate to.
+	maxBlockResults = 1 << 17
+	maxBlockBytes   = 32 << 20
+)
+
+var errBlock = errors.New("a block of check results is damaged")
+
+// hourNumber is t's hour counted from the epoch.
+func hourNumber(t time.Time) int64 { return t.Unix() / 3600 }
+
+// encodeBlock packs results of one hour starting at hour: a version byte,
+// a coding byte, then (deflated when shorter) the texts' dictionary and
+// the results in time order, each as the change of its gap from the
+// previous one (regular for a scheduled check), its duration, flags,
+// status code, texts' indexes and key.
+func encodeBlock(hour time.Time, rs []*tocsin.CheckResult) ([]byte, error) {
+	rs = slices.Clone(rs)
+	slices.SortStableFunc(rs, func(a, b *tocsin.CheckResult) int { return a.StartedAt.Compare(b.StartedAt) })
+	dict := []string{""}
+	index := map[string]uint64{"": 0}
+	text := func(s string) uint64 {
+		i, ok := index[s]
+		if !ok {
+			i = uint64(len(dict))
+			index[s] = i
+			dict = append(dict, s)
+		}
+		return i
+	}
+	var body []byte
+	var prev, gap int64
+	for _, r := range rs {
+		tlsJSON, bucketJSON, err := observationsJSON(r)
+		if err != nil {
+			return nil, err
+		}
+		at := r.StartedAt.Sub(hour).Microseconds()
+		body = binary.AppendVarint(body, (at-prev)-gap)
+		gap, prev = at-prev, at
+		body = binary.AppendUvarint(body, uint64(max(r.Duration.Microseconds(), 0)))
+		var flags byte
+		if r.OK {
+			flags |= 1
+		}
+		if r.Degraded {
+			flags |= 2
+		}
+		if r.Key != "" {
+			flags |= 4
+		}
+		body = append(body, flags)
+		body = binary.AppendUvarint(body, uint64(max(r.StatusCode, 0)))
+		for _, s := range []string{r.Location, cut(r.Error, 2000), tlsJSON, bucketJSON} {
+			body = binary.AppendUvarint(body, text(s))
+		}
+		if r.Key != "" {
+			body = binary.AppendUvarint(body, uint64(len(r.Key)))
+			body = append(body, r.Key...)
+		}
+	}
+	payload := binary.AppendUvarint(nil, uint64(len(dict)-1))
+	for _, s := range dict[1:] {
+		payload = binary.AppendUvarint(payload, uint64(len(s)))
+		payload = append(payload, s...)
+	}
+	payload = binary.AppendUvarint(payload, uint64(len(rs)))
+	payload = append(payload, body...)
+	if z := deflate(payload); len(z) < len(payload) {
+		return append([]byte{blockVersion, qDeflate}, z...), nil
+	}
+	return append([]byte{blockVersion, qPlain}, payload...), nil
+}
+
+// decodeBlock reads what encodeBlock wrote for checkID's hour.
+func decodeBlock(checkID int64, hour time.Time, b []byte) ([]*tocsin.CheckResult, error) {
+	if len(b) < 2 || b[0] != blockVersion {
+		return nil, fmt.Errorf("%w: unknown version", errBlock)
+	}
+	payload := b[2:]
+	switch b[1] {
+	case qPlain:
+	case qDeflate:
+		var err error
+		if payload, err = inflate(payload, maxBlockBytes); err != nil {
+			return nil, fmt.Errorf("%w: %v", errBlock, err)
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown coding", errBlock)
+	}
+	r := bytes.NewReader(payload)
+	uv := func(limit uint64) (uint64, error) {
+		v, err := binary.ReadUvarint(r)
+		if err != nil || v > limit {
+			return 0, fmt.Errorf("%w: bad number", errBlock)
+		}
+		return v, nil
+	}
+	str := func() (string, error) {
+		n, err := uv(uint64(r.Len()))
+		if err != nil {
+			return "", err
+		}
+		s := make([]byte, n)
+		r.Read(s) //nolint:errcheck // n ≤ what is left
+		return string(s), nil
+	}
+	nd, err := uv(uint64(r.Len()))
+	if err != nil {
+		return nil, err
+	}
+	dict := make([]string, 1, nd+1)
+	for range nd {
+		s, err := str()
+		if err != nil {
+			return nil, err
+		}
+		dict = append(dict, s)
+	}
+	n, err := uv(min(maxBlockResults, uint64(r.Len())))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*tocsin.CheckResult, 0, n)
+	var prev, gap int64
+	for range n {
+		dd, err := binary.ReadVarint(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: truncated", errBlock)
+		}
+		gap += dd
+		prev += gap
+		if prev < 0 || prev >= int64(time.Hour/time.Microsecond) {
+			return nil, fmt.Errorf("%w: a result outside its hour", errBlock)
+		}
+		us, err := uv(uint64(tocsin.MaxCheckTimeout/time.Microsecond) * 1000)
+		if err != nil {
+			return nil, err
+		}
+		flags, err := r.ReadByte()
+		if err != nil || flags > 7 {
+			return nil, fmt.Errorf("%w: bad flags", errBlock)
+		}
+		code, err := uv(999)
+		if err != nil {
+			return nil, err
+		}
+		var texts [4]string
+		for i := range texts {
+			k, err := uv(uint64(len(dict) - 1))
+			if err != nil {
+				return nil, err
+			}
+			texts[i] = dict[k]
+		}
+		res := &tocsin.CheckResult{CheckID: checkID, Location: texts[0], StartedAt: hour.Add(time.Duration(prev) * time.Microsecond),
+			Duration: time.Duration(us) * time.Microsecond, OK: flags&1 != 0, Degraded: flags&2 != 0, StatusCode: int(code), Error: texts[1]}
+		if flags&4 != 0 {
+			if res.Key, err = str(); err != nil {
+				return nil, err
+			}
+		}
+		if err := parseObservations(res, texts[2], texts[3]); err != nil {
+			return nil, fmt.Errorf("%w: %v", errBlock, err)
+		}
+		out = append(out, res)
+	}
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("%w: trailing bytes", errBlock)
+	}
+	return out, nil
+}
+
+// packHours packs the folded results of each hour before before into
+// blocks and deletes their rows, one transaction per hour; the DELETE …
+// RETURNING both reads and removes them, so two instances never pack a
+// result twice.
+func (db *DB) packHours(ctx context.Context, before time.Time) error {
+	for range maxFoldHours {
+		more := false
+		err := db.update(ctx, func(tx conn) error {
+			if err := tx.lockCompaction(ctx); err != nil {
+				return err
+			}
+			var first *time.Time
+			if err := tx.queryRow(ctx, `SELECT MIN(started_at) FROM check_results WHERE folded = ? AND started_at < ?`, true, before).
+				Scan(nullTimeScan{&first}); err != nil {
+				return err
+			}
+			if first == nil {
+				return nil
+			}
+			more = true
+			hour := first.Truncate(time.Hour)
+			rs, err := list(ctx, tx, scanCheckResult, `DELETE FROM check_results WHERE folded = ? AND started_at >= ? AND started_at < ?
+				RETURNING check_id, location, result_key, started_at, duration_us, ok, degraded, status_code, error, tls, bucket`,
+				true, hour, hour.Add(time.Hour))
+			if err != nil {
+				return err
+			}
+			return tx.addToBlocks(ctx, hour, rs)
+		})
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// addToBlocks adds results of hour to their checks' blocks (a block
+// exists already when results arrived late).
+func (c conn) addToBlocks(ctx context.Context, hour time.Time, rs []*tocsin.CheckResult) error {
+	byCheck := map[int64][]*tocsin.CheckResult{}
+	for _, r := range rs {
+		byCheck[r.CheckID] = append(byCheck[r.CheckID], r)
+	}
+	ids := make([]int64, 0, len(byCheck))
+	for id := range byCheck {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	h := hourNumber(hour)
+	for len(ids) > 0 {
+		n := min(len(ids), 400)
+		part := ids[:n]
+		ids = ids[n:]
+		args := []any{h}
+		for _, id := range part {
+			args = append(args, id)
+		}
+		rows, err := c.query(ctx, `SELECT check_id, results FROM check_blocks WHERE hour = ? AND check_id IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var blob []byte
+			if err := rows.Scan(&id, &blob); err != nil {
+				rows.Close()
+				return err
+			}
+			old, err := decodeBlock(id, hour, blob)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("check %d, hour %s: %w", id, hour.Format(time.RFC3339), err)
+			}
+			byCheck[id] = append(old, byCheck[id]...)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO check_blocks (check_id, hour, results) VALUES `)
+		args = args[:0]
+		for i, id := range part {
+			blob, err := encodeBlock(hour, byCheck[id])
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?)")
+			args = append(args, id, h, blob)
+		}
+		q.WriteString(` ON CONFLICT (check_id, hour) DO UPDATE SET results = excluded.results`)
+		if _, err := c.exec(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withPackedResults merges into rows (a check's raw rows since since,
+// newest first, at most limit) its packed results since since, and keeps
+// the newest limit.
+func (db *DB) withPackedResults(ctx context.Context, checkID int64, since time.Time, limit int, rows []*tocsin.CheckResult) ([]*tocsin.CheckResult, error) {
+	blocks, err := db.read().query(ctx, `SELECT hour, results FROM check_blocks WHERE check_id = ? AND hour >= ? ORDER BY hour DESC`,
+		checkID, hourNumber(since))
+	if err != nil {
+		return nil, err
+	}
+	defer blocks.Close()
+	packed := 0
+	out := rows
+	// Blocks come newest first: once limit packed results are read, older
+	// blocks cannot be among the newest limit.
+	for packed < limit && blocks.Next() {
+		var h int64
+		var blob []byte
+		if err := blocks.Scan(&h, &blob); err != nil {
+			return nil, err
+		}
+		hour := time.Unix(h*3600, 0).UTC()
+		rs, err := decodeBlock(checkID, hour, blob)
+		if err != nil {
+			return nil, fmt.Errorf("check %d, hour %s: %w", checkID, hour.Format(time.RFC3339), err)
+		}
+		for _, r := range rs {
+			if !r.StartedAt.Before(since) {
+				out = append(out, r)
+				packed++
+			}
+		}
+	}
+	if err := blocks.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b *tocsin.CheckResult) int {
+		return cmp.Compare(b.StartedAt.UnixMicro(), a.StartedAt.UnixMicro())
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// observationsJSON is a result's TLS and bucket observations as rows
+// store them ("" for none).
+func observationsJSON(r *tocsin.CheckResult) (tlsJSON, bucketJSON string, err error) {
+	if r.TLS != nil {
+		j, err := json.Marshal(r.TLS)
+		if err != nil {
+			return "", "", err
+		}
+		tlsJSON = string(j)
+	}
+	if r.Bucket != nil {
+		j, err := json.Marshal(r.Bucket)
+		if err != nil {
+			return "", "", err
+		}
+		bucketJSON = string(j)
+	}
+	return tlsJSON, bucketJSON, nil
+}
+
+func parseObservations(r *tocsin.CheckResult, tlsJSON, bucketJSON string) error {
+	if tlsJSON != "" {
+		r.TLS = &tocsin.TLSObservation{}
+		if err := json.Unmarshal([]byte(tlsJSON), r.TLS); err != nil {
+			return fmt.Errorf("result tls: %w", err)
+		}
+	}
+	if bucketJSON != "" {
+		r.Bucket = &tocsin.BucketObservation{}
+		if err := json.Unmarshal([]byte(bucketJSON), r.Bucket); err != nil {
+			return fmt.Errorf("result bucket: %w", err)
+		}
+	}
+	return nil
+}

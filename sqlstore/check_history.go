@@ -1,0 +1,231 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+)
+
+// History reads the day rows of check_days and adds the raw results not
+// yet folded into them, so that the last hour shows before its compaction.
+
+// maxHistorySteps bounds one answer: 400 days of hours.
+const maxHistorySteps = 400 * 24
+
+// CheckHistory returns check checkID's points over the steps (UTC hours
+// or days) that overlap [from, to), oldest first, leaving out steps
+// without runs. A day's quantiles come from its histogram; an hour's from
+// its stored quantiles (merged with its unfolded results, if any,
+// through their approximate histogram).
+func (db *DB) CheckHistory(ctx context.Context, checkID int64, from, to time.Time, step time.Duration) ([]tocsin.CheckPoint, error) {
+	if step != time.Hour && step != 24*time.Hour {
+		return nil, tocsin.Errorf(tocsin.EINVALID, "a check's history is read by the hour or by the day, not by %s", step)
+	}
+	from, to = from.UTC().Truncate(step), to.UTC()
+	if !to.After(from) {
+		return nil, tocsin.Errorf(tocsin.EINVALID, "the history's end %s is not after its start %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
+	}
+	if to.Sub(from)/step > maxHistorySteps {
+		return nil, tocsin.Errorf(tocsin.EINVALID, "at most %d steps of history at once: ask for a shorter time or by the day", maxHistorySteps)
+	}
+	r := db.read()
+	type dayRow struct {
+		day                      int64
+		runs, failures, degraded int64
+		hist, hours              []byte
+	}
+	rows, err := list(ctx, r, func(sc rowScanner) (dayRow, error) {
+		var d dayRow
+		err := sc.Scan(&d.day, &d.runs, &d.failures, &d.degraded, &d.hist, &d.hours)
+		return d, err
+	}, `SELECT day, runs, failures, degraded, hist, hours FROM check_days WHERE check_id = ? AND day >= ? AND day <= ? ORDER BY day`,
+		checkID, dayNumber(from), dayNumber(to.Add(-time.Nanosecond)))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: check history: %w", err)
+	}
+	raw, err := list(ctx, r, scanRawResult, `SELECT check_id, started_at, duration_us, ok, degraded FROM check_results
+		WHERE check_id = ? AND started_at >= ? AND started_at < ? AND folded = ?`, checkID, from, to, false)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: check history: %w", err)
+	}
+	// Each step's stored aggregate and its unfolded results.
+	type stepAgg struct {
+		runs, failures, degraded uint64
+		hist                     latencyHist
+		hour                     *hourAgg // stored hour (hour steps)
+		fresh                    hourFold // unfolded results
+	}
+	steps := map[time.Time]*stepAgg{}
+	get := func(at time.Time) *stepAgg {
+		s := steps[at]
+		if s == nil {
+			s = &stepAgg{}
+			steps[at] = s
+		}
+		return s
+	}
+	for _, d := range rows {
+		start := dayStart(d.day)
+		if step == 24*time.Hour {
+			h, err := decodeHist(d.hist)
+			if err != nil {
+				return nil, fmt.Errorf("sqlstore: check %d, day %s: %w", checkID, start.Format(time.DateOnly), err)
+			}
+			s := get(start)
+			s.runs, s.failures, s.degraded, s.hist = uint64(d.runs), uint64(d.failures), uint64(d.degraded), h
+			continue
+		}
+		hours, err := decodeHours(d.hours)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: check %d, day %s: %w", checkID, start.Format(time.DateOnly), err)
+		}
+		for h := range hours {
+			if hours[h].Runs == 0 {
+				continue
+			}
+			at := start.Add(time.Duration(h) * time.Hour)
+			if at.Before(from) || !at.Before(to) {
+				continue
+			}
+			s := get(at)
+			a := hours[h]
+			s.hour = &a
+		}
+	}
+	for _, res := range raw {
+		get(res.at.Truncate(step)).fresh.add(res)
+	}
+	out := make([]tocsin.CheckPoint, 0, len(steps))
+	for at, s := range steps {
+		p := tocsin.CheckPoint{At: at}
+		if s.hour != nil {
+			// An hour: its stored quantiles, merged with fresh results.
+			s.runs, s.failures, s.degraded = uint64(s.hour.Runs), uint64(s.hour.Failures), uint64(s.hour.Degraded)
+			if s.fresh.runs == 0 {
+				p.P50, p.P95, p.P99 = histValueIf(s.hour, 0), histValueIf(s.hour, 1), histValueIf(s.hour, 2)
+			} else {
+				s.hist = s.hour.approxHist()
+			}
+		}
+		s.runs += uint64(s.fresh.runs)
+		s.failures += uint64(s.fresh.failures)
+		s.degraded += uint64(s.fresh.degraded)
+		if s.hour == nil || s.fresh.runs > 0 {
+			s.hist.merge(&s.fresh.hist)
+			p.P50, p.P95, p.P99 = s.hist.quantile(0.50), s.hist.quantile(0.95), s.hist.quantile(0.99)
+		}
+		p.Runs, p.Failures, p.Degraded = int(s.runs), int(s.failures), int(s.degraded)
+		if p.Runs > 0 {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b tocsin.CheckPoint) int { return a.At.Compare(b.At) })
+	return out, nil
+}
+
+// histValueIf is an hour's i-th quantile, 0 when none of its runs
+// succeeded.
+func histValueIf(a *hourAgg, i int) time.Duration {
+	if a.Runs == a.Failures {
+		return 0
+	}
+	return histValue(a.Q[i])
+}
+
+// ServiceCheckDays sums, per service and day of loc from since's day on,
+// the runs and failures of its checks: from the day rows' hours (a day of
+// loc spans two UTC days unless loc is UTC), and from the results not yet
+// folded.
+func (db *DB) ServiceCheckDays(ctx context.Context, since time.Time, loc *time.Location) ([]tocsin.CheckDay, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := since.In(loc)
+	start := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	r := db.read()
+	type key struct {
+		service int64
+		day     time.Time
+	}
+	sums := map[key]*tocsin.CheckDay{}
+	add := func(service int64, at time.Time, runs, failures uint64) {
+		if at.Before(start) {
+			return
+		}
+		lt := at.In(loc)
+		k := key{service, time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)}
+		d := sums[k]
+		if d == nil {
+			d = &tocsin.CheckDay{ServiceID: service, Day: k.day}
+			sums[k] = d
+		}
+		d.Runs += int(runs)
+		d.Failures += int(failures)
+	}
+	rows, err := r.query(ctx, `SELECT c.service_id, d.day, d.runs, d.failures, d.hours FROM check_days d
+		JOIN checks c ON c.id = d.check_id WHERE d.day >= ?`, dayNumber(start))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: service check days: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			service, day, runs, failures int64
+			hoursBlob                    []byte
+		)
+		if err := rows.Scan(&service, &day, &runs, &failures, &hoursBlob); err != nil {
+			return nil, fmt.Errorf("sqlstore: service check days: %w", err)
+		}
+		ds := dayStart(day)
+		if whole := ds.In(loc); whole.Hour() == 0 && whole.Minute() == 0 && ds.AddDate(0, 0, 1).In(loc).Hour() == 0 {
+			// loc's day is this UTC day: its totals do.
+			add(service, ds, uint64(runs), uint64(failures))
+			continue
+		}
+		hours, _, err := decodeHourCounts(hoursBlob)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: service check days, day %s: %w", ds.Format(time.DateOnly), err)
+		}
+		for h, a := range hours {
+			if a.Runs > 0 {
+				add(service, ds.Add(time.Duration(h)*time.Hour), uint64(a.Runs), uint64(a.Failures))
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: service check days: %w", err)
+	}
+	rows.Close()
+	// Unfolded results, by the hour: the last hour's, and late ones.
+	type hourRow struct {
+		service        int64
+		at             time.Time
+		runs, failures int64
+	}
+	fresh, err := list(ctx, r, func(sc rowScanner) (hourRow, error) {
+		var h hourRow
+		err := sc.Scan(&h.service, timeScan{&h.at}, &h.runs, &h.failures)
+		return h, err
+	}, `SELECT c.service_id, r.started_at, 1, CASE WHEN r.ok THEN 0 ELSE 1 END FROM check_results r
+		JOIN checks c ON c.id = r.check_id WHERE `+r.unfolded("r.")+` AND r.started_at >= ?`, start)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: service check days: %w", err)
+	}
+	for _, h := range fresh {
+		add(h.service, h.at, uint64(h.runs), uint64(h.failures))
+	}
+	out := make([]tocsin.CheckDay, 0, len(sums))
+	for _, d := range sums {
+		out = append(out, *d)
+	}
+	slices.SortFunc(out, func(a, b tocsin.CheckDay) int {
+		if a.ServiceID != b.ServiceID {
+			return int(a.ServiceID - b.ServiceID)
+		}
+		return a.Day.Compare(b.Day)
+	})
+	return out, nil
+}

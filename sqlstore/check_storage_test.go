@@ -1,0 +1,202 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tocsin-org/tocsin"
+	"github.com/tocsin-org/tocsin/internal/testpeer"
+)
+
+// BenchmarkCheckStorage simulates checks run every minute for days into a
+// fresh store, compacting after each simulated hour with a retention of 7
+// days as serve's janitor does, and reports the storage it takes: the raw
+// results (bounded by the retention) and the roll-ups (growing with days,
+// projected to a year). Raw rows are inserted in bulk, the rest goes
+// through the real compaction. TOCSIN_STORAGE_CHECKS (1000) and
+// TOCSIN_STORAGE_DAYS (30) change the size; PostgreSQL is measured too
+// when TOCSIN_TEST_POSTGRES is set. Run it with
+//
+//	go test ./sqlstore/ -run XXX -bench CheckStorage -benchtime 1x
+func BenchmarkCheckStorage(b *testing.B) {
+	checks, days := envInt("TOCSIN_STORAGE_CHECKS", 1000), envInt("TOCSIN_STORAGE_DAYS", 30)
+	b.Run("sqlite", func(b *testing.B) {
+		for b.Loop() {
+			path := filepath.Join(b.TempDir(), "tocsin.db")
+			db := openBench(b, "sqlite:"+path)
+			simulateChecks(b, db, checks, days)
+			rawBytes, dayBytes := sqliteTableBytes(b, db)
+			if _, err := db.w.Exec(`VACUUM`); err != nil {
+				b.Fatal(err)
+			}
+			db.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`) //nolint:errcheck // measured below either way
+			st, err := os.Stat(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			report(b, checks, days, st.Size(), rawBytes, dayBytes)
+		}
+	})
+	b.Run("postgres", func(b *testing.B) {
+		for b.Loop() {
+			db := openBench(b, testpeer.PostgresSchema(b))
+			simulateChecks(b, db, checks, days)
+			size := func(table string) int64 {
+				var n int64
+				if err := db.w.QueryRow(`SELECT pg_total_relation_size('` + table + `')`).Scan(&n); err != nil {
+					b.Fatal(err)
+				}
+				return n
+			}
+			db.w.Exec(`VACUUM FULL check_results`) //nolint:errcheck // sizes are measured as they are otherwise
+			db.w.Exec(`VACUUM FULL check_days`)    //nolint:errcheck
+			db.w.Exec(`VACUUM FULL check_blocks`)  //nolint:errcheck
+			raw, rolled := size("check_results")+size("check_blocks"), size("check_days")
+			report(b, checks, days, raw+rolled, raw, rolled)
+		}
+	})
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func openBench(b *testing.B, database string) *DB {
+	b.Helper()
+	db, err := Open(context.Background(), database, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+func report(b *testing.B, checks, days int, total, raw, rolled int64) {
+	perYear := float64(rolled) / float64(days) * 365
+	b.ReportMetric(float64(total)/1e6, "MB-total")
+	b.ReportMetric(float64(raw)/1e6, "MB-raw-7d")
+	b.ReportMetric(float64(rolled)/1e6, "MB-rollups")
+	b.ReportMetric(perYear/1e6, "MB-rollups/year")
+	b.ReportMetric(float64(rolled)/float64(checks*days), "B/check-day")
+	b.Logf("%d checks × %d days at 60 s: %.1f MB in all, raw results (7 days) %.1f MB, roll-ups %.2f MB → %.1f MB a year (%.0f bytes a check-day)",
+		checks, days, float64(total)/1e6, float64(raw)/1e6, float64(rolled)/1e6, perYear/1e6, float64(rolled)/float64(checks*days))
+}
+
+// simulateChecks creates checks (10 per service) and their results, one
+// a minute each for days, compacting after every hour.
+func simulateChecks(b *testing.B, db *DB, checks, days int) {
+	ctx := context.Background()
+	var ids []int64
+	var service *tocsin.Service
+	for i := range checks {
+		if i%10 == 0 {
+			service = &tocsin.Service{Name: fmt.Sprintf("Service %d", i/10)}
+			if err := db.CreateService(ctx, admin, service); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c := &tocsin.Check{ServiceID: service.ID, Kind: tocsin.CheckHTTP, Spec: tocsin.CheckSpec{URL: fmt.Sprintf("https://h%d.example.org/", i)}}
+		c.ApplyDefaults(tocsin.CheckDefaults{})
+		if err := c.Validate(); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.CreateCheck(ctx, admin, c); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	// Each check has its own typical latency (5 ms to 500 ms) with a
+	// log-normal spread, fails now and then, and is down for an hour
+	// once in a while.
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := make([]float64, len(ids))
+	for i := range base {
+		base[i] = math.Log(5000) + rng.Float64()*math.Log(100)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for h := range days * 24 {
+		hour := start.Add(time.Duration(h) * time.Hour)
+		err := db.update(ctx, func(tx conn) error {
+			const perStmt = 500
+			var q strings.Builder
+			args := make([]any, 0, perStmt*7)
+			flush := func() error {
+				if len(args) == 0 {
+					return nil
+				}
+				n := len(args) / 7
+				q.Reset()
+				q.WriteString(`INSERT INTO check_results (check_id, started_at, duration_us, ok, degraded, status_code, error) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+				q.WriteString(strings.Repeat(", (?, ?, ?, ?, ?, ?, ?)", n-1))
+				_, err := tx.exec(ctx, q.String(), args...)
+				args = args[:0]
+				return err
+			}
+			for i, id := range ids {
+				outage := rng.IntN(2000) == 0
+				for m := range 60 {
+					at := hour.Add(time.Duration(m)*time.Minute + time.Duration(i)*time.Millisecond)
+					us := int64(math.Exp(base[i] + rng.NormFloat64()*0.25))
+					ok := !outage && rng.IntN(1000) != 0
+					code, msg := 200, ""
+					if !ok {
+						code, msg, us = 0, "dial tcp: connection refused", 10_000_000
+					}
+					args = append(args, id, at, us, ok, ok && us > 2_000_000, code, msg)
+					if len(args) == perStmt*7 {
+						if err := flush(); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			return flush()
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.CompactCheckResults(ctx, hour.Add(time.Hour+time.Minute), 7*24*time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// sqliteTableBytes sums the pages of the raw results (rows with their
+// indexes, and blocks)
+// and of the roll-ups, from SQLite's dbstat table.
+func sqliteTableBytes(b *testing.B, db *DB) (raw, rolled int64) {
+	rows, err := db.w.Query(`SELECT name, SUM(pgsize) FROM dbstat GROUP BY name`)
+	if err != nil {
+		b.Logf("dbstat: %v", err)
+		return 0, 0
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			b.Fatal(err)
+		}
+		switch {
+		case strings.HasPrefix(name, "check_results"), name == "sqlite_autoindex_check_results_1", strings.HasPrefix(name, "check_blocks"):
+			raw += n
+		case strings.HasPrefix(name, "check_days"):
+			rolled += n
+		}
+	}
+	return raw, rolled
+}
