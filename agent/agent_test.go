@@ -271,3 +271,57 @@ func TestHubTLS(t *testing.T) {
 		t.Errorf("a --ca-file without PEM: %v", err)
 	}
 }
+
+// TestStartFromCacheWhileHubDown: an agent restarted while the hub is
+// down runs the list of its last run; with no list, it starts empty and
+// waits for the hub; a refused token stops it.
+func TestStartFromCacheWhileHubDown(t *testing.T) {
+	list := `{"location":"paris","checks":[{"id":4,"name":"web","kind":"http","spec":{"url":"http://127.0.0.1:9/"},"interval":"30s","timeout":"5s"}]}`
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(status)
+		if status == 200 {
+			w.Write([]byte(list))
+		}
+	}))
+	dir := t.TempDir()
+	start := func(t *testing.T, spoolDir string) (*Agent, error) {
+		t.Helper()
+		hub, err := NewHub(srv.URL, "tok", HubOptions{InsecureHTTP: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		spool, err := OpenSpool(spoolDir, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := New(hub, spool, Options{})
+		return a, a.Start(context.Background())
+	}
+	if _, err := start(t, dir); err != nil {
+		t.Fatal(err)
+	}
+	status = http.StatusForbidden
+	if _, err := start(t, dir); err == nil || !strings.Contains(err.Error(), "role agent") {
+		t.Errorf("a refused token: %v, want an error naming the role", err)
+	}
+	srv.Close()
+	a, err := start(t, dir)
+	if err != nil {
+		t.Fatalf("hub down, list cached: %v", err)
+	}
+	got, _ := a.Checks(context.Background())
+	if len(got) != 1 || got[0].ID != 4 || got[0].Interval != 30*time.Second || a.Location() != "paris" {
+		t.Errorf("cached list: %+v, location %q", got, a.Location())
+	}
+	a, err = start(t, t.TempDir())
+	if err != nil {
+		t.Fatalf("hub down, nothing cached: %v", err)
+	}
+	if got, _ := a.Checks(context.Background()); len(got) != 0 || a.Location() != "" {
+		t.Errorf("nothing cached: %d checks, location %q", len(got), a.Location())
+	}
+	if err := a.RecordCheckResults(context.Background(), []*tocsin.CheckResult{{CheckID: 4, StartedAt: time.Now()}}); err == nil {
+		t.Error("a result before the hub named the location should be refused")
+	}
+}

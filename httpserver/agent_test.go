@@ -114,6 +114,44 @@ func TestAgentResults(t *testing.T) {
 			}
 		}
 	})
+	t.Run("resends of packed results skipped", func(t *testing.T) {
+		// Results three hours old are packed into blocks by compaction,
+		// and their rows (with the unique key) deleted: a resend after
+		// that must still be skipped.
+		old := make([]tocsin.AgentResult, 3)
+		for i := range old {
+			old[i] = result(fmt.Sprintf("paris/old/%d", i), i, true)
+			old[i].StartedAt = e.clock.Now().Add(-3*time.Hour + time.Duration(i)*time.Second)
+		}
+		if got := receipt(t, post(f.token, resultsBody(old...))); got.Stored != 3 {
+			t.Fatalf("first send: %+v", got)
+		}
+		if _, err := e.store.CompactCheckResults(e.ctx, e.clock.Now(), 7*24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		count := func() int {
+			rs, err := e.store.CheckResults(e.ctx, f.check.ID, e.clock.Now().Add(-4*time.Hour), 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, r := range rs {
+				if strings.HasPrefix(r.Key, "paris/old/") {
+					n++
+				}
+			}
+			return n
+		}
+		if n := count(); n != 3 {
+			t.Fatalf("%d old results readable after compaction, want 3", n)
+		}
+		if got := receipt(t, post(f.token, resultsBody(old...))); got != (tocsin.AgentReceipt{Skipped: 3}) {
+			t.Errorf("resend after packing: %+v, want all skipped", got)
+		}
+		if n := count(); n != 3 {
+			t.Errorf("%d old results after the resend, want 3: packed results were stored twice", n)
+		}
+	})
 	t.Run("unknown checks dropped", func(t *testing.T) {
 		gone := result("paris/gone", 2, true)
 		gone.CheckID = 999999

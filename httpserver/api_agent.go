@@ -84,22 +84,27 @@ func (s *Server) apiAgentResults(w http.ResponseWriter, r *http.Request) error {
 		}
 		results = append(results, a.Result(location))
 	}
-	// The store skips keys it has; which ones it had is read first, to
-	// answer how many this batch added. One agent sends one batch at a
-	// time, so nothing stores these keys between the read and the write.
+	// Which keys the store has is read first, to answer how many this
+	// batch added. One agent sends one batch at a time, so nothing stores
+	// these keys between the read and the write.
 	seen, err := s.storedKeys(r, results)
 	if err != nil {
 		return err
 	}
+	// Only keys not seen go to the store: its unique key catches resends
+	// of raw rows, and this read those of results already packed into
+	// blocks, whose rows are gone.
+	fresh := results[:0]
 	for _, res := range results {
 		if seen[res.Key] {
 			receipt.Skipped++
 		} else {
 			seen[res.Key] = true
 			receipt.Stored++
+			fresh = append(fresh, res)
 		}
 	}
-	if err := s.store.RecordCheckResults(r.Context(), results); err != nil {
+	if err := s.store.RecordCheckResults(r.Context(), fresh); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, receipt)

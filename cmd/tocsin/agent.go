@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tocsin-org/tocsin/agent"
+	"github.com/tocsin-org/tocsin/monitor"
 	"github.com/tocsin-org/tocsin/probe"
 )
 
@@ -25,7 +26,8 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	insecure := fs.Bool("insecure-http", false, "allow an http:// hub on a loopback address (a TLS proxy on this machine, or tests)")
 	refresh := fs.Duration("refresh", time.Minute, "how often the list of checks is fetched from the hub")
 	retryMax := fs.Duration("retry-max", time.Minute, "longest wait between tries while the hub does not answer")
-	concurrency := fs.Int("concurrency", agent.DefaultConcurrency, "checks running at once at most")
+	concurrency := fs.Int("concurrency", 64, "checks running at once at most")
+	perHost := fs.Int("per-host", 8, "checks running at once against one host at most")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tocsin agent --hub URL [flags]\n\n%s\n\nFlags:\n",
 			"Run the hub's checks from this machine, so that a check can need several locations to\n"+
@@ -54,6 +56,9 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	}
 	if *concurrency < 1 || *concurrency > 10000 {
 		return fmt.Errorf("--concurrency %d: give 1 to 10000", *concurrency)
+	}
+	if *perHost < 1 || *perHost > 1000 {
+		return fmt.Errorf("--per-host %d: give 1 to 1000", *perHost)
 	}
 	tok := *token
 	if tok == "" {
@@ -88,7 +93,7 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	prober.Location = loc
 	prober.Getenv = e.getenv // a bucket check's secret comes from this machine's environment
 	fmt.Fprintf(e.stderr, "tocsin agent %s: location %q, sending to %s, spool in %s\n", version, loc, hub.URL(), spool.Dir())
-	err = a.Run(ctx, prober, *concurrency)
+	err = a.Run(ctx, prober, monitor.Options{Concurrency: *concurrency, PerHost: *perHost, Logger: log})
 	fmt.Fprintln(e.stderr, "tocsin agent stopped")
 	return err
 }

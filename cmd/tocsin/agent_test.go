@@ -140,16 +140,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestAgentsEndToEnd boots the real hub and three real agents behind an
-// HTTPS front: a check with quorum 2 stays up when one location fails and
-// goes down when two do; then the hub stops mid-run while the agents keep
+// TestAgentsEndToEnd boots the real hub (which probes too, as location "")
+// and three real agents behind an HTTPS front: a check with quorum 2 stays
+// up when one location of four fails and goes down when two do; then the hub stops mid-run while the agents keep
 // probing, starts again on the same data, and every result the agents
 // made is stored exactly once.
-func TestAgentsEndToEnd(t *testing.T) {
-	in := newInstance(t, "sqlite")
+func TestAgentsEndToEnd(t *testing.T) { backends(t, testAgentsEndToEnd) }
+
+func testAgentsEndToEnd(t *testing.T, in *instance) {
 	hub := in.serve()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, "", in.dataDir)
+	db, err := sqlstore.Open(ctx, in.env["TOCSIN_DATABASE"], in.dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,8 @@ func TestAgentsEndToEnd(t *testing.T) {
 
 	t.Run("quorum", func(t *testing.T) {
 		waitFor(t, "the check up from the agents' results", func() bool {
-			return status().State == tocsin.CheckUp && len(status().Locations) == 3
+			st := status()
+			return st.State == tocsin.CheckUp && st.Locations["paris"] != nil && st.Locations["lyon"] != nil && st.Locations["berlin"] != nil
 		})
 		// One bad network path: paris fails, lyon and berlin do not.
 		broke := time.Now()
