@@ -48,7 +48,7 @@ type Options struct {
 	ChecksChanged func()
 	// CheckMetrics appends the per-check Prometheus metrics to /metrics
 	// (the monitor's WriteMetrics).
-	CheckMetrics func(io.Writer) error
+	CheckMetrics func(io.Writer)
 }
 
 // Server is tocsin's HTTP side.
@@ -87,7 +87,7 @@ type Server struct {
 	// The monitor's hooks (Options): run now, reload, metrics.
 	runCheck     func(ctx context.Context, id int64) (*tocsin.CheckResult, error)
 	onChecks     func()
-	checkMetrics func(io.Writer) error
+	checkMetrics func(io.Writer)
 }
 
 // New builds the server and its route table.
