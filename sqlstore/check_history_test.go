@@ -222,16 +222,20 @@ func TestCheckHistoryDeletedWithCheck(t *testing.T) {
 	forEachStore(t, func(t *testing.T, db *DB) {
 		web := newService(t, db, &tocsin.Service{Name: "Website"})
 		a := newCheck(t, db, httpCheck(web.ID, "https://a.example.org/"))
-		record(t, db, minuteResults(a.ID, day0, 90, 40, nil))
-		compact(t, db, day0.Add(2*time.Hour), 90)
-		if n := count(t, db, `SELECT COUNT(*) FROM check_days WHERE check_id = ?`, a.ID); n != 1 {
-			t.Fatalf("%d day rows, want 1", n)
+		record(t, db, minuteResults(a.ID, day0, 5*60, 40, nil))
+		compact(t, db, day0.Add(5*time.Hour), 5*60)
+		for table, want := range map[string]int{"check_days": 1, "check_blocks": 3, "check_results": 2 * 60} {
+			if n := count(t, db, `SELECT COUNT(*) FROM `+table+` WHERE check_id = ?`, a.ID); n != want {
+				t.Fatalf("%d rows in %s, want %d", n, table, want)
+			}
 		}
 		if err := db.DeleteCheck(context.Background(), admin, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM check_days WHERE check_id = ?`, a.ID); n != 0 {
-			t.Fatalf("%d day rows left after the check was deleted", n)
+		for _, table := range []string{"check_days", "check_blocks", "check_results"} {
+			if n := count(t, db, `SELECT COUNT(*) FROM `+table+` WHERE check_id = ?`, a.ID); n != 0 {
+				t.Fatalf("%d rows left in %s after the check was deleted", n, table)
+			}
 		}
 	})
 }
