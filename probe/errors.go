@@ -155,4 +155,3 @@ func unwrapURL(err error) error {
 	}
 	return err
 }
-

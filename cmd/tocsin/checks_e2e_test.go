@@ -263,7 +263,7 @@ func TestChecksDoneWhen(t *testing.T) {
 	t.Logf("site stopped → page in the on-call mailbox in %v", time.Since(stopped).Round(time.Millisecond))
 
 	// The site comes back: the service recovers by itself.
-	web = startSite(t, web.addr)
+	startSite(t, web.addr)
 	awaitState(t, "Website operational again", 30*time.Second, func() (bool, string) {
 		st := publicStatus("Website")
 		return st == "operational", st
