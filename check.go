@@ -642,9 +642,12 @@ type Finding struct {
 	CheckID   int64
 	ServiceID int64
 	Severity  string
-	Detail    string // in English, for the API; the console words it from Data
-	OpenedAt  time.Time
-	ClosedAt  *time.Time
+	Detail    string // in English, for the API and the signal
+	// Tier is, for cert_expiring, the expiry tier in days the certificate
+	// fell under; falling under a lower one opens a new finding and signal.
+	Tier     int
+	OpenedAt time.Time
+	ClosedAt *time.Time
 	// SignalID is the signal opened with it, if any.
 	SignalID *int64
 }

@@ -36,13 +36,7 @@ func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judge
 			if o.VerifyError == "" {
 				add(FindingCertInvalid, "%s: the certificate expired on %s", c.Target(), o.NotAfter.UTC().Format("2006-01-02 15:04 MST"))
 			}
-		} else if tiers := c.Tiers(); !o.NotAfter.IsZero() && days < tiers[0] {
-			tier := tiers[0]
-			for _, t := range tiers {
-				if days < t {
-					tier = t
-				}
-			}
+		} else if tier := c.TierOf(o, now); !o.NotAfter.IsZero() && tier > 0 {
 			in := fmt.Sprintf("in %d days", days)
 			switch days {
 			case 0:
@@ -52,6 +46,7 @@ func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judge
 			}
 			add(FindingCertExpiring, "%s: the certificate expires %s (under %d), on %s", c.Target(), in, tier,
 				o.NotAfter.UTC().Format("2006-01-02 15:04 MST"))
+			found[len(found)-1].Tier = tier
 		}
 		if len(o.OldVersions) > 0 {
 			add(FindingTLSProtocolWeak, "%s accepts %s", c.Target(), strings.Join(o.OldVersions, " and "))

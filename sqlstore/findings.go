@@ -17,12 +17,12 @@ import (
 // key) an endpoint served, with its first and last sighting, from which a
 // renewal that kept the key (tls_key_reused) is told from a rotation.
 
-const findingColumns = `id, kind, check_id, service_id, severity, detail, opened_at, closed_at, signal_id`
+const findingColumns = `id, kind, check_id, service_id, severity, detail, opened_at, closed_at, signal_id, tier`
 
 func scanFinding(sc rowScanner) (*tocsin.Finding, error) {
 	var f tocsin.Finding
 	var signal *int64
-	err := sc.Scan(&f.ID, &f.Kind, &f.CheckID, &f.ServiceID, &f.Severity, &f.Detail, timeScan{&f.OpenedAt}, nullTimeScan{&f.ClosedAt}, &signal)
+	err := sc.Scan(&f.ID, &f.Kind, &f.CheckID, &f.ServiceID, &f.Severity, &f.Detail, timeScan{&f.OpenedAt}, nullTimeScan{&f.ClosedAt}, &signal, &f.Tier)
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +147,14 @@ func (c conn) followFindings(ctx context.Context, db *DB, cb *checkInBatch, r *t
 	for _, f := range found {
 		f.Detail = cut(plainText(f.Detail), 2000)
 		shown[f.Kind] = true
+		if open := cb.findings[f.Kind]; open != nil && f.Tier < open.Tier {
+			// A certificate fell into a lower expiry tier (30 → 14 → 7 → 1
+			// days): the finding starts over, with its signal.
+			if err := c.closeFinding(ctx, open, at); err != nil {
+				return err
+			}
+			delete(cb.findings, f.Kind)
+		}
 		if open := cb.findings[f.Kind]; open != nil {
 			if open.Detail != f.Detail && f.Kind != tocsin.FindingCheckFailing {
 				open.Detail = f.Detail
@@ -165,15 +173,20 @@ func (c conn) followFindings(ctx context.Context, db *DB, cb *checkInBatch, r *t
 		if open == nil || shown[kind] {
 			continue
 		}
-		if _, err := c.exec(ctx, `UPDATE findings SET closed_at = ? WHERE id = ?`, at, open.ID); err != nil {
+		if err := c.closeFinding(ctx, open, at); err != nil {
 			return err
 		}
 		delete(cb.findings, kind)
-		if err := c.audit(ctx, tocsin.Monitor, "finding.close", findingTarget(open.ID), "kind="+string(kind)+" state=open", "state=closed"); err != nil {
-			return err
-		}
 	}
 	return nil
+}
+
+// closeFinding closes an open finding at at, with its audit entry.
+func (c conn) closeFinding(ctx context.Context, open *tocsin.Finding, at time.Time) error {
+	if _, err := c.exec(ctx, `UPDATE findings SET closed_at = ? WHERE id = ?`, at, open.ID); err != nil {
+		return err
+	}
+	return c.audit(ctx, tocsin.Monitor, "finding.close", findingTarget(open.ID), "kind="+string(open.Kind)+" state=open", "state=closed")
 }
 
 func (c conn) openFinding(ctx context.Context, db *DB, cb *checkInBatch, f *tocsin.Finding, at time.Time) error {
@@ -192,8 +205,8 @@ func (c conn) openFinding(ctx context.Context, db *DB, cb *checkInBatch, f *tocs
 		}
 		f.SignalID = &sig.ID
 	}
-	err := c.queryRow(ctx, `INSERT INTO findings (kind, check_id, service_id, severity, detail, opened_at, signal_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, string(f.Kind), f.CheckID, f.ServiceID, f.Severity, f.Detail, at, f.SignalID).Scan(&f.ID)
+	err := c.queryRow(ctx, `INSERT INTO findings (kind, check_id, service_id, severity, detail, opened_at, signal_id, tier)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, string(f.Kind), f.CheckID, f.ServiceID, f.Severity, f.Detail, at, f.SignalID, f.Tier).Scan(&f.ID)
 	if err != nil {
 		return err
 	}

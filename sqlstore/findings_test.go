@@ -121,9 +121,11 @@ func TestTLSFindings(t *testing.T) {
 			{"first certificate", cert("01", "aa", 80), nil, 0},
 			{"seen again", cert("01", "aa", 80), nil, 0},
 			{"expiring and TLS 1.0", cert("01", "aa", 10, "TLS 1.0"), []string{"tls_protocol_weak open", "cert_expiring open"}, 2},
-			{"renewed with the same key", cert("02", "aa", 90, "TLS 1.0"), []string{"tls_key_reused open", "tls_protocol_weak open"}, 3},
-			{"the same again", cert("02", "aa", 90, "TLS 1.0"), []string{"tls_key_reused open", "tls_protocol_weak open"}, 3},
-			{"a new key: rotation confirmed", cert("03", "bb", 90), nil, 3},
+			{"six days left: the 7-day tier is news", cert("01", "aa", 6, "TLS 1.0"), []string{"cert_expiring open", "tls_protocol_weak open"}, 3},
+			{"five days left: the same tier", cert("01", "aa", 5, "TLS 1.0"), []string{"cert_expiring open", "tls_protocol_weak open"}, 3},
+			{"renewed with the same key", cert("02", "aa", 90, "TLS 1.0"), []string{"tls_key_reused open", "tls_protocol_weak open"}, 4},
+			{"the same again", cert("02", "aa", 90, "TLS 1.0"), []string{"tls_key_reused open", "tls_protocol_weak open"}, 4},
+			{"a new key: rotation confirmed", cert("03", "bb", 90), nil, 4},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r.record(tc.res)
@@ -152,11 +154,11 @@ func TestTLSFindings(t *testing.T) {
 		if err != nil || len(keys) != 2 {
 			t.Fatalf("TLSKeys = %v, %v", keys, err)
 		}
-		rotated := start.Add(5 * time.Minute)
+		rotated := start.Add(7 * time.Minute)
 		if k := keys[0]; k.SPKISHA256 != "bb" || k.Serial != "03" || !k.FirstSeen.Equal(rotated) || !k.LastSeen.Equal(rotated) {
 			t.Errorf("current key %+v, want bb first seen at %v", k, rotated)
 		}
-		if k := keys[1]; k.SPKISHA256 != "aa" || k.Serial != "02" || !k.FirstSeen.Equal(start) || !k.LastSeen.Equal(start.Add(4*time.Minute)) {
+		if k := keys[1]; k.SPKISHA256 != "aa" || k.Serial != "02" || !k.FirstSeen.Equal(start) || !k.LastSeen.Equal(start.Add(6*time.Minute)) {
 			t.Errorf("old key %+v", k)
 		}
 		if at, changed := tocsin.KeyChangedAt(keys); !at.Equal(rotated) || !changed {
