@@ -274,7 +274,7 @@ func TestChecksConsole(t *testing.T) {
 			t.Fatalf("%d %s", resp.Status, resp.Body)
 		}
 		page := viewer.get(fmt.Sprintf("/console/checks/%d", f.check.ID))
-		for _, want := range []string{"<svg", "<polyline", "<circle", "<title id=\"chart-t\">", "Key unchanged since", "connection refused", `id="check-history"`} {
+		for _, want := range []string{"<svg", "<polyline", "<circle", "<title id=\"chart-t\">", "Key unchanged since", "connection refused", `id="check-history"`, `id="check-days"`, "(1 failed)"} {
 			if !strings.Contains(page.Body, want) {
 				t.Errorf("check page lacks %q", want)
 			}

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -175,6 +176,29 @@ type historyRow struct {
 	StatusCode                   int
 }
 
+// dayRow is one UTC day of a check's roll-ups on its page.
+type dayRow struct {
+	Day, Availability, P50, P95, P99 string
+	Runs, Failures                   int
+}
+
+// checkDays returns the check's last 30 UTC days from its roll-ups, newest
+// first: availability and latency quantiles beyond the raw results' 24 h.
+func (s *Server) checkDays(ctx context.Context, id int64, now time.Time) ([]dayRow, error) {
+	today := now.UTC().Truncate(24 * time.Hour)
+	points, err := s.store.CheckHistory(ctx, id, today.AddDate(0, 0, -29), today.AddDate(0, 0, 1), 24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]dayRow, 0, len(points))
+	for _, p := range slices.Backward(points) {
+		share, _ := p.Availability()
+		rows = append(rows, dayRow{Day: p.At.Format(time.DateOnly), Runs: p.Runs, Failures: p.Failures,
+			Availability: fmt.Sprintf("%.2f %%", share*100), P50: fmtLatency(p.P50), P95: fmtLatency(p.P95), P99: fmtLatency(p.P99)})
+	}
+	return rows, nil
+}
+
 // keyRow is one key in a check's key history.
 type keyRow struct {
 	SPKI, Serial, FirstSeen, LastSeen, NotAfter string
@@ -263,6 +287,10 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, id int64, v
 	for _, f := range fs {
 		findings = append(findings, findingRow{Finding: f, Opened: s.fmtTime(f.OpenedAt)})
 	}
+	days, err := s.checkDays(ctx, id, now)
+	if err != nil {
+		return err
+	}
 	st := statuses[id]
 	row := s.checkRow(c, st)
 	ch := latencyChart(results, now, 24*time.Hour)
@@ -270,7 +298,7 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, id int64, v
 	lr := r.Clone(ctx)
 	lr.URL.Path = fmt.Sprintf("/console/checks/%d", id)
 	s.render(w, lr, v.status, "check", map[string]any{
-		"Check": c, "Row": row, "Service": svc, "Status": st, "Chart": ch, "History": history, "Keys": keyRows, "KeySummary": keySummary,
+		"Check": c, "Row": row, "Service": svc, "Status": st, "Chart": ch, "History": history, "Days": days, "Keys": keyRows, "KeySummary": keySummary,
 		"Findings": findings, "CanEdit": roles.Allows(tocsin.RoleAdmin), "CanRun": roles.Allows(tocsin.RoleResponder),
 		"Flash": v.Flash, "Error": v.Error, "Ran": v.Ran, "Spec": specLines(c),
 		"Interval": c.Interval.String(), "Timeout": c.Timeout.String(),
