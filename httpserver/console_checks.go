@@ -414,7 +414,7 @@ func intList(field, v string) ([]int, error) {
 	for _, p := range splitList(v, ", \n\r") {
 		n, err := strconv.Atoi(p)
 		if err != nil {
-			return nil, fieldErr(field, fmt.Sprintf("%q is not a number", p))
+			return nil, keyedErr("checks.refused.not_number", field, "%q is not a number", p)
 		}
 		out = append(out, n)
 	}
@@ -428,7 +428,7 @@ func optInt(field, v string) (*int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return nil, fieldErr(field, fmt.Sprintf("%q is not a number", v))
+		return nil, keyedErr("checks.refused.not_number", field, "%q is not a number", v)
 	}
 	return &n, nil
 }
@@ -448,7 +448,7 @@ func requestOf(f map[string]string) (checkRequest, error) {
 		MaxLatency: optString(f["max_latency"])}
 	var err error
 	if q.ServiceID, err = strconv.ParseInt(strings.TrimSpace(f["service_id"]), 10, 64); err != nil {
-		return q, fieldErr("service_id", "choose the service the check belongs to")
+		return q, keyedErr("checks.refused.service_missing", "service_id", "choose the service the check belongs to")
 	}
 	if q.FailThreshold, err = optInt("fail_threshold", f["fail_threshold"]); err != nil {
 		return q, err
@@ -477,7 +477,7 @@ func requestOf(f map[string]string) (checkRequest, error) {
 	for _, line := range splitList(f["headers"], "\n\r") {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
-			return q, fieldErr("headers", fmt.Sprintf("%q: write one header a line as Name: value", line))
+			return q, keyedErr("checks.refused.header_line", "headers", "%q: write one header a line as Name: value", line)
 		}
 		if sp.Headers == nil {
 			sp.Headers = map[string]string{}
