@@ -182,9 +182,21 @@ type keyRow struct {
 
 type findingRow struct {
 	*tocsin.Finding
+	Text           string // the detail in the reader's language
 	Opened, Closed string
 	Check          string
 	Service        string
+}
+
+// findingRow shows f in lang: its words through the catalogue with times
+// in the host's zone, or its English Detail when it was opened before
+// findings had words.
+func (s *Server) findingRow(lang string, f *tocsin.Finding) findingRow {
+	text := f.Detail
+	if f.Words != "" {
+		text = i18n.T(lang, f.Words, f.WordArgs(s.fmtTime)...)
+	}
+	return findingRow{Finding: f, Text: text, Opened: s.fmtTime(f.OpenedAt)}
 }
 
 // checkView is what the check's page shows besides the check: a result
@@ -261,7 +273,7 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, id int64, v
 	}
 	var findings []findingRow
 	for _, f := range fs {
-		findings = append(findings, findingRow{Finding: f, Opened: s.fmtTime(f.OpenedAt)})
+		findings = append(findings, s.findingRow(lang, f))
 	}
 	st := statuses[id]
 	row := s.checkRow(c, st)
