@@ -280,9 +280,11 @@ func (c *Check) ApplyDefaults(d CheckDefaults) {
 }
 
 // checkErr is a refusal naming the field at fault, so that the
-// configuration can prefix its key path and the console show it.
-func checkErr(field, format string, args ...any) error {
-	return Errorf(EINVALID, "%s: %s", field, fmt.Sprintf(format, args...)).WithKey("checks.invalid", field, fmt.Sprintf(format, args...))
+// configuration can prefix its key path and the console show it. key's
+// English text in the i18n catalogues is "%s: " (the field) then format,
+// with the same args (a test keeps them equal).
+func checkErr(key, field, format string, args ...any) error {
+	return Errorf(EINVALID, "%s: %s", field, fmt.Sprintf(format, args...)).WithKey(key, append([]any{field}, args...)...)
 }
 
 // Validate checks a check's fields for its kind and tidies them. Errors
@@ -291,7 +293,7 @@ func (c *Check) Validate() error {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Kind = CheckKind(strings.ToLower(strings.TrimSpace(string(c.Kind))))
 	if !slices.Contains(CheckKinds, c.Kind) {
-		return checkErr("kind", "unknown kind %q: allowed are http, tcp, dns, smtp, imap, tls, bucket", c.Kind)
+		return checkErr("checks.refused.kind_unknown", "kind", "unknown kind %q: allowed are http, tcp, dns, smtp, imap, tls, bucket", c.Kind)
 	}
 	s := &c.Spec
 	for _, f := range []struct {
@@ -306,43 +308,43 @@ func (c *Check) Validate() error {
 			*f.v = strings.TrimSpace(*f.v)
 		}
 		if len(*f.v) > maxCheckStringLen || !utf8.ValidString(*f.v) || strings.ContainsAny(*f.v, "\x00\r\n") {
-			return checkErr(f.name, "at most %d characters of text on one line", maxCheckStringLen)
+			return checkErr("checks.refused.text_too_long", f.name, "at most %d characters of text on one line", maxCheckStringLen)
 		}
 	}
 	if len(s.ExpectStatus) > maxCheckListLen || len(s.Expect) > maxCheckListLen || len(s.Aliases) > maxCheckListLen || len(s.ExpiryTiers) > maxCheckListLen {
-		return checkErr("expect", "at most %d values in a list", maxCheckListLen)
+		return checkErr("checks.refused.list_too_long", "expect", "at most %d values in a list", maxCheckListLen)
 	}
 	if len(s.Headers) > maxCheckHeaderEntries {
-		return checkErr("headers", "at most %d headers", maxCheckHeaderEntries)
+		return checkErr("checks.refused.headers_too_many", "headers", "at most %d headers", maxCheckHeaderEntries)
 	}
 	if utf8.RuneCountInString(c.Name) > 100 {
-		return checkErr("name", "at most 100 characters")
+		return checkErr("checks.refused.name_too_long", "name", "at most 100 characters")
 	}
 	if c.Interval < MinCheckInterval || c.Interval > MaxCheckInterval {
-		return checkErr("interval", "%s is out of range: give 1s to 24h, such as 60s", c.Interval)
+		return checkErr("checks.refused.interval_range", "interval", "%s is out of range: give 1s to 24h, such as 60s", c.Interval)
 	}
 	if c.Timeout <= 0 || c.Timeout > MaxCheckTimeout {
-		return checkErr("timeout", "%s is out of range: give more than 0 and at most 2m, such as 10s", c.Timeout)
+		return checkErr("checks.refused.timeout_range", "timeout", "%s is out of range: give more than 0 and at most 2m, such as 10s", c.Timeout)
 	}
 	if c.Timeout > c.Interval {
-		return checkErr("timeout", "%s is longer than the interval %s", c.Timeout, c.Interval)
+		return checkErr("checks.refused.timeout_over_interval", "timeout", "%s is longer than the interval %s", c.Timeout, c.Interval)
 	}
 	if c.FailThreshold < 1 || c.FailThreshold > MaxCheckThreshold {
-		return checkErr("fail_threshold", "%d is out of range: give 1 to %d", c.FailThreshold, MaxCheckThreshold)
+		return checkErr("checks.refused.threshold_range", "fail_threshold", "%d is out of range: give 1 to %d", c.FailThreshold, MaxCheckThreshold)
 	}
 	if c.PassThreshold < 1 || c.PassThreshold > MaxCheckThreshold {
-		return checkErr("pass_threshold", "%d is out of range: give 1 to %d", c.PassThreshold, MaxCheckThreshold)
+		return checkErr("checks.refused.threshold_range", "pass_threshold", "%d is out of range: give 1 to %d", c.PassThreshold, MaxCheckThreshold)
 	}
 	if c.Quorum < 1 || c.Quorum > 20 {
-		return checkErr("quorum", "%d is out of range: give 1 to 20 locations", c.Quorum)
+		return checkErr("checks.refused.quorum_range", "quorum", "%d is out of range: give 1 to 20 locations", c.Quorum)
 	}
 	switch c.FailStatus {
 	case StatusDegraded, StatusPartialOutage, StatusMajorOutage:
 	default:
-		return checkErr("fail_status", "%q: allowed are degraded_performance, partial_outage, major_outage", c.FailStatus)
+		return checkErr("checks.refused.fail_status_unknown", "fail_status", "%q: allowed are degraded_performance, partial_outage, major_outage", c.FailStatus)
 	}
 	if !slices.Contains([]string{"SEV1", "SEV2", "SEV3", "SEV4"}, c.Severity) {
-		return checkErr("severity", "%q: allowed are SEV1, SEV2, SEV3, SEV4", c.Severity)
+		return checkErr("checks.refused.severity_unknown", "severity", "%q: allowed are SEV1, SEV2, SEV3, SEV4", c.Severity)
 	}
 	if err := c.validateKind(); err != nil {
 		return err
@@ -380,15 +382,15 @@ func (c *Check) validateKind() error {
 		"access_key_id": s.AccessKeyID != "", "secret_key_env": s.SecretKeyEnv != "",
 	} {
 		if set && !slices.Contains(allowed, name) {
-			return checkErr(name, "does not apply to a %s check", c.Kind)
+			return checkErr("checks.refused.not_for_kind", name, "does not apply to a %s check", c.Kind)
 		}
 	}
 	if s.MaxLatency < 0 || time.Duration(s.MaxLatency) > MaxCheckTimeout {
-		return checkErr("max_latency", "%s is out of range: give 0 (none) to 2m", time.Duration(s.MaxLatency))
+		return checkErr("checks.refused.max_latency_range", "max_latency", "%s is out of range: give 0 (none) to 2m", time.Duration(s.MaxLatency))
 	}
 	for _, d := range s.ExpiryTiers {
 		if d < 1 || d > 365 {
-			return checkErr("expiry_days", "%d is out of range: give days from 1 to 365", d)
+			return checkErr("checks.refused.expiry_days_range", "expiry_days", "%d is out of range: give days from 1 to 365", d)
 		}
 	}
 	switch c.Kind {
@@ -401,25 +403,25 @@ func (c *Check) validateKind() error {
 			s.Method = "GET"
 		}
 		if !slices.Contains([]string{"GET", "HEAD", "POST", "PUT", "OPTIONS"}, s.Method) {
-			return checkErr("method", "%q: allowed are GET, HEAD, POST, PUT, OPTIONS", s.Method)
+			return checkErr("checks.refused.method_unknown", "method", "%q: allowed are GET, HEAD, POST, PUT, OPTIONS", s.Method)
 		}
 		for k, v := range s.Headers {
 			if k == "" || strings.ContainsAny(k, " :\r\n\x00") || strings.ContainsAny(v, "\r\n\x00") || len(k)+len(v) > maxCheckStringLen {
-				return checkErr("headers", "header %q: a name without spaces or colons and a value on one line", k)
+				return checkErr("checks.refused.header_bad", "headers", "header %q: a name without spaces or colons and a value on one line", k)
 			}
 		}
 		for _, code := range s.ExpectStatus {
 			if code < 100 || code > 599 {
-				return checkErr("expect_status", "%d is not an HTTP status code (100 to 599)", code)
+				return checkErr("checks.refused.status_code_bad", "expect_status", "%d is not an HTTP status code (100 to 599)", code)
 			}
 		}
 		if s.BodyRegex != "" {
 			if _, err := regexp.Compile(s.BodyRegex); err != nil {
-				return checkErr("body_regex", "not a regular expression: %v", err)
+				return checkErr("checks.refused.regex_bad", "body_regex", "not a regular expression: %v", err)
 			}
 		}
 		if (s.ClientCert == "") != (s.ClientKey == "") {
-			return checkErr("client_cert", "give both client_cert and client_key, or neither")
+			return checkErr("checks.refused.client_cert_pair", "client_cert", "give both client_cert and client_key, or neither")
 		}
 	case CheckTCP, CheckSMTP, CheckIMAP, CheckTLS:
 		if err := checkAddress("address", s.Address); err != nil {
@@ -427,14 +429,14 @@ func (c *Check) validateKind() error {
 		}
 	case CheckDNS:
 		if s.Domain == "" || len(s.Domain) > 253 || strings.ContainsAny(s.Domain, " /:") {
-			return checkErr("domain", "give a DNS name such as example.org")
+			return checkErr("checks.refused.domain_bad", "domain", "give a DNS name such as example.org")
 		}
 		s.Record = strings.ToUpper(s.Record)
 		if s.Record == "" {
 			s.Record = "A"
 		}
 		if !slices.Contains([]string{"A", "AAAA", "CNAME", "MX", "TXT", "NS", "CAA"}, s.Record) {
-			return checkErr("record", "%q: allowed are A, AAAA, CNAME, MX, TXT, NS, CAA", s.Record)
+			return checkErr("checks.refused.record_unknown", "record", "%q: allowed are A, AAAA, CNAME, MX, TXT, NS, CAA", s.Record)
 		}
 		if s.Resolver != "" {
 			if err := checkAddress("resolver", s.Resolver); err != nil {
@@ -447,10 +449,10 @@ func (c *Check) validateKind() error {
 			s.Provider = "s3"
 		}
 		if !slices.Contains([]string{"s3", "azure", "gcs"}, s.Provider) {
-			return checkErr("provider", "%q: allowed are s3, azure, gcs", s.Provider)
+			return checkErr("checks.refused.provider_unknown", "provider", "%q: allowed are s3, azure, gcs", s.Provider)
 		}
 		if s.URL == "" && s.Endpoint == "" {
-			return checkErr("url", "give the bucket's url, or its endpoint and bucket")
+			return checkErr("checks.refused.bucket_target_missing", "url", "give the bucket's url, or its endpoint and bucket")
 		}
 		if s.URL != "" {
 			if err := checkURL("url", s.URL, true); err != nil {
@@ -462,11 +464,11 @@ func (c *Check) validateKind() error {
 				return err
 			}
 			if s.Bucket == "" {
-				return checkErr("bucket", "give the bucket's name with its endpoint")
+				return checkErr("checks.refused.bucket_name_missing", "bucket", "give the bucket's name with its endpoint")
 			}
 		}
 		if s.Bucket != "" && (len(s.Bucket) > 63 || strings.ContainsAny(s.Bucket, "/ ?#")) {
-			return checkErr("bucket", "%q is not a bucket name", s.Bucket)
+			return checkErr("checks.refused.bucket_name_bad", "bucket", "%q is not a bucket name", s.Bucket)
 		}
 		for _, a := range s.Aliases {
 			if err := checkURL("aliases", a, true); err != nil {
@@ -474,7 +476,7 @@ func (c *Check) validateKind() error {
 			}
 		}
 		if (s.AccessKeyID == "") != (s.SecretKeyEnv == "") {
-			return checkErr("access_key_id", "give both access_key_id and secret_key_env, or neither")
+			return checkErr("checks.refused.access_key_pair", "access_key_id", "give both access_key_id and secret_key_env, or neither")
 		}
 	}
 	return nil
@@ -483,13 +485,13 @@ func (c *Check) validateKind() error {
 func checkURL(field, raw string, needHTTP bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Hostname() == "" {
-		return checkErr(field, "%q is not an absolute URL with a host, such as https://www.example.org/", raw)
+		return checkErr("checks.refused.url_bad", field, "%q is not an absolute URL with a host, such as https://www.example.org/", raw)
 	}
 	if needHTTP && u.Scheme != "http" && u.Scheme != "https" {
-		return checkErr(field, "%q: give an http:// or https:// URL", raw)
+		return checkErr("checks.refused.url_scheme", field, "%q: give an http:// or https:// URL", raw)
 	}
 	if u.User != nil {
-		return checkErr(field, "%q: put no password in a URL; use headers", raw)
+		return checkErr("checks.refused.url_password", field, "%q: put no password in a URL; use headers", raw)
 	}
 	return nil
 }
@@ -497,10 +499,10 @@ func checkURL(field, raw string, needHTTP bool) error {
 func checkAddress(field, addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" {
-		return checkErr(field, "%q: give host:port, such as mail.example.org:25", addr)
+		return checkErr("checks.refused.address_bad", field, "%q: give host:port, such as mail.example.org:25", addr)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return checkErr(field, "%q: the port must be 1 to 65535", addr)
+		return checkErr("checks.refused.port_range", field, "%q: the port must be 1 to 65535", addr)
 	}
 	return nil
 }
@@ -643,6 +645,11 @@ type Finding struct {
 	ServiceID int64
 	Severity  string
 	Detail    string // in English, for the API and the signal
+	// Words and Args say Detail in the i18n catalogues (key and values,
+	// see Say), so that the console shows it in the reader's language;
+	// Words is "" on findings kept before they had words.
+	Words string
+	Args  []string
 	// Tier is, for cert_expiring, the expiry tier in days the certificate
 	// fell under; falling under a lower one opens a new finding and signal.
 	Tier     int

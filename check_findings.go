@@ -13,9 +13,10 @@ import (
 // (tls_key_reused) and failing checks are judged by the store, which
 // keeps them.
 func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judged []FindingKind) {
-	add := func(kind FindingKind, format string, args ...any) {
-		found = append(found, &Finding{Kind: kind, CheckID: c.ID, ServiceID: c.ServiceID, Severity: c.Severity,
-			Detail: fmt.Sprintf(format, args...)})
+	add := func(kind FindingKind, key, format string, args ...any) {
+		f := &Finding{Kind: kind, CheckID: c.ID, ServiceID: c.ServiceID, Severity: c.Severity}
+		f.Say(key, format, args...)
+		found = append(found, f)
 	}
 	if o := r.TLS; o != nil {
 		judged = append(judged, FindingCertExpiring, FindingCertInvalid)
@@ -30,29 +31,36 @@ func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judge
 		}
 		days := o.DaysLeft(now)
 		if o.VerifyError != "" {
-			add(FindingCertInvalid, "%s: %s", c.Target(), o.VerifyError)
+			add(FindingCertInvalid, "findings.detail.cert_invalid", "%s: %s", c.Target(), o.VerifyError)
 		}
 		if !o.NotAfter.IsZero() && !o.NotAfter.After(now) {
 			if o.VerifyError == "" {
-				add(FindingCertInvalid, "%s: the certificate expired on %s", c.Target(), o.NotAfter.UTC().Format("2006-01-02 15:04 MST"))
+				add(FindingCertInvalid, "findings.detail.cert_expired", "%s: the certificate expired on %s", c.Target(), o.NotAfter)
 			}
 		} else if tier := c.TierOf(o, now); !o.NotAfter.IsZero() && tier > 0 {
-			in := fmt.Sprintf("in %d days", days)
 			switch days {
 			case 0:
-				in = "in less than a day"
+				add(FindingCertExpiring, "findings.detail.cert_expiring_today", "%s: the certificate expires in less than a day (under %s), on %s",
+					c.Target(), tier, o.NotAfter)
 			case 1:
-				in = "in 1 day"
+				add(FindingCertExpiring, "findings.detail.cert_expiring_one_day", "%s: the certificate expires in 1 day (under %s), on %s",
+					c.Target(), tier, o.NotAfter)
+			default:
+				add(FindingCertExpiring, "findings.detail.cert_expiring_days", "%s: the certificate expires in %s days (under %s), on %s",
+					c.Target(), days, tier, o.NotAfter)
 			}
-			add(FindingCertExpiring, "%s: the certificate expires %s (under %d), on %s", c.Target(), in, tier,
-				o.NotAfter.UTC().Format("2006-01-02 15:04 MST"))
 			found[len(found)-1].Tier = tier
 		}
 		if len(o.OldVersions) > 0 {
-			add(FindingTLSProtocolWeak, "%s accepts %s", c.Target(), strings.Join(o.OldVersions, " and "))
+			if n := len(o.OldVersions); n == 1 {
+				add(FindingTLSProtocolWeak, "findings.detail.tls_protocol_weak", "%s accepts %s", c.Target(), o.OldVersions[0])
+			} else {
+				add(FindingTLSProtocolWeak, "findings.detail.tls_protocol_weak_two", "%s accepts %s and %s", c.Target(),
+					strings.Join(o.OldVersions[:n-1], " and "), o.OldVersions[n-1])
+			}
 		}
 		if len(o.WeakCiphers) > 0 {
-			add(FindingTLSCipherWeak, "%s accepts weak cipher suites: %s", c.Target(), strings.Join(o.WeakCiphers, ", "))
+			add(FindingTLSCipherWeak, "findings.detail.tls_cipher_weak", "%s accepts weak cipher suites: %s", c.Target(), strings.Join(o.WeakCiphers, ", "))
 		}
 	}
 	// A URL that did not answer may be the listable one: unless a listing
@@ -60,11 +68,13 @@ func (c *Check) Findings(r *CheckResult, now time.Time) (found []*Finding, judge
 	if b := r.Bucket; b != nil && (len(b.Listable) > 0 || b.AllAnswered()) {
 		judged = append(judged, FindingBucketListable)
 		if len(b.Listable) > 0 {
-			detail := "anyone can list the bucket at " + strings.Join(b.Listable, ", ")
+			// The grants are the server's policy explained in English.
 			if len(b.Grants) > 0 {
-				detail += "; " + strings.Join(b.Grants, "; ")
+				add(FindingBucketListable, "findings.detail.bucket_listable_grants", "anyone can list the bucket at %s; %s",
+					strings.Join(b.Listable, ", "), strings.Join(b.Grants, "; "))
+			} else {
+				add(FindingBucketListable, "findings.detail.bucket_listable", "anyone can list the bucket at %s", strings.Join(b.Listable, ", "))
 			}
-			add(FindingBucketListable, "%s", detail)
 		}
 	}
 	return found, judged
@@ -82,4 +92,57 @@ func (c *Check) TierOf(o *TLSObservation, now time.Time) int {
 		}
 	}
 	return tier
+}
+
+// findingTimes lists, per words key, which Args are times (RFC 3339, UTC),
+// so that the console can show them in its own zone.
+var findingTimes = map[string][]int{
+	"findings.detail.cert_expired":              {1},
+	"findings.detail.cert_expiring_today":       {2},
+	"findings.detail.cert_expiring_one_day":     {2},
+	"findings.detail.cert_expiring_days":        {3},
+	"findings.detail.check_failing_since":       {2},
+	"findings.detail.check_failing_since_error": {2},
+	"findings.detail.tls_key_reused":            {3},
+}
+
+// Say sets f's English Detail to format with args, and its Words and Args
+// to the same sentence for the i18n catalogues: key's English text there
+// is format (a test keeps them equal), and every verb of format is %s, as
+// Args are strings. A time.Time arg shows as UTC minutes in Detail and is
+// kept as RFC 3339 in Args (key must be listed in findingTimes).
+func (f *Finding) Say(key, format string, args ...any) {
+	shown := make([]any, len(args))
+	f.Words, f.Args = key, make([]string, len(args))
+	for i, a := range args {
+		if t, ok := a.(time.Time); ok {
+			shown[i] = t.UTC().Format("2006-01-02 15:04 MST")
+			f.Args[i] = t.UTC().Format(time.RFC3339)
+			continue
+		}
+		shown[i] = fmt.Sprint(a)
+		f.Args[i] = fmt.Sprint(a)
+	}
+	f.Detail = fmt.Sprintf(format, shown...)
+}
+
+// WordArgs returns f's Args for formatting its words, the times among them
+// shown by when; nil when f has no words (show Detail then).
+func (f *Finding) WordArgs(when func(time.Time) string) []any {
+	if f.Words == "" {
+		return nil
+	}
+	out := make([]any, len(f.Args))
+	for i, a := range f.Args {
+		out[i] = a
+	}
+	for _, i := range findingTimes[f.Words] {
+		if i >= len(f.Args) {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, f.Args[i]); err == nil {
+			out[i] = when(t)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
@@ -39,10 +40,15 @@ type checkRequest struct {
 	tocsin.CheckSpec
 }
 
-// fieldErr refuses one field of a check, with the key the store's own
-// refusals use, so the console words them alike.
+// fieldErr refuses one field of a check with words from elsewhere (a
+// duration's parser); keyedErr with words of its own, key's English text
+// in the catalogues being "%s: " (the field) then format.
 func fieldErr(field, msg string) error {
 	return tocsin.Errorf(tocsin.EINVALID, "%s: %s", field, msg).WithKey("checks.invalid", field, msg)
+}
+
+func keyedErr(key, field, format string, args ...any) error {
+	return tocsin.Errorf(tocsin.EINVALID, "%s: %s", field, fmt.Sprintf(format, args...)).WithKey(key, append([]any{field}, args...)...)
 }
 
 func parseCheckDuration(field string, v *string) (time.Duration, bool, error) {
@@ -69,7 +75,7 @@ func (s *Server) checkOf(q checkRequest) (*tocsin.Check, error) {
 		return nil, err
 	}
 	if set && iv <= 0 {
-		return nil, fieldErr("interval", iv.String()+" is out of range: give 1s to 24h, such as 60s")
+		return nil, keyedErr("checks.refused.interval_range", "interval", "%s is out of range: give 1s to 24h, such as 60s", iv)
 	}
 	c.Interval = iv
 	to, set, err := parseCheckDuration("timeout", q.Timeout)
@@ -77,7 +83,7 @@ func (s *Server) checkOf(q checkRequest) (*tocsin.Check, error) {
 		return nil, err
 	}
 	if set && to <= 0 {
-		return nil, fieldErr("timeout", to.String()+" is out of range: give more than 0 and at most 2m, such as 10s")
+		return nil, keyedErr("checks.refused.timeout_range", "timeout", "%s is out of range: give more than 0 and at most 2m, such as 10s", to)
 	}
 	c.Timeout = to
 	ml, _, err := parseCheckDuration("max_latency", q.MaxLatency)
@@ -87,16 +93,16 @@ func (s *Server) checkOf(q checkRequest) (*tocsin.Check, error) {
 	c.Spec.MaxLatency = tocsin.Duration(ml)
 	if q.FailThreshold != nil {
 		if c.FailThreshold = *q.FailThreshold; c.FailThreshold < 1 {
-			return nil, fieldErr("fail_threshold", "give 1 to 100 failures in a row")
+			return nil, keyedErr("checks.refused.fail_threshold", "fail_threshold", "give 1 to %d failures in a row", tocsin.MaxCheckThreshold)
 		}
 	}
 	if q.PassThreshold != nil {
 		if c.PassThreshold = *q.PassThreshold; c.PassThreshold < 1 {
-			return nil, fieldErr("pass_threshold", "give 1 to 100 successes in a row")
+			return nil, keyedErr("checks.refused.pass_threshold", "pass_threshold", "give 1 to %d successes in a row", tocsin.MaxCheckThreshold)
 		}
 	}
 	if q.Quorum < 0 {
-		return nil, fieldErr("quorum", "give 1 to 20 locations")
+		return nil, keyedErr("checks.refused.quorum", "quorum", "give 1 to 20 locations")
 	}
 	c.ApplyDefaults(s.cfg.Checks.Defaults())
 	if err := c.Validate(); err != nil {

@@ -261,9 +261,8 @@ func TestChecksRunNow(t *testing.T) {
 func TestChecksConsole(t *testing.T) {
 	e := newTestEnv(t)
 	f := newChecksFixture(t, e)
-	now := e.clock.Now()
-	seedResults(t, e, f.check, time.Now().UTC())
-	_ = now
+	seeded := time.Now().UTC()
+	seedResults(t, e, f.check, seeded)
 	viewer := e.signedIn(e.createUser("vera@example.org", tocsin.RoleViewer), "127.0.0.3")
 	admin := e.signedIn(e.createUser("ada@example.org", tocsin.RoleAdmin), "127.0.0.4")
 	comm := e.signedIn(e.createUser("cora@example.org", tocsin.RoleCommunicator), "127.0.0.5")
@@ -326,6 +325,57 @@ func TestChecksConsole(t *testing.T) {
 		}
 		if resp := viewer.get("/console/posture?before=nope"); resp.Status != 400 {
 			t.Errorf("bad date: %d", resp.Status)
+		}
+	})
+	t.Run("French: findings and refusals in French, times in the host's zone", func(t *testing.T) {
+		viewer.Header.Set("Accept-Language", "fr")
+		admin.Header.Set("Accept-Language", "fr")
+		defer viewer.Header.Del("Accept-Language")
+		defer admin.Header.Del("Accept-Language")
+		// The second result's certificate, seen after the first: the open
+		// finding's words were updated with its date.
+		expiring := "www.example.org/ : le certificat expire dans 9 jours (seuil : 14 j), le " + e.srv.fmtTime(seeded.Add(-2*time.Hour+10*24*time.Hour))
+		reused := "certificat renouvelé (numéro de série 01 → 02) mais la clé publique est la même, vue pour la première fois le " + e.srv.fmtTime(seeded.Add(-3*time.Hour))
+		for _, path := range []string{"/console/posture", fmt.Sprintf("/console/checks/%d", f.check.ID)} {
+			resp := viewer.get(path)
+			if resp.Status != 200 {
+				t.Fatalf("%s: %d", path, resp.Status)
+			}
+			for _, want := range []string{"https://www.example.org/ accepte TLS 1.0", expiring, reused} {
+				if !strings.Contains(resp.Text, want) {
+					t.Errorf("%s lacks %q", path, want)
+				}
+			}
+			for _, english := range []string{"accepts TLS", "the certificate expires", "certificate renewed"} {
+				if strings.Contains(resp.Text, english) {
+					t.Errorf("%s still says %q in English", path, english)
+				}
+			}
+		}
+		form := url.Values{"service_id": {fmt.Sprint(f.svc.ID)}, "kind": {"http"}, "name": {"fr"}, "url": {"https://fr.example.org/"},
+			"interval": {"0"}, "fail_status": {"major_outage"}, "severity": {"SEV2"}}
+		for _, tc := range []struct{ field, value, want string }{
+			{"interval", "0", "interval : 0s est hors limites : donnez de 1s à 24h, par exemple 60s"},        // refused by the form
+			{"interval", "48h", "interval : 48h0m0s est hors limites : donnez de 1s à 24h, par exemple 60s"}, // by Check.Validate
+			{"expect_status", "700", "expect_status : 700 n'est pas un code de statut HTTP (100 à 599)"},
+		} {
+			form.Set("interval", "60s")
+			form.Set(tc.field, tc.value)
+			resp := admin.post("/console/checks", form)
+			form.Del("expect_status")
+			if resp.Status != 400 || !strings.Contains(resp.Text, tc.want) || strings.Contains(resp.Text, "out of range") || strings.Contains(resp.Text, "is not an HTTP") {
+				t.Errorf("%s=%s: %d, want %q in\n%s", tc.field, tc.value, resp.Status, tc.want, resp.Text)
+			}
+		}
+	})
+	t.Run("a finding kept before words shows its English detail", func(t *testing.T) {
+		f := &tocsin.Finding{Kind: tocsin.FindingTLSProtocolWeak, Detail: "www.example.org:443 accepts TLS 1.0"}
+		if got := e.srv.findingRow("fr", f).Text; got != f.Detail {
+			t.Errorf("%q", got)
+		}
+		f.Words, f.Args = "findings.detail.tls_protocol_weak", []string{"www.example.org:443", "TLS 1.0"}
+		if got := e.srv.findingRow("fr", f).Text; got != "www.example.org:443 accepte TLS 1.0" {
+			t.Errorf("%q", got)
 		}
 	})
 	t.Run("a pinned status returns to automatic", func(t *testing.T) {

@@ -206,9 +206,21 @@ type keyRow struct {
 
 type findingRow struct {
 	*tocsin.Finding
+	Text           string // the detail in the reader's language
 	Opened, Closed string
 	Check          string
 	Service        string
+}
+
+// findingRow shows f in lang: its words through the catalogue with times
+// in the host's zone, or its English Detail when it was opened before
+// findings had words.
+func (s *Server) findingRow(lang string, f *tocsin.Finding) findingRow {
+	text := f.Detail
+	if f.Words != "" {
+		text = i18n.T(lang, f.Words, f.WordArgs(s.fmtTime)...)
+	}
+	return findingRow{Finding: f, Text: text, Opened: s.fmtTime(f.OpenedAt)}
 }
 
 // checkView is what the check's page shows besides the check: a result
@@ -285,7 +297,7 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, id int64, v
 	}
 	var findings []findingRow
 	for _, f := range fs {
-		findings = append(findings, findingRow{Finding: f, Opened: s.fmtTime(f.OpenedAt)})
+		findings = append(findings, s.findingRow(lang, f))
 	}
 	days, err := s.checkDays(ctx, id, now)
 	if err != nil {
@@ -442,7 +454,7 @@ func intList(field, v string) ([]int, error) {
 	for _, p := range splitList(v, ", \n\r") {
 		n, err := strconv.Atoi(p)
 		if err != nil {
-			return nil, fieldErr(field, fmt.Sprintf("%q is not a number", p))
+			return nil, keyedErr("checks.refused.not_number", field, "%q is not a number", p)
 		}
 		out = append(out, n)
 	}
@@ -456,7 +468,7 @@ func optInt(field, v string) (*int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return nil, fieldErr(field, fmt.Sprintf("%q is not a number", v))
+		return nil, keyedErr("checks.refused.not_number", field, "%q is not a number", v)
 	}
 	return &n, nil
 }
@@ -476,7 +488,7 @@ func requestOf(f map[string]string) (checkRequest, error) {
 		MaxLatency: optString(f["max_latency"])}
 	var err error
 	if q.ServiceID, err = strconv.ParseInt(strings.TrimSpace(f["service_id"]), 10, 64); err != nil {
-		return q, fieldErr("service_id", "choose the service the check belongs to")
+		return q, keyedErr("checks.refused.service_missing", "service_id", "choose the service the check belongs to")
 	}
 	if q.FailThreshold, err = optInt("fail_threshold", f["fail_threshold"]); err != nil {
 		return q, err
@@ -505,7 +517,7 @@ func requestOf(f map[string]string) (checkRequest, error) {
 	for _, line := range splitList(f["headers"], "\n\r") {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
-			return q, fieldErr("headers", fmt.Sprintf("%q: write one header a line as Name: value", line))
+			return q, keyedErr("checks.refused.header_line", "headers", "%q: write one header a line as Name: value", line)
 		}
 		if sp.Headers == nil {
 			sp.Headers = map[string]string{}

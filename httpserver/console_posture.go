@@ -34,7 +34,7 @@ func (s *Server) posture(w http.ResponseWriter, r *http.Request) error {
 			if f.Kind != kind {
 				continue
 			}
-			row := findingRow{Finding: f, Opened: s.fmtTime(f.OpenedAt)}
+			row := s.findingRow(state(r).lang, f)
 			if c := checks[f.CheckID]; c != nil {
 				row.Check = c.Name
 			}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,16 +18,39 @@ import (
 // key) an endpoint served, with its first and last sighting, from which a
 // renewal that kept the key (tls_key_reused) is told from a rotation.
 
-const findingColumns = `id, kind, check_id, service_id, severity, detail, opened_at, closed_at, signal_id, tier`
+const findingColumns = `id, kind, check_id, service_id, severity, detail, opened_at, closed_at, signal_id, tier, words`
+
+// findingWordsJSON is how the words column keeps a finding's Words and Args.
+type findingWordsJSON struct {
+	Key  string   `json:"key"`
+	Args []string `json:"args"`
+}
+
+func wordsOf(f *tocsin.Finding) (string, error) {
+	if f.Words == "" {
+		return "", nil
+	}
+	b, err := json.Marshal(findingWordsJSON{Key: f.Words, Args: f.Args})
+	return string(b), err
+}
 
 func scanFinding(sc rowScanner) (*tocsin.Finding, error) {
 	var f tocsin.Finding
 	var signal *int64
-	err := sc.Scan(&f.ID, &f.Kind, &f.CheckID, &f.ServiceID, &f.Severity, &f.Detail, timeScan{&f.OpenedAt}, nullTimeScan{&f.ClosedAt}, &signal, &f.Tier)
+	var words string
+	err := sc.Scan(&f.ID, &f.Kind, &f.CheckID, &f.ServiceID, &f.Severity, &f.Detail, timeScan{&f.OpenedAt}, nullTimeScan{&f.ClosedAt}, &signal, &f.Tier, &words)
 	if err != nil {
 		return nil, err
 	}
 	f.SignalID = signal
+	// Findings opened before words were kept have none: their Detail shows.
+	if words != "" {
+		var w findingWordsJSON
+		if err := json.Unmarshal([]byte(words), &w); err != nil {
+			return nil, fmt.Errorf("sqlstore: finding %d: words: %w", f.ID, err)
+		}
+		f.Words, f.Args = w.Key, w.Args
+	}
 	return &f, nil
 }
 
@@ -121,15 +145,20 @@ func (c conn) followFindings(ctx context.Context, db *DB, cb *checkInBatch, r *t
 	found, judged := cb.check.Findings(r, now)
 	judged = append(judged, tocsin.FindingCheckFailing)
 	if cb.status.State == tocsin.CheckDown {
-		detail := fmt.Sprintf("%s has failed %d times in a row", cb.check.Target(), cb.status.Fails)
-		if cb.status.ChangedAt != nil {
-			detail += ", down since " + cb.status.ChangedAt.UTC().Format("2006-01-02 15:04 MST")
+		f := &tocsin.Finding{Kind: tocsin.FindingCheckFailing, CheckID: cb.check.ID, ServiceID: cb.check.ServiceID, Severity: cb.check.Severity}
+		// The prober's error is its own English words.
+		switch since := cb.status.ChangedAt; {
+		case since != nil && r.Error != "":
+			f.Say("findings.detail.check_failing_since_error", "%s has failed %s times in a row, down since %s: %s",
+				cb.check.Target(), cb.status.Fails, *since, cut(r.Error, 500))
+		case since != nil:
+			f.Say("findings.detail.check_failing_since", "%s has failed %s times in a row, down since %s", cb.check.Target(), cb.status.Fails, *since)
+		case r.Error != "":
+			f.Say("findings.detail.check_failing_error", "%s has failed %s times in a row: %s", cb.check.Target(), cb.status.Fails, cut(r.Error, 500))
+		default:
+			f.Say("findings.detail.check_failing", "%s has failed %s times in a row", cb.check.Target(), cb.status.Fails)
 		}
-		if r.Error != "" {
-			detail += ": " + cut(r.Error, 500)
-		}
-		found = append(found, &tocsin.Finding{Kind: tocsin.FindingCheckFailing, CheckID: cb.check.ID, ServiceID: cb.check.ServiceID,
-			Severity: cb.check.Severity, Detail: detail})
+		found = append(found, f)
 	}
 	if r.TLS != nil {
 		reused, rotated, err := c.followCert(ctx, cb, r.TLS, at)
@@ -146,6 +175,9 @@ func (c conn) followFindings(ctx context.Context, db *DB, cb *checkInBatch, r *t
 	shown := map[tocsin.FindingKind]bool{}
 	for _, f := range found {
 		f.Detail = cut(plainText(f.Detail), 2000)
+		for i, a := range f.Args {
+			f.Args[i] = cut(plainText(a), 2000)
+		}
 		shown[f.Kind] = true
 		if open := cb.findings[f.Kind]; open != nil && f.Tier < open.Tier {
 			// A certificate fell into a lower expiry tier (30 → 14 → 7 → 1
@@ -157,8 +189,12 @@ func (c conn) followFindings(ctx context.Context, db *DB, cb *checkInBatch, r *t
 		}
 		if open := cb.findings[f.Kind]; open != nil {
 			if open.Detail != f.Detail && f.Kind != tocsin.FindingCheckFailing {
-				open.Detail = f.Detail
-				if _, err := c.exec(ctx, `UPDATE findings SET detail = ? WHERE id = ?`, f.Detail, open.ID); err != nil {
+				open.Detail, open.Words, open.Args = f.Detail, f.Words, f.Args
+				words, err := wordsOf(f)
+				if err != nil {
+					return err
+				}
+				if _, err := c.exec(ctx, `UPDATE findings SET detail = ?, words = ? WHERE id = ?`, f.Detail, words, open.ID); err != nil {
 					return err
 				}
 			}
@@ -205,8 +241,12 @@ func (c conn) openFinding(ctx context.Context, db *DB, cb *checkInBatch, f *tocs
 		}
 		f.SignalID = &sig.ID
 	}
-	err := c.queryRow(ctx, `INSERT INTO findings (kind, check_id, service_id, severity, detail, opened_at, signal_id, tier)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, string(f.Kind), f.CheckID, f.ServiceID, f.Severity, f.Detail, at, f.SignalID, f.Tier).Scan(&f.ID)
+	words, err := wordsOf(f)
+	if err != nil {
+		return err
+	}
+	err = c.queryRow(ctx, `INSERT INTO findings (kind, check_id, service_id, severity, detail, opened_at, signal_id, tier, words)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, string(f.Kind), f.CheckID, f.ServiceID, f.Severity, f.Detail, at, f.SignalID, f.Tier, words).Scan(&f.ID)
 	if err != nil {
 		return err
 	}
@@ -253,9 +293,10 @@ func (c conn) followCert(ctx context.Context, cb *checkInBatch, o *tocsin.TLSObs
 		firstSeen: at, lastSeen: at, dirty: true})
 	switch {
 	case !keyFirst.IsZero():
-		return &tocsin.Finding{Kind: tocsin.FindingTLSKeyReused, Severity: cb.check.Severity,
-			Detail: fmt.Sprintf("%s: certificate renewed (serial %s → %s) but the public key is the same, first seen on %s",
-				cb.check.Target(), prev.serial, o.Serial, keyFirst.UTC().Format("2006-01-02 15:04 MST"))}, false, nil
+		f := &tocsin.Finding{Kind: tocsin.FindingTLSKeyReused, Severity: cb.check.Severity}
+		f.Say("findings.detail.tls_key_reused", "%s: certificate renewed (serial %s → %s) but the public key is the same, first seen on %s",
+			cb.check.Target(), prev.serial, o.Serial, keyFirst)
+		return f, false, nil
 	case prev != nil:
 		return nil, true, nil
 	}
