@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"math"
 	"os"
@@ -193,8 +194,33 @@ func TestHoursCodec(t *testing.T) {
 	}
 }
 
+// Hours written before the quantiles were packed (plain or deflated)
+// read the same.
+func TestHoursOldCodings(t *testing.T) {
+	d := steadyDay()
+	b := encodeHours(&d)
+	_, rest, err := decodeHourCounts(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := b[:len(b)-len(rest)]
+	var q []byte
+	for i := range 3 {
+		for h := range d {
+			q = append(q, d[h].Q[i])
+		}
+	}
+	for _, old := range [][]byte{slices.Concat(head, []byte{qPlain}, q), slices.Concat(head, []byte{qDeflate}, deflate(q))} {
+		if got, err := decodeHours(old); err != nil || got != d {
+			t.Fatalf("coding %d: %v\n got %v\nwant %v", old[len(head)], err, got, d)
+		}
+	}
+}
+
 func TestHoursDecodeRefuses(t *testing.T) {
 	good := encodeHours(&dayHours{0: {Runs: 2, Q: [3]uint8{1, 2, 3}}})
+	head := good[:9] // the version and the counts
+	with := func(b ...byte) []byte { return slices.Concat(head, b) }
 	for _, tc := range []struct {
 		name string
 		b    []byte
@@ -205,11 +231,14 @@ func TestHoursDecodeRefuses(t *testing.T) {
 		{"run past 24 hours", []byte{1, 0, 25}},
 		{"empty run", []byte{1, 0, 0}},
 		{"more failures than runs", []byte{1, 1, 24, 2, 24, 0, 24, 0, 1, 1, 1}},
-		{"no quantiles", good[:len(good)-4]},
+		{"no quantiles", head},
 		{"too few quantiles", good[:len(good)-1]},
 		{"too many quantiles", append(bytes.Clone(good), 7)},
-		{"unknown coding", append(bytes.Clone(good[:len(good)-4]), 5, 1, 2, 3)},
-		{"bad deflate", append(bytes.Clone(good[:len(good)-4]), qDeflate, 0xff, 0xff)},
+		{"unknown coding", with(5, 1, 2, 3)},
+		{"bad deflate", with(qDeflate, 0xff, 0xff)},
+		{"packed wider than a byte", with(qPacked, 1, 9, 0, 2, 0, 3, 0)},
+		{"packed past the last bucket", with(qPacked, 255, 1, 1, 2, 0, 3, 0)},
+		{"packed and truncated", with(qPacked, 1, 8)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := decodeHours(tc.b); !errors.Is(err, errHours) {
@@ -299,8 +328,134 @@ func sampleBlock() []*tocsin.CheckResult {
 	rs[5].Location, rs[5].Key, rs[5].StatusCode, rs[5].Degraded = "paris", "paris-5", 200, true
 	rs[6].TLS = &tocsin.TLSObservation{SPKISHA256: "ab", Serial: "01", NotAfter: day0.AddDate(0, 1, 0).UTC(), Version: "TLS 1.3"}
 	rs[7].Bucket = &tocsin.BucketObservation{Probed: []tocsin.BucketProbe{{URL: "https://s3.example.org/m", Style: "path", Status: 403, Answer: "denied"}}}
-	rs[8].StartedAt = rs[8].StartedAt.Add(1234567 * time.Nanosecond).Truncate(time.Microsecond)
+	rs[8].Location, rs[8].StartedAt = "paris", rs[5].StartedAt.Add(100*time.Millisecond)
 	return rs
+}
+
+// v1Block is sampleBlock as version 1 wrote it, except that its result 8
+// started 1,234 µs after minute 8, with no location.
+const v1Block = "0101d493bd4ec3301485ed52d49dbe407507a6a475fa2761f1086c7402559593dc12436b5bb6c38fa2483c4827d487606483c74271591849278ecee02b9dcff77870f72cd34a61e6a556038bebd2617e6a8495ee8d56e0cc835cb9428c6773e0205288c0a19562031c58d24c657a8f99070e108174ae447b382bed5729aeb5c526ca5812072f18e3c1373f19b1f60119b3f13c66d33861bf228f689dd40a382caeae07c970021164d2148735f5b20263758a39f0db0a4adbf42abc378e8f466e32c467b1351b1c6a7b37da366dfdcba6e963842fc2287ce9804fd92402a1dc53b835472531877a595f92d7ddee8204edfb9fe7fb3ef9ab3ede3bffce9452427ab495c2a3bf2869af4e6b921eb396909363e06e1ba817fe593cfb0e0000ffff"
+
+// Blocks written by version 1 are read as they were written.
+func TestBlockV1Decodes(t *testing.T) {
+	b, err := hex.DecodeString(v1Block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeBlock(1, day0, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sampleBlock()
+	want[8].Location, want[8].StartedAt = "", day0.Add(8*time.Minute+1234*time.Microsecond)
+	slices.SortStableFunc(want, func(a, b *tocsin.CheckResult) int { return a.StartedAt.Compare(b.StartedAt) })
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+}
+
+// A block keeps starts to the coarsest unit that keeps a location's
+// results apart, and durations to two significant digits.
+func TestBlockPrecision(t *testing.T) {
+	at := func(s string) time.Time {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return day0.Add(d)
+	}
+	for _, tc := range []struct {
+		name      string
+		starts    []string
+		locations []string
+		want      []string
+	}{
+		{"a check every minute, jittered", []string{"0.734s", "1m0.12s", "2m59.999s"}, nil, []string{"0s", "1m0s", "2m59s"}},
+		{"a check every second", []string{"11.02s", "11.97s", "13.001s"}, nil, []string{"11s", "11.9s", "13s"}},
+		{"two locations in the same second", []string{"5.1s", "5.3s"}, []string{"paris", "berlin"}, []string{"5s", "5s"}},
+		{"closer than a millisecond", []string{"5.1234s", "5.1239s"}, nil, []string{"5.123s", "5.123s"}},
+		{"the hour's last second", []string{"59m59.999s"}, nil, []string{"59m59s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rs []*tocsin.CheckResult
+			for i, s := range tc.starts {
+				r := &tocsin.CheckResult{CheckID: 1, StartedAt: at(s), OK: true}
+				if tc.locations != nil {
+					r.Location = tc.locations[i]
+				}
+				rs = append(rs, r)
+			}
+			b, err := encodeBlock(day0, rs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeBlock(1, day0, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var starts []time.Time
+			for _, r := range got {
+				starts = append(starts, r.StartedAt)
+			}
+			var want []time.Time
+			for _, s := range tc.want {
+				want = append(want, at(s))
+			}
+			if !slices.EqualFunc(starts, want, time.Time.Equal) {
+				t.Errorf("starts %v, want %v", starts, want)
+			}
+		})
+	}
+	for _, tc := range []struct{ d, want time.Duration }{
+		{0, 0},
+		{-time.Second, 0},
+		{99 * time.Microsecond, 99 * time.Microsecond},
+		{999 * time.Microsecond, time.Millisecond},
+		{1234 * time.Microsecond, 1200 * time.Microsecond},
+		{1250 * time.Microsecond, 1300 * time.Microsecond},
+		{9999 * time.Microsecond, 10 * time.Millisecond},
+		{40 * time.Millisecond, 40 * time.Millisecond},
+		{123456 * time.Microsecond, 120 * time.Millisecond},
+		{999600 * time.Microsecond, time.Second},
+		{1234500 * time.Microsecond, 1200 * time.Millisecond},
+		{10 * time.Minute, 10 * time.Minute},
+		{tocsin.MaxCheckTimeout, tocsin.MaxCheckTimeout},
+	} {
+		t.Run(tc.d.String(), func(t *testing.T) {
+			got, ok := codeDuration(durationCode(tc.d), maxBlockDuration)
+			if !ok || got != tc.want {
+				t.Errorf("kept as %s (%v), want %s", got, ok, tc.want)
+			}
+		})
+	}
+	if _, ok := codeDuration(durationCode(maxBlockDuration)+1, maxBlockDuration); ok {
+		t.Error("a duration past the limit is accepted")
+	}
+	if _, ok := codeDuration(math.MaxUint64, maxBlockDuration); ok {
+		t.Error("the largest code is accepted")
+	}
+}
+
+// An hour of a check every minute, with the scheduler's jitter and
+// latencies that vary as a real server's do, packs into a small block.
+func TestBlockSize(t *testing.T) {
+	rs := minuteResults(1, day0, 60, 0, map[int]bool{17: true})
+	for i, r := range rs {
+		r.StartedAt = r.StartedAt.Add(time.Duration((i*7919)%2000-1000) * time.Millisecond).Add(time.Duration(i*31) * time.Microsecond)
+		if r.StartedAt.Before(day0) {
+			r.StartedAt = day0
+		}
+		r.Duration = time.Duration(30_000+(i*104729)%20_000) * time.Microsecond
+		r.StatusCode = 200
+	}
+	b, err := encodeBlock(day0, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 130 {
+		t.Errorf("%d bytes, want at most 130", len(b))
+	}
+	t.Logf("%d bytes", len(b))
 }
 
 func TestBlockCodec(t *testing.T) {
@@ -309,7 +464,7 @@ func TestBlockCodec(t *testing.T) {
 		rs      []*tocsin.CheckResult
 		maxSize int
 	}{
-		{"empty", nil, 4},
+		{"empty", nil, 6},
 		{"one", minuteResults(1, day0.Add(59*time.Minute), 1, 12, nil), 20},
 		{"steady hour", minuteResults(1, day0, 60, 40, nil), 80},
 		{"every field", sampleBlock(), 0},
@@ -326,12 +481,15 @@ func TestBlockCodec(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != len(tc.rs) {
-				t.Fatalf("%d results, want %d", len(got), len(tc.rs))
+			// Results come back in time order.
+			want := slices.Clone(tc.rs)
+			slices.SortStableFunc(want, func(a, b *tocsin.CheckResult) int { return a.StartedAt.Compare(b.StartedAt) })
+			if len(got) != len(want) {
+				t.Fatalf("%d results, want %d", len(got), len(want))
 			}
 			for i := range got {
-				if !reflect.DeepEqual(got[i], tc.rs[i]) {
-					t.Fatalf("result %d:\n got %+v\nwant %+v", i, got[i], tc.rs[i])
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Fatalf("result %d:\n got %+v\nwant %+v", i, got[i], want[i])
 				}
 			}
 		})

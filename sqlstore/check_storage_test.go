@@ -42,6 +42,16 @@ func BenchmarkCheckStorage(b *testing.B) {
 			// the data takes, not how a B-tree happened to split.
 			rawBytes, dayBytes := sqliteTableBytes(b, db)
 			b.Logf("raw results before VACUUM: %.1f MB", float64(before)/1e6)
+			var blocks, blockBytes int64
+			if err := db.w.QueryRow(`SELECT COUNT(*), COALESCE(SUM(LENGTH(results)), 0) FROM check_blocks`).Scan(&blocks, &blockBytes); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%d blocks of %.0f bytes on average (%.1f MB of blobs)", blocks, float64(blockBytes)/float64(max(blocks, 1)), float64(blockBytes)/1e6)
+			var hist, hours float64
+			if err := db.w.QueryRow(`SELECT COALESCE(AVG(LENGTH(hist)), 0), COALESCE(AVG(LENGTH(hours)), 0) FROM check_days`).Scan(&hist, &hours); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("a check-day: histogram %.0f bytes, hours %.0f bytes on average", hist, hours)
 			db.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`) //nolint:errcheck // measured below either way
 			st, err := os.Stat(path)
 			if err != nil {
@@ -155,8 +165,11 @@ func simulateChecks(b *testing.B, db *DB, checks, days int) time.Time {
 				outage := rng.IntN(2000) == 0
 				for m := range 60 {
 					// Spread over the minute by check, with the scheduler's
-					// jitter of up to 100 ms.
-					at := hour.Add(time.Duration(m)*time.Minute + time.Duration(i)*time.Millisecond*59 + time.Duration(rng.IntN(100_000))*time.Microsecond)
+					// jitter of ±1 s (monitor.jitter), within the hour.
+					at := hour.Add(time.Duration(m)*time.Minute + time.Duration(i)*time.Millisecond*59 + time.Duration(rng.IntN(2_000_000)-1_000_000)*time.Microsecond)
+					if at.Before(hour) {
+						at = hour
+					}
 					us := int64(math.Exp(base[i] + rng.NormFloat64()*0.25))
 					ok := !outage && rng.IntN(1000) != 0
 					code, msg := 200, ""

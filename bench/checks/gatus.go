@@ -95,6 +95,14 @@ func runGatus(bin string, checks []*tocsin.Check, interval, duration time.Durati
 		per = float64(sum) / float64(len(perInterval)-1) / interval.Minutes()
 	}
 	fmt.Fprintf(stdout, "Gatus checks completed per minute: %.0f\n", per)
+	if k := len(perInterval); k >= 20 {
+		// Once every endpoint runs: the mean of the last 10 intervals.
+		var sum int64
+		for _, v := range perInterval[k-10:] {
+			sum += v
+		}
+		fmt.Fprintf(stdout, "Gatus checks per minute, last 10 intervals: %.0f\n", float64(sum)/10/interval.Minutes())
+	}
 	fmt.Fprintf(stdout, "Gatus CPU: %.1f s over %.0f s (%.1f%% of one core)\n", cpu, elapsed.Seconds(), 100*cpu/elapsed.Seconds())
 	fmt.Fprintf(stdout, "Gatus max RSS: %.0f MB (VmHWM)\n", float64(maxRSS)/1024)
 	return nil

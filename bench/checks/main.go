@@ -56,6 +56,7 @@ func run(args []string, stdout io.Writer) error {
 	serve := fs.Int("serve", 0, "(internal) serve the target on N addresses and print them")
 	storeKind := fs.String("store", "sqlite", "where results go: sqlite (the real store, in a temporary directory) or memory")
 	gatus := fs.String("gatus", "", "`path` of a Gatus binary to run with the same checks afterwards")
+	gatusDuration := fs.Duration("gatus-duration", 0, "how long to run Gatus (default: -duration); it starts its endpoints 222 ms apart, so its steady state needs 45 minutes for 10,000")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -157,7 +158,10 @@ wait:
 		fmt.Fprintf(stdout, "first failure: %s\n", f)
 	}
 	if *gatus != "" {
-		return runGatus(*gatus, checks, *interval, *duration, targets[0], stdout)
+		if *gatusDuration <= 0 {
+			*gatusDuration = *duration
+		}
+		return runGatus(*gatus, checks, *interval, *gatusDuration, targets[0], stdout)
 	}
 	return nil
 }
