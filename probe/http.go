@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -59,10 +60,22 @@ func (p *Prober) runHTTP(ctx context.Context, c *tocsin.Check, r *tocsin.CheckRe
 	// The first TLS handshake is observed even when its certificate does
 	// not verify, so the result still says what the server served.
 	var (
-		mu       sync.Mutex
-		firstTLS *tls.ConnectionState
-		firstSN  string
+		mu                 sync.Mutex
+		firstTLS           *tls.ConnectionState
+		firstSN, firstAddr string
 	)
+	began := time.Now()
+	defer func() {
+		if r.TLS == nil {
+			return
+		}
+		r.Duration = time.Since(began) // what a client waited, not the scan
+		mu.Lock()
+		addr, name := firstAddr, firstSN
+		mu.Unlock()
+		open := func(ctx context.Context) (net.Conn, error) { return p.dial(ctx, "tcp", addr) }
+		p.scanOften(ctx, "https "+addr+" "+name, open, name, r.TLS)
+	}()
 	origHost := req.URL.Hostname()
 	tr := &http.Transport{
 		Proxy:                  nil,
@@ -88,7 +101,7 @@ func (p *Prober) runHTTP(ctx context.Context, c *tocsin.Check, r *tocsin.CheckRe
 			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 				mu.Lock()
 				if firstTLS == nil {
-					firstTLS, firstSN = &cs, name
+					firstTLS, firstSN, firstAddr = &cs, name, addr
 				}
 				mu.Unlock()
 				return p.verify(cs, name, tc.RootCAs)

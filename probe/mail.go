@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
@@ -66,11 +67,47 @@ func (p *Prober) runMail(ctx context.Context, c *tocsin.Check, r *tocsin.CheckRe
 			return err
 		}
 	}
+	began := time.Now()
+	defer func() {
+		if r.TLS != nil {
+			r.Duration = time.Since(began) // what a client waited, not the scan
+			p.scanOften(ctx, string(c.Kind)+" "+s.Address+" "+name, p.mailTLSOpener(c), name, r.TLS)
+		}
+	}()
+	return p.talk(c, conn, handshake)
+}
+
+// talk holds an smtp or imap conversation on conn, calling handshake
+// where TLS starts.
+func (p *Prober) talk(c *tocsin.Check, conn net.Conn, handshake func() error) error {
 	br := bufio.NewReaderSize(conn, 1024)
 	if c.Kind == tocsin.CheckIMAP {
-		return p.talkIMAP(conn, br, s, handshake)
+		return p.talkIMAP(conn, br, &c.Spec, handshake)
 	}
-	return p.talkSMTP(conn, br, s, handshake)
+	return p.talkSMTP(conn, br, &c.Spec, handshake)
+}
+
+// errReadyForTLS stops a conversation where its TLS handshake would start.
+var errReadyForTLS = errors.New("ready for the TLS handshake")
+
+// mailTLSOpener opens connections to c's server ready for a ClientHello,
+// for the scan: after the greeting and STARTTLS, or at once on a port that
+// speaks TLS from the start.
+func (p *Prober) mailTLSOpener(c *tocsin.Check) func(context.Context) (net.Conn, error) {
+	return func(ctx context.Context) (net.Conn, error) {
+		conn, err := p.dialBound(ctx, c.Spec.Address)
+		if err != nil || c.Spec.ImplicitTLS {
+			return conn, err
+		}
+		if err := p.talk(c, conn, func() error { return errReadyForTLS }); !errors.Is(err, errReadyForTLS) {
+			conn.Close()
+			if err == nil {
+				err = errors.New("the conversation ended before STARTTLS")
+			}
+			return nil, err
+		}
+		return conn, nil
+	}
 }
 
 func (p *Prober) talkSMTP(conn net.Conn, br *bufio.Reader, s *tocsin.CheckSpec, handshake func() error) error {

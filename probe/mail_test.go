@@ -17,6 +17,20 @@ import (
 // greeting, an EHLO answer listing ext, and STARTTLS answered with
 // startTLS and then a handshake with cert (when cert is not nil).
 func smtpServer(t *testing.T, greeting string, ext []string, startTLS string, cert *tls.Certificate) string {
+	return smtpServerTLS(t, greeting, ext, startTLS, serverConfig(cert))
+}
+
+// serverConfig serves cert, or nil for a server without TLS.
+func serverConfig(cert *tls.Certificate) *tls.Config {
+	if cert == nil {
+		return nil
+	}
+	return &tls.Config{Certificates: []tls.Certificate{*cert}}
+}
+
+// smtpServerTLS is smtpServer with a TLS configuration of its own (nil:
+// none).
+func smtpServerTLS(t *testing.T, greeting string, ext []string, startTLS string, cfg *tls.Config) string {
 	return listen(t, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(10 * time.Second))
 		br := bufio.NewReader(c)
@@ -35,10 +49,10 @@ func smtpServer(t *testing.T, greeting string, ext []string, startTLS string, ce
 				c.Write([]byte(reply + "250 8BITMIME\r\n"))
 			case cmd == "STARTTLS":
 				c.Write([]byte(startTLS))
-				if cert == nil || !strings.HasPrefix(startTLS, "220") {
+				if cfg == nil || !strings.HasPrefix(startTLS, "220") {
 					continue
 				}
-				tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{*cert}})
+				tc := tls.Server(c, cfg)
 				if tc.Handshake() != nil {
 					return
 				}
@@ -55,6 +69,10 @@ func smtpServer(t *testing.T, greeting string, ext []string, startTLS string, ce
 }
 
 func imapServer(t *testing.T, greeting string, caps string, cert *tls.Certificate) string {
+	return imapServerTLS(t, greeting, caps, serverConfig(cert))
+}
+
+func imapServerTLS(t *testing.T, greeting string, caps string, cfg *tls.Config) string {
 	return listen(t, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(10 * time.Second))
 		br := bufio.NewReader(c)
@@ -70,7 +88,7 @@ func imapServer(t *testing.T, greeting string, caps string, cert *tls.Certificat
 				c.Write([]byte("* CAPABILITY " + caps + "\r\n" + tag + " OK done\r\n"))
 			case "STARTTLS":
 				c.Write([]byte(tag + " OK begin TLS\r\n"))
-				tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{*cert}})
+				tc := tls.Server(c, cfg)
 				if tc.Handshake() != nil {
 					return
 				}
@@ -165,6 +183,8 @@ func TestMailPeers(t *testing.T) {
 		spec := tocsin.CheckSpec{Address: sub.Addr, CAFile: filepath.Join(sub.Relay.Dir, "run", "submission-cert.pem")}
 		if r := testProber().Run(t.Context(), newCheck(t, tocsin.CheckSMTP, spec, 10*time.Second)); !r.OK {
 			t.Errorf("submission with STARTTLS: %s", r.Error)
+		} else if r.TLS == nil || !r.TLS.Scanned {
+			t.Errorf("submission with STARTTLS: TLS %+v, want its protocols scanned through STARTTLS", r.TLS)
 		}
 		spec.CAFile = ""
 		r := testProber().Run(t.Context(), newCheck(t, tocsin.CheckSMTP, spec, 10*time.Second))
@@ -194,6 +214,8 @@ func TestMailPeers(t *testing.T) {
 		} {
 			if r := testProber().Run(t.Context(), newCheck(t, tocsin.CheckIMAP, spec, 10*time.Second)); !r.OK {
 				t.Errorf("%+v: %s", spec, r.Error)
+			} else if r.TLS == nil || !r.TLS.Scanned {
+				t.Errorf("%+v: TLS %+v, want its protocols scanned", spec, r.TLS)
 			}
 		}
 		// Plain IMAP on the TLS port: each side waits for the other.

@@ -30,11 +30,15 @@ type Prober struct {
 	Now func() time.Time
 	// Getenv reads a bucket check's secret key (os.Getenv outside tests).
 	Getenv func(string) string
+
+	// scans keeps endpoints' recent scans (see scanOften); a Prober made
+	// without New scans on every run.
+	scans *scanCache
 }
 
 // New returns a Prober with the given User-Agent and default limits.
 func New(userAgent string) *Prober {
-	return &Prober{UserAgent: userAgent, BodyLimit: tocsin.DefaultBodyLimit, Now: time.Now}
+	return &Prober{UserAgent: userAgent, BodyLimit: tocsin.DefaultBodyLimit, Now: time.Now, scans: &scanCache{}}
 }
 
 // Run runs c once and returns its result; it never panics on what a

@@ -26,8 +26,9 @@ import (
 // still filled so that the findings are judged. A certificate expiring
 // soon is only a finding (cert_expiring), not a failure.
 //
-// https, smtp and imap checks record the certificate with observeTLS but
-// do not scan (their runs stay at one handshake); they can call scanTLS.
+// https, smtp and imap checks record the certificate with observeTLS too,
+// and scan once per ScanEvery (scanOften), so that most of their runs stay
+// at one handshake.
 
 func (p *Prober) runTLS(ctx context.Context, c *tocsin.Check, r *tocsin.CheckResult) error {
 	addr := c.Spec.Address
@@ -72,16 +73,7 @@ func (p *Prober) runTLS(ctx context.Context, c *tocsin.Check, r *tocsin.CheckRes
 	// scan's extra handshakes, so max_latency means the same as elsewhere.
 	r.Duration = time.Since(began)
 
-	// The scan ends a little before the run's deadline, so that a slow scan
-	// never turns a run into a timeout: what it did not finish is reported
-	// as not judged (Scanned false), not as a failure.
-	scanCtx := ctx
-	if deadline, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		scanCtx, cancel = context.WithDeadline(ctx, deadline.Add(-time.Until(deadline)/10))
-		defer cancel()
-	}
-	s := scanTLS(scanCtx, open, name)
+	s := scanWithin(ctx, open, name)
 	o.OldVersions, o.WeakCiphers, o.Scanned = s.OldVersions, s.WeakCiphers, s.Complete
 
 	switch {
