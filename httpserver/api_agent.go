@@ -111,12 +111,13 @@ func (s *Server) apiAgentResults(w http.ResponseWriter, r *http.Request) error {
 }
 
 // storedKeys returns which keys of results the store already holds, by
-// reading each check's results since the earliest of the batch.
+// reading each check's results since the earliest of the batch, to the
+// second (the store may keep older results' starts only so far).
 func (s *Server) storedKeys(r *http.Request, results []*tocsin.CheckResult) (map[string]bool, error) {
 	since := map[int64]time.Time{}
 	for _, res := range results {
 		if t, ok := since[res.CheckID]; !ok || res.StartedAt.Before(t) {
-			since[res.CheckID] = res.StartedAt
+			since[res.CheckID] = res.StartedAt.Truncate(time.Second)
 		}
 	}
 	ids := make([]int64, 0, len(since))
