@@ -48,7 +48,8 @@ func hourNumber(t time.Time) int64 { return t.Unix() / 3600 }
 // every minute, whose scheduler jitter of ±1 s is otherwise most of a
 // block), and durations to two significant digits (120 ms, 45 ms, 7.8 ms;
 // under 100 µs to the microsecond: within 5 %, as the roll-ups'
-// quantiles). Together they take a block from about 500 bytes to 160.
+// quantiles). Together they take an hour of a check every minute from
+// about 500 bytes to 120 (bench/README.md).
 
 // blockUnits are the units a block's starts may be kept in, coarsest first.
 var blockUnits = []time.Duration{time.Second, 100 * time.Millisecond, 10 * time.Millisecond, time.Millisecond}
