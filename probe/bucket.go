@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
@@ -144,12 +145,14 @@ func (p *Prober) runBucket(ctx context.Context, c *tocsin.Check, r *tocsin.Check
 	obs := &tocsin.BucketObservation{Probed: make([]tocsin.BucketProbe, len(targets))}
 	r.Bucket = obs
 	listing, failed := make([]bool, len(targets)), make([]bool, len(targets))
+	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			obs.Probed[i], listing[i], failed[i] = p.probeListing(ctx, client, t)
+			obs.Probed[i], listing[i], errs[i] = p.probeListing(ctx, client, t)
+			failed[i] = errs[i] != nil
 		}()
 	}
 	wg.Wait()
@@ -165,27 +168,33 @@ func (p *Prober) runBucket(ctx context.Context, c *tocsin.Check, r *tocsin.Check
 		p.readPolicy(ctx, client, spec, obs)
 	}
 	if allFailed {
-		if len(targets) == 1 {
-			return errorf("%s", obs.Probed[0].Answer)
+		err := errorf("%s", obs.Probed[0].Answer)
+		if len(targets) > 1 {
+			err = errorf("no bucket URL answered (%d tried); first: %s", len(targets), obs.Probed[0].Answer)
 		}
-		return errorf("no bucket URL answered (%d tried); first: %s", len(targets), obs.Probed[0].Answer)
+		// A timeout is worded by the run, which names where it stalled.
+		var pe *phaseError
+		if errors.As(errs[0], &pe) && timedOut(ctx, errs[0]) {
+			return inPhase(pe.phase, err)
+		}
+		return err
 	}
 	return nil
 }
 
 // probeListing sends one unsigned list request. listing reports that it
-// answered with a listing; failed that no HTTP answer came at all.
-func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucketTarget) (pr tocsin.BucketProbe, listing, failed bool) {
+// answered with a listing; err that no HTTP answer came at all.
+func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucketTarget) (pr tocsin.BucketProbe, listing bool, err error) {
 	pr = tocsin.BucketProbe{URL: t.list, Style: t.style}
 	resp, body, truncated, err := p.bucketGet(ctx, client, t.list, nil)
 	if resp == nil {
 		pr.Answer = networkWords(ctx, err)
-		return pr, false, true
+		return pr, false, err
 	}
 	pr.Status = resp.StatusCode
 	if err != nil {
 		pr.Answer = "the answer broke off: " + networkWords(ctx, err)
-		return pr, false, false
+		return pr, false, nil
 	}
 	a := DetectListing(resp.StatusCode, resp.Header.Get("Content-Type"), body, truncated)
 	pr.Answer = a.Answer
@@ -194,7 +203,7 @@ func (p *Prober) probeListing(ctx context.Context, client *http.Client, t bucket
 			pr.Answer = fmt.Sprintf("redirect (%d) to %s, not followed; list that URL as an alias if it serves the bucket", resp.StatusCode, clip(loc, 120))
 		}
 	}
-	return pr, a.Listing, false
+	return pr, a.Listing, nil
 }
 
 // bucketGet sends GET u (signed when key is set) and reads at most
@@ -212,8 +221,26 @@ func (p *Prober) bucketGet(ctx context.Context, client *http.Client, u string, k
 		}
 		SignV4(req, nil, *key, now())
 	}
+	// Until a connection is had, a failure is the name's or the
+	// connection's, which the words and the run's timeout name.
+	var (
+		mu        sync.Mutex
+		phase     string
+		connected bool
+	)
+	set := func(ph string, conn bool) { mu.Lock(); phase, connected = ph, conn; mu.Unlock() }
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		DNSStart:     func(httptrace.DNSStartInfo) { set(phaseResolve, false) },
+		ConnectStart: func(string, string) { set(phaseConnect, false) },
+		GotConn:      func(httptrace.GotConnInfo) { set("", true) },
+	}))
 	resp, err = client.Do(req)
 	if err != nil {
+		mu.Lock()
+		defer mu.Unlock()
+		if !connected && phase != "" {
+			err = inPhase(phase, err)
+		}
 		return nil, nil, false, err
 	}
 	defer resp.Body.Close()
@@ -309,9 +336,12 @@ func networkWords(ctx context.Context, err error) string {
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var refused *refusedError
+	var pe *phaseError
 	switch {
 	case err == nil:
 		return "no answer"
+	case timedOut(ctx, err) && errors.As(err, &pe) && pe.phase == phaseConnect:
+		return "no connection within the timeout: nothing answered at that address"
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return "no complete answer within the timeout"
 	case errors.As(err, &dnsErr):

@@ -89,7 +89,11 @@ func (p *Prober) runTLS(ctx context.Context, c *tocsin.Check, r *tocsin.CheckRes
 // tlsDial opens the TCP connection of a tls check and of each handshake of
 // its scan, through the prober's safety-checked dial.
 func (p *Prober) tlsDial(ctx context.Context, addr string) (net.Conn, error) {
-	return p.dial(ctx, "tcp", addr)
+	conn, err := p.dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, inPhase(phaseConnect, err)
+	}
+	return conn, nil
 }
 
 // openError is a connection that could not be opened, as opposed to a
