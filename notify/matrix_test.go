@@ -85,7 +85,9 @@ func TestMatrixPostsToARealHomeserverOnceAKey(t *testing.T) {
 		t.Fatalf("Send through the alias: %v", err)
 	}
 
-	events := b.peer.RoomMessages(t, b.token, b.room)
+	// A duplicate would be the second of three messages: reading two is
+	// enough to see it.
+	events := b.peer.RoomMessagesAtLeast(t, b.token, b.room, 2, 10*time.Second)
 	got := contents(t, events)
 	want := []matrixEvent{
 		{MsgType: "m.text", Body: "SEV1 : fuite de données <clients>\n\nAccusez réception dans la console.\nhttps://status.example.org/console/security/7",
@@ -167,7 +169,7 @@ func TestMatrixWorkerDeliversAndLogsNoToken(t *testing.T) {
 	if s := stored(t, db, msgs[1].ID); !strings.Contains(s.LastError, "M_NOT_FOUND") || s.Attempts != 1 {
 		t.Errorf("refused message: %d attempts, error %q; want 1 and M_NOT_FOUND", s.Attempts, s.LastError)
 	}
-	if got := contents(t, b.peer.RoomMessages(t, b.token, b.room)); len(got) != 1 || got[0].Body != "Page\n\nSEV1" {
+	if got := contents(t, b.peer.RoomMessagesAtLeast(t, b.token, b.room, 1, 10*time.Second)); len(got) != 1 || got[0].Body != "Page\n\nSEV1" {
 		t.Errorf("room holds %+v, want the one page", got)
 	}
 	mu.Lock()

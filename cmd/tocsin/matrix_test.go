@@ -25,12 +25,8 @@ func TestServePostsMatrixMessages(t *testing.T) {
 		"page:e2e", "matrix", room, "SEV1", "Accusez réception.")
 	s := in.serve()
 
-	deadline := time.Now().Add(30 * time.Second)
-	for len(peer.RoomMessages(t, token, room)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no message in the room within 30 s\nstderr:\n%s", s.stderr)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if len(peer.RoomMessagesAtLeast(t, token, room, 1, 30*time.Second)) == 0 {
+		t.Fatalf("no message in the room within 30 s\nstderr:\n%s", s.stderr)
 	}
 	if err := s.stop(); err != nil {
 		t.Fatalf("serve ended with %v", err)

@@ -256,6 +256,21 @@ func (p *MatrixPeer) RoomMessages(t testing.TB, token, roomID string) []MatrixEv
 	return msgs
 }
 
+// RoomMessagesAtLeast is RoomMessages once it holds at least n messages:
+// Dendrite's client API shows an event a moment after its send returned.
+// After timeout it returns what the room holds, for the test to judge.
+func (p *MatrixPeer) RoomMessagesAtLeast(t testing.TB, token, roomID string, n int, timeout time.Duration) []MatrixEvent {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		msgs := p.RoomMessages(t, token, roomID)
+		if len(msgs) >= n || time.Now().After(deadline) {
+			return msgs
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // Do sends one request to the homeserver and decodes its 200 answer into
 // out; any other answer fails the test.
 func (p *MatrixPeer) Do(t testing.TB, method, path, token string, in, out any) {
