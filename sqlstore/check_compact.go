@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
 
 // Compaction folds each complete hour of raw results into the checks' day
-// rows (check_days) and marks them folded, in one transaction per hour:
+// weeks (check_weeks) and marks them folded, in one transaction per hour:
 // the UPDATE … RETURNING that marks them is also what reads them, so a
 // second instance compacting at the same time finds them marked and folds
 // nothing twice. Results arriving late (an agent that was cut off) are
@@ -39,7 +38,7 @@ func (c conn) unfolded(alias string) string {
 
 // compactLock is the PostgreSQL advisory lock key that serializes the
 // compaction's transactions between instances: two folding hours of the
-// same day at once would each rewrite the day's row from what it read.
+// same week at once would each rewrite the week's row from what it read.
 // (SQLite's single writer serializes them already.)
 const compactLock int64 = 0x746f6373696e_03 // "tocsin" 03
 
@@ -59,7 +58,7 @@ const maxFoldHours = 24 * 31
 // CompactCheckResults folds every complete hour (before now's hour) of
 // results not yet folded, packs the results older than two hours into
 // blocks (check_blocks.go), then deletes folded raw results older than
-// now − retention and day rows older than tocsin.HistoryKeep. It returns
+// now − retention and weeks older than tocsin.HistoryKeep. It returns
 // how many results it folded.
 func (db *DB) CompactCheckResults(ctx context.Context, now time.Time, retention time.Duration) (int, error) {
 	if retention <= 0 {
@@ -165,7 +164,7 @@ func (h *hourFold) add(r rawResult) {
 	}
 }
 
-// foldResults adds results, all of UTC day day, to their checks' rows.
+// foldResults adds results, all of UTC day day, to their checks' weeks.
 func (c conn) foldResults(ctx context.Context, day int64, results []rawResult) error {
 	if len(results) == 0 {
 		return nil
@@ -190,30 +189,40 @@ func (c conn) foldResults(ctx context.Context, day int64, results []rawResult) e
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	if err := c.loadDays(ctx, day, ids, folds); err != nil {
+	week := weekOf(day)
+	weeks, err := c.loadWeeks(ctx, week, ids)
+	if err != nil {
 		return err
 	}
-	for len(ids) > 0 {
-		n := min(len(ids), 400)
-		var b strings.Builder
-		b.WriteString(`INSERT INTO check_days (check_id, day, runs, failures, degraded, hist, hours) VALUES `)
-		args := make([]any, 0, n*7)
-		for i, id := range ids[:n] {
-			f := folds[id]
-			f.apply()
-			if i > 0 {
-				b.WriteString(", ")
+	for _, id := range ids {
+		w := weeks[id]
+		if w == nil {
+			w = &weekRollup{}
+			weeks[id] = w
+		}
+		f := folds[id]
+		if stored := w[day-week*7]; stored != nil {
+			if err := f.load(stored); err != nil {
+				return fmt.Errorf("check %d, day %s: %w", id, dayStart(day).Format(time.DateOnly), err)
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, id, day, int64(f.runs), int64(f.failures), int64(f.degraded), encodeHist(&f.hist), encodeHours(&f.hours))
 		}
-		b.WriteString(` ON CONFLICT (check_id, day) DO UPDATE SET runs = excluded.runs, failures = excluded.failures,
-			degraded = excluded.degraded, hist = excluded.hist, hours = excluded.hours`)
-		if _, err := c.exec(ctx, b.String(), args...); err != nil {
-			return err
-		}
-		ids = ids[n:]
+		f.apply()
+		w[day-week*7] = &dayRollup{runs: f.runs, failures: f.failures, degraded: f.degraded,
+			hist: encodeHist(&f.hist), hours: encodeHours(&f.hours)}
 	}
+	return c.saveWeeks(ctx, week, weeks, ids)
+}
+
+// load starts the fold from the day as stored.
+func (f *dayFold) load(d *dayRollup) error {
+	hist, err := decodeHist(d.hist)
+	if err != nil {
+		return err
+	}
+	if f.hours, err = decodeHours(d.hours); err != nil {
+		return err
+	}
+	f.runs, f.failures, f.degraded, f.hist = d.runs, d.failures, d.degraded, hist
 	return nil
 }
 
@@ -233,53 +242,11 @@ func (f *dayFold) apply() {
 	}
 }
 
-// loadDays reads the stored rows of day of the checks ids into folds.
-func (c conn) loadDays(ctx context.Context, day int64, ids []int64, folds map[int64]*dayFold) error {
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		args := []any{day}
-		for _, id := range ids[:n] {
-			args = append(args, id)
-		}
-		ids = ids[n:]
-		rows, err := c.query(ctx, `SELECT check_id, runs, failures, degraded, hist, hours FROM check_days
-			WHERE day = ? AND check_id IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var (
-				id                 int64
-				runs, fails, degs  int64
-				histBlob, hourBlob []byte
-			)
-			if err := rows.Scan(&id, &runs, &fails, &degs, &histBlob, &hourBlob); err != nil {
-				rows.Close()
-				return err
-			}
-			f := folds[id]
-			hist, err := decodeHist(histBlob)
-			if err == nil {
-				f.hours, err = decodeHours(hourBlob)
-			}
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("check %d, day %s: %w", id, dayStart(day).Format(time.DateOnly), err)
-			}
-			f.runs, f.failures, f.degraded, f.hist = uint64(runs), uint64(fails), uint64(degs), hist
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // pruneCheckHistory deletes folded raw results started before rawBefore
 // (rows left from before packing, or of hours not yet packed), check by
 // check so that each delete walks the (check_id, started_at) index, blocks
-// of hours before rawBefore, and day rows of days before daysBefore.
+// of hours before rawBefore, and the weeks that begin before daysBefore's
+// week (a day is kept up to a week past its keep).
 func (db *DB) pruneCheckHistory(ctx context.Context, rawBefore, daysBefore time.Time) error {
 	ids, err := list(ctx, db.read(), func(sc rowScanner) (int64, error) {
 		var id int64
@@ -308,7 +275,7 @@ func (db *DB) pruneCheckHistory(ctx context.Context, rawBefore, daysBefore time.
 		if _, err := tx.exec(ctx, `DELETE FROM check_blocks WHERE hour < ?`, hourNumber(rawBefore)); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, `DELETE FROM check_days WHERE day < ?`, dayNumber(daysBefore))
+		_, err := tx.exec(ctx, `DELETE FROM check_weeks WHERE week < ?`, weekOf(dayNumber(daysBefore)))
 		return err
 	})
 }

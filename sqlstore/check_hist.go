@@ -14,12 +14,12 @@ import (
 	"time"
 )
 
-// A check's roll-up is one row per check and day (check_days): the day's
-// runs, failures and degraded runs, a latency histogram of its successful
-// runs, and its 24 hours packed in one small blob. Latencies fall in
+// A check's roll-up is, per day, its runs, failures and degraded runs, a
+// latency histogram of its successful runs, and its 24 hours packed in one
+// small blob, kept a week to a row (check_weeks.go). Latencies fall in
 // log-scale buckets 10 % wide, so a quantile read from a histogram is the
 // bucket's geometric middle: within √1.1 − 1 < 4.9 % of the true value.
-// A year of 1,000 checks is 365,000 rows of about 100 bytes.
+// A year of 1,000 checks is 365,000 days of about 90 bytes.
 
 const (
 	histBuckets = 256

@@ -288,7 +288,14 @@ func FuzzCheckHistoryBlobs(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(block)
+	w := sampleWeek()
+	f.Add(encodeWeek(&w))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if w, err := decodeWeek(b); err == nil {
+			if again, err := decodeWeek(encodeWeek(&w)); err != nil || !weeksEqual(again, w) {
+				t.Fatalf("week does not round-trip: %v", err)
+			}
+		}
 		if h, err := decodeHist(b); err == nil {
 			if again, err := decodeHist(encodeHist(&h)); err != nil || again != h {
 				t.Fatalf("histogram does not round-trip: %v", err)

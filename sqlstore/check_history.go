@@ -3,13 +3,14 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
 	"github.com/tocsin-org/tocsin"
 )
 
-// History reads the day rows of check_days and adds the raw results not
+// History reads the weeks of check_weeks and adds the raw results not
 // yet folded into them, so that the last hour shows before its compaction.
 
 // maxHistorySteps bounds one answer: 400 days of hours.
@@ -32,17 +33,9 @@ func (db *DB) CheckHistory(ctx context.Context, checkID int64, from, to time.Tim
 		return nil, tocsin.Errorf(tocsin.EINVALID, "at most %d steps of history at once: ask for a shorter time or by the day", maxHistorySteps)
 	}
 	r := db.read()
-	type dayRow struct {
-		day                      int64
-		runs, failures, degraded int64
-		hist, hours              []byte
-	}
-	rows, err := list(ctx, r, func(sc rowScanner) (dayRow, error) {
-		var d dayRow
-		err := sc.Scan(&d.day, &d.runs, &d.failures, &d.degraded, &d.hist, &d.hours)
-		return d, err
-	}, `SELECT day, runs, failures, degraded, hist, hours FROM check_days WHERE check_id = ? AND day >= ? AND day <= ? ORDER BY day`,
-		checkID, dayNumber(from), dayNumber(to.Add(-time.Nanosecond)))
+	first, last := dayNumber(from), dayNumber(to.Add(-time.Nanosecond))
+	weeks, err := list(ctx, r, scanWeekRow, `SELECT check_id, week, days FROM check_weeks WHERE check_id = ? AND week >= ? AND week <= ? ORDER BY week`,
+		checkID, weekOf(first), weekOf(last))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: check history: %w", err)
 	}
@@ -67,32 +60,34 @@ func (db *DB) CheckHistory(ctx context.Context, checkID int64, from, to time.Tim
 		}
 		return s
 	}
-	for _, d := range rows {
-		start := dayStart(d.day)
-		if step == 24*time.Hour {
-			h, err := decodeHist(d.hist)
+	for _, w := range weeks {
+		err := w.forDays(first, last, func(day int64, d *dayRollup) error {
+			start := dayStart(day)
+			if step == 24*time.Hour {
+				h, err := decodeHist(d.hist)
+				if err != nil {
+					return fmt.Errorf("day %s: %w", start.Format(time.DateOnly), err)
+				}
+				s := get(start)
+				s.runs, s.failures, s.degraded, s.hist = d.runs, d.failures, d.degraded, h
+				return nil
+			}
+			hours, err := decodeHours(d.hours)
 			if err != nil {
-				return nil, fmt.Errorf("sqlstore: check %d, day %s: %w", checkID, start.Format(time.DateOnly), err)
+				return fmt.Errorf("day %s: %w", start.Format(time.DateOnly), err)
 			}
-			s := get(start)
-			s.runs, s.failures, s.degraded, s.hist = uint64(d.runs), uint64(d.failures), uint64(d.degraded), h
-			continue
-		}
-		hours, err := decodeHours(d.hours)
+			for h := range hours {
+				at := start.Add(time.Duration(h) * time.Hour)
+				if hours[h].Runs == 0 || at.Before(from) || !at.Before(to) {
+					continue
+				}
+				a := hours[h]
+				get(at).hour = &a
+			}
+			return nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: check %d, day %s: %w", checkID, start.Format(time.DateOnly), err)
-		}
-		for h := range hours {
-			if hours[h].Runs == 0 {
-				continue
-			}
-			at := start.Add(time.Duration(h) * time.Hour)
-			if at.Before(from) || !at.Before(to) {
-				continue
-			}
-			s := get(at)
-			a := hours[h]
-			s.hour = &a
+			return nil, fmt.Errorf("sqlstore: check %d: %w", checkID, err)
 		}
 	}
 	for _, res := range raw {
@@ -165,40 +160,36 @@ func (db *DB) ServiceCheckDays(ctx context.Context, since time.Time, loc *time.L
 		d.Runs += int(runs)
 		d.Failures += int(failures)
 	}
-	rows, err := r.query(ctx, `SELECT c.service_id, d.day, d.runs, d.failures, d.hours FROM check_days d
-		JOIN checks c ON c.id = d.check_id WHERE d.day >= ?`, dayNumber(start))
+	// Rows of weeks, with their check's service in place of the check.
+	weeks, err := list(ctx, r, scanWeekRow, `SELECT c.service_id, w.week, w.days FROM check_weeks w
+		JOIN checks c ON c.id = w.check_id WHERE w.week >= ?`, weekOf(dayNumber(start)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: service check days: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			service, day, runs, failures int64
-			hoursBlob                    []byte
-		)
-		if err := rows.Scan(&service, &day, &runs, &failures, &hoursBlob); err != nil {
+	for _, w := range weeks {
+		service := w.checkID
+		err := w.forDays(dayNumber(start), math.MaxInt64, func(day int64, d *dayRollup) error {
+			ds := dayStart(day)
+			if whole := ds.In(loc); whole.Hour() == 0 && whole.Minute() == 0 && ds.AddDate(0, 0, 1).In(loc).Hour() == 0 {
+				// loc's day is this UTC day: its totals do.
+				add(service, ds, d.runs, d.failures)
+				return nil
+			}
+			hours, _, err := decodeHourCounts(d.hours)
+			if err != nil {
+				return fmt.Errorf("day %s: %w", ds.Format(time.DateOnly), err)
+			}
+			for h, a := range hours {
+				if a.Runs > 0 {
+					add(service, ds.Add(time.Duration(h)*time.Hour), uint64(a.Runs), uint64(a.Failures))
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return nil, fmt.Errorf("sqlstore: service check days: %w", err)
 		}
-		ds := dayStart(day)
-		if whole := ds.In(loc); whole.Hour() == 0 && whole.Minute() == 0 && ds.AddDate(0, 0, 1).In(loc).Hour() == 0 {
-			// loc's day is this UTC day: its totals do.
-			add(service, ds, uint64(runs), uint64(failures))
-			continue
-		}
-		hours, _, err := decodeHourCounts(hoursBlob)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: service check days, day %s: %w", ds.Format(time.DateOnly), err)
-		}
-		for h, a := range hours {
-			if a.Runs > 0 {
-				add(service, ds.Add(time.Duration(h)*time.Hour), uint64(a.Runs), uint64(a.Failures))
-			}
-		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: service check days: %w", err)
-	}
-	rows.Close()
 	// Unfolded results, by the hour: the last hour's, and late ones.
 	type hourRow struct {
 		service        int64

@@ -144,8 +144,8 @@ func TestCheckHistoryCompaction(t *testing.T) {
 				wantPoints(t, history(t, db, b.ID, from, to, time.Hour), []pointSummary{{day0.Add(10 * time.Hour), 60, 0, 0}}, 300*time.Millisecond)
 			})
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM check_days`); n != 2 {
-			t.Fatalf("%d day rows, want 2", n)
+		if n := count(t, db, `SELECT COUNT(*) FROM check_weeks`); n != 2 {
+			t.Fatalf("%d week rows, want 2", n)
 		}
 		// Results older than two hours are packed in blocks, and read
 		// back the same.
@@ -210,10 +210,15 @@ func TestCheckHistoryCompaction(t *testing.T) {
 		if n := count(t, db, `SELECT COUNT(*) FROM check_blocks`); n != 0 {
 			t.Fatalf("%d blocks past the retention", n)
 		}
-		// Past 400 days the history goes too.
-		compact(t, db, day0.Add(tocsin.HistoryKeep+48*time.Hour), 0)
-		if n := count(t, db, `SELECT COUNT(*) FROM check_days`); n != 0 {
-			t.Fatalf("%d day rows past 400 days", n)
+		// The history is kept 400 days, by whole weeks: a day goes with
+		// its week, up to a week after its 400 days.
+		compact(t, db, day0.Add(tocsin.HistoryKeep), 0)
+		if n := count(t, db, `SELECT COUNT(*) FROM check_weeks`); n != 2 {
+			t.Fatalf("%d week rows at 400 days, want 2", n)
+		}
+		compact(t, db, day0.Add(tocsin.HistoryKeep+8*24*time.Hour), 0)
+		if n := count(t, db, `SELECT COUNT(*) FROM check_weeks`); n != 0 {
+			t.Fatalf("%d week rows past 400 days and a week", n)
 		}
 	})
 }
@@ -224,7 +229,7 @@ func TestCheckHistoryDeletedWithCheck(t *testing.T) {
 		a := newCheck(t, db, httpCheck(web.ID, "https://a.example.org/"))
 		record(t, db, minuteResults(a.ID, day0, 5*60, 40, nil))
 		compact(t, db, day0.Add(5*time.Hour), 5*60)
-		for table, want := range map[string]int{"check_days": 1, "check_blocks": 3, "check_results": 2 * 60} {
+		for table, want := range map[string]int{"check_weeks": 1, "check_blocks": 3, "check_results": 2 * 60} {
 			if n := count(t, db, `SELECT COUNT(*) FROM `+table+` WHERE check_id = ?`, a.ID); n != want {
 				t.Fatalf("%d rows in %s, want %d", n, table, want)
 			}
@@ -232,7 +237,7 @@ func TestCheckHistoryDeletedWithCheck(t *testing.T) {
 		if err := db.DeleteCheck(context.Background(), admin, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		for _, table := range []string{"check_days", "check_blocks", "check_results"} {
+		for _, table := range []string{"check_weeks", "check_blocks", "check_results"} {
 			if n := count(t, db, `SELECT COUNT(*) FROM `+table+` WHERE check_id = ?`, a.ID); n != 0 {
 				t.Fatalf("%d rows left in %s after the check was deleted", n, table)
 			}

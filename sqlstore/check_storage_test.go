@@ -47,11 +47,7 @@ func BenchmarkCheckStorage(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Logf("%d blocks of %.0f bytes on average (%.1f MB of blobs)", blocks, float64(blockBytes)/float64(max(blocks, 1)), float64(blockBytes)/1e6)
-			var hist, hours float64
-			if err := db.w.QueryRow(`SELECT COALESCE(AVG(LENGTH(hist)), 0), COALESCE(AVG(LENGTH(hours)), 0) FROM check_days`).Scan(&hist, &hours); err != nil {
-				b.Fatal(err)
-			}
-			b.Logf("a check-day: histogram %.0f bytes, hours %.0f bytes on average", hist, hours)
+			logWeeks(b, db)
 			db.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`) //nolint:errcheck // measured below either way
 			st, err := os.Stat(path)
 			if err != nil {
@@ -72,9 +68,9 @@ func BenchmarkCheckStorage(b *testing.B) {
 				return n
 			}
 			db.w.Exec(`VACUUM FULL check_results`) //nolint:errcheck // sizes are measured as they are otherwise
-			db.w.Exec(`VACUUM FULL check_days`)    //nolint:errcheck
+			db.w.Exec(`VACUUM FULL check_weeks`)   //nolint:errcheck
 			db.w.Exec(`VACUUM FULL check_blocks`)  //nolint:errcheck
-			raw, rolled := size("check_results")+size("check_blocks"), size("check_days")
+			raw, rolled := size("check_results")+size("check_blocks"), size("check_weeks")
 			report(b, checks, days, raw+rolled, raw, rolled)
 		}
 	})
@@ -248,9 +244,33 @@ func sqliteTableBytes(b *testing.B, db *DB) (raw, rolled int64) {
 		switch {
 		case strings.HasPrefix(name, "check_results"), name == "sqlite_autoindex_check_results_1", strings.HasPrefix(name, "check_blocks"):
 			raw += n
-		case strings.HasPrefix(name, "check_days"):
+		case strings.HasPrefix(name, "check_weeks"):
 			rolled += n
 		}
 	}
 	return raw, rolled
+}
+
+// logWeeks logs what a check's week and day take on average, in bytes.
+func logWeeks(b *testing.B, db *DB) {
+	rows, err := list(context.Background(), db.read(), scanWeekRow, `SELECT check_id, week, days FROM check_weeks`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var weekBytes, days, hist, hours int
+	for _, row := range rows {
+		weekBytes += len(row.days)
+		err := row.forDays(math.MinInt64, math.MaxInt64, func(_ int64, d *dayRollup) error {
+			days++
+			hist += len(d.hist)
+			hours += len(d.hours)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	days = max(days, 1)
+	b.Logf("%d weeks of %.0f bytes on average; a check-day: %.0f bytes, of which histogram %.0f, hours %.0f",
+		len(rows), float64(weekBytes)/float64(max(len(rows), 1)), float64(weekBytes)/float64(days), float64(hist)/float64(days), float64(hours)/float64(days))
 }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -23,6 +24,14 @@ type migration struct {
 	version int
 	name    string // file name without .sql, such as "0001_init"
 	sql     string
+	// code, when set, runs after sql in the same transaction: for data
+	// that SQL alone cannot convert.
+	code func(context.Context, conn) error
+}
+
+// migrationCode is the Go half of the migrations that have one.
+var migrationCode = map[int]func(context.Context, conn) error{
+	18: weeksFromDays,
 }
 
 // migrations returns the embedded migrations of a dialect in order.
@@ -47,7 +56,7 @@ func migrations(dialect string) ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: read migration: %w", err)
 		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
+		out = append(out, migration{version: v, name: name, sql: string(b), code: migrationCode[v]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i := 1; i < len(out); i++ {
@@ -76,6 +85,12 @@ var createMigrationsTable = map[string]string{
 // Migrate applies the embedded migrations the database lacks, each in its
 // own transaction, and returns the names of those it applied.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	return db.migrateTo(ctx, math.MaxInt)
+}
+
+// migrateTo applies the migrations up to version last (tests stop short of
+// the newest to check how a migration converts data).
+func (db *DB) migrateTo(ctx context.Context, last int) ([]string, error) {
 	all, err := migrations(db.dialect)
 	if err != nil {
 		return nil, err
@@ -95,6 +110,9 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range all {
+		if m.version > last {
+			break
+		}
 		done := false
 		err := db.update(ctx, func(tx conn) error {
 			// Another instance may have applied it since we looked.
@@ -111,6 +129,11 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 			}
 			if _, err := tx.exec(ctx, m.sql); err != nil {
 				return err
+			}
+			if m.code != nil {
+				if err := m.code(ctx, tx); err != nil {
+					return err
+				}
 			}
 			_, err := tx.exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				m.version, m.name, time.Now())

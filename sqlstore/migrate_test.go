@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tocsin-org/tocsin"
 )
 
 func TestMigrate(t *testing.T) {
@@ -101,6 +103,53 @@ func TestMigrateConcurrentOpen(t *testing.T) {
 		all, _ := migrations(a.Dialect())
 		if total := len(r1.applied) + len(r2.applied); total != len(all) {
 			t.Errorf("applied %v and %v, want each migration applied once", r1.applied, r2.applied)
+		}
+	})
+}
+
+// Migration 0018 moves the day rows of check_days into weeks: the history
+// reads the same before and after.
+func TestMigrateCheckDaysToWeeks(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, database string) {
+		ctx := context.Background()
+		db := openTest(t, database, false)
+		if _, err := db.migrateTo(ctx, 17); err != nil {
+			t.Fatal(err)
+		}
+		web := newService(t, db, &tocsin.Service{Name: "Website"})
+		a := newCheck(t, db, httpCheck(web.ID, "https://a.example.org/"))
+		b := newCheck(t, db, httpCheck(web.ID, "https://b.example.org/"))
+		// Check a on three days of two weeks, check b on one; the hours
+		// say 10 o'clock, the histograms 40 and 300 ms.
+		dayRow := func(id int64, day time.Time, runs, failures uint32, ms int) {
+			var hist latencyHist
+			for range runs - failures {
+				hist.add(time.Duration(ms) * time.Millisecond)
+			}
+			var hours dayHours
+			hours[10] = hourFrom(runs, failures, 0, &hist)
+			raw(t, db, `INSERT INTO check_days (check_id, day, runs, failures, degraded, hist, hours) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				id, dayNumber(day), runs, failures, 0, encodeHist(&hist), encodeHours(&hours))
+		}
+		dayRow(a.ID, day0, 60, 5, 40)
+		dayRow(a.ID, day0.AddDate(0, 0, 1), 60, 0, 40)
+		dayRow(a.ID, day0.AddDate(0, 0, 9), 30, 1, 40)
+		dayRow(b.ID, day0, 60, 0, 300)
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		from, to := day0.AddDate(0, 0, -1), day0.AddDate(0, 0, 20)
+		wantPoints(t, history(t, db, a.ID, from, to, 24*time.Hour), []pointSummary{
+			{day0, 60, 5, 0}, {day0.AddDate(0, 0, 1), 60, 0, 0}, {day0.AddDate(0, 0, 9), 30, 1, 0}}, 40*time.Millisecond)
+		wantPoints(t, history(t, db, a.ID, from, to, time.Hour), []pointSummary{
+			{day0.Add(10 * time.Hour), 60, 5, 0}, {day0.AddDate(0, 0, 1).Add(10 * time.Hour), 60, 0, 0},
+			{day0.AddDate(0, 0, 9).Add(10 * time.Hour), 30, 1, 0}}, 40*time.Millisecond)
+		wantPoints(t, history(t, db, b.ID, from, to, 24*time.Hour), []pointSummary{{day0, 60, 0, 0}}, 300*time.Millisecond)
+		if n := count(t, db, `SELECT COUNT(*) FROM check_weeks`); n != 3 {
+			t.Errorf("%d week rows, want 3 (two weeks of a, one of b)", n)
+		}
+		if _, err := db.w.ExecContext(ctx, `SELECT COUNT(*) FROM check_days`); err == nil {
+			t.Errorf("check_days is still there")
 		}
 	})
 }
