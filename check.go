@@ -691,7 +691,7 @@ type CheckService interface {
 	RecordCheckResults(ctx context.Context, results []*CheckResult) error
 	CheckStatuses(ctx context.Context) ([]*CheckStatus, error)
 	// CheckResults returns a check's raw results since since, newest first.
-	// Results older than a few hours are kept with less detail: their
+	// Results of past hours, once compacted, are kept with less detail: their
 	// starts to the second at worst (truncated, never later than they
 	// were), their durations to two significant digits.
 	CheckResults(ctx context.Context, checkID int64, since time.Time, limit int) ([]*CheckResult, error)

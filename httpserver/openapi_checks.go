@@ -107,7 +107,7 @@ var (
 
 	checkQuery = map[string][]map[string]any{
 		"GET /api/v1/checks/{id}/results": {
-			query("since", "RFC 3339 date and time; 24 hours ago by default. Results older than two hours are kept with less detail: starts to the second, durations to two significant digits.", dateTime),
+			query("since", "RFC 3339 date and time; 24 hours ago by default. Results of past hours (compacted a minute past each hour) are kept with less detail: starts to the second, durations to two significant digits.", dateTime),
 			query("limit", "At most this many results (1 to 10000; 100 by default).", map[string]any{"type": "integer", "minimum": 1, "maximum": 10000}),
 		},
 		"GET /api/v1/tls-keys": {

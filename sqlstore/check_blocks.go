@@ -16,24 +16,36 @@ import (
 	"github.com/tocsin-org/tocsin"
 )
 
-// Raw results older than two hours are packed, per check and hour, into
-// one block (check_blocks) and their rows deleted: a row costs about 65
-// bytes with its indexes, so 7 days of 1,000 checks at 60 s (10 million
-// rows) would take 650 MB; a block of 60 results takes a few hundred.
-// Texts that repeat (errors, locations, certificate and bucket
-// observations) are stored once per block. CheckResults reads both forms.
+// Raw results are packed, once their hour is folded, per check and six
+// hours into one block (check_blocks) and their rows deleted: a row costs
+// about 65 bytes with its indexes in SQLite and 160 in PostgreSQL, so 7
+// days of 1,000 checks at 60 s (10 million rows) would take 650 MB to
+// 1.6 GB; six hours of a check every minute pack into about 700 bytes, a
+// size both databases keep in their pages with little overhead. Texts that
+// repeat (errors, locations, certificate and bucket observations) are
+// stored once per block. CheckResults reads both forms.
 
-// packAfter is how long results stay rows before they are packed: an
-// agent resending a batch whose answer it lost is deduplicated by its
-// rows' keys, and resends within minutes.
-const packAfter = 2 * time.Hour
+// blockHours is the span of a block, from an hour of the day divisible by
+// it. A late result (an agent that was cut off) re-encodes its block.
+const blockHours = 6
+
+// blockSpan is blockHours as a duration.
+const blockSpan = blockHours * time.Hour
+
+// blockStart is the hour (counted from the epoch) whose block holds hour h.
+func blockStart(h int64) int64 {
+	if h < 0 {
+		return (h - blockHours + 1) / blockHours * blockHours
+	}
+	return h / blockHours * blockHours
+}
 
 const (
 	blockVersion = 2
-	// maxBlockResults bounds a block (a check every second from 20
-	// locations for an hour is 72,000) and maxBlockBytes what a damaged
+	// maxBlockResults bounds a block (a check every second from 40
+	// locations for six hours is 864,000) and maxBlockBytes what a damaged
 	// one may inflate to.
-	maxBlockResults = 1 << 17
+	maxBlockResults = 1 << 20
 	maxBlockBytes   = 32 << 20
 )
 
@@ -42,7 +54,7 @@ var errBlock = errors.New("a block of check results is damaged")
 // hourNumber is t's hour counted from the epoch.
 func hourNumber(t time.Time) int64 { return t.Unix() / 3600 }
 
-// A block keeps what a result older than two hours is still read for, not
+// A block keeps what a result older than an hour is still read for, not
 // the noise of its last digits: starts to the coarsest of 1 s, 100 ms,
 // 10 ms and 1 ms that keeps a location's results apart (1 s for a check
 // every minute, whose scheduler jitter of ±1 s is otherwise most of a
@@ -56,13 +68,13 @@ var blockUnits = []time.Duration{time.Second, 100 * time.Millisecond, 10 * time.
 
 // blockUnit is the coarsest unit that keeps apart the starts of rs (sorted
 // by location, then start) that differ within a location.
-func blockUnit(hour time.Time, rs []*tocsin.CheckResult) int {
+func blockUnit(start time.Time, rs []*tocsin.CheckResult) int {
 	for u, unit := range blockUnits[:len(blockUnits)-1] {
 		apart := true
 		for i := 1; i < len(rs) && apart; i++ {
 			a, b := rs[i-1], rs[i]
 			apart = a.Location != b.Location || a.StartedAt.Equal(b.StartedAt) ||
-				a.StartedAt.Sub(hour)/unit != b.StartedAt.Sub(hour)/unit
+				a.StartedAt.Sub(start)/unit != b.StartedAt.Sub(start)/unit
 		}
 		if apart {
 			return u
@@ -111,14 +123,14 @@ func codeDuration(code uint64, limit time.Duration) (time.Duration, bool) {
 // maxBlockDuration is the longest duration a block accepts.
 const maxBlockDuration = 1000 * tocsin.MaxCheckTimeout
 
-// encodeBlock packs results of one hour starting at hour: a version byte,
+// encodeBlock packs results of the block starting at start: a version byte,
 // a coding byte, then (deflated when shorter) the texts' dictionary, the
 // number of results, the unit of their starts and their median duration
 // code, and, sorted by location then start, a column of their starts (each
 // as the change of its gap from the previous one: near zero for a
 // scheduled check), durations (from the median), flags, status codes,
 // texts' indexes and keys.
-func encodeBlock(hour time.Time, rs []*tocsin.CheckResult) ([]byte, error) {
+func encodeBlock(start time.Time, rs []*tocsin.CheckResult) ([]byte, error) {
 	rs = slices.Clone(rs)
 	slices.SortStableFunc(rs, func(a, b *tocsin.CheckResult) int {
 		return cmp.Or(cmp.Compare(a.Location, b.Location), a.StartedAt.Compare(b.StartedAt))
@@ -134,7 +146,7 @@ func encodeBlock(hour time.Time, rs []*tocsin.CheckResult) ([]byte, error) {
 		}
 		return i
 	}
-	u := blockUnit(hour, rs)
+	u := blockUnit(start, rs)
 	codes := make([]uint64, len(rs))
 	for i, r := range rs {
 		codes[i] = durationCode(r.Duration)
@@ -154,7 +166,7 @@ func encodeBlock(hour time.Time, rs []*tocsin.CheckResult) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		at := int64(r.StartedAt.Sub(hour) / blockUnits[u])
+		at := int64(r.StartedAt.Sub(start) / blockUnits[u])
 		times = binary.AppendVarint(times, (at-prev)-gap)
 		gap, prev = at-prev, at
 		durations = binary.AppendVarint(durations, int64(codes[i]-median))
@@ -192,10 +204,11 @@ func encodeBlock(hour time.Time, rs []*tocsin.CheckResult) ([]byte, error) {
 	return append([]byte{blockVersion, qPlain}, payload...), nil
 }
 
-// decodeBlock reads what encodeBlock wrote for checkID's hour, and the
-// blocks of version 1 (starts and durations to the microsecond, in time
-// order, no unit nor median); it returns the results in time order.
-func decodeBlock(checkID int64, hour time.Time, b []byte) ([]*tocsin.CheckResult, error) {
+// decodeBlock reads what encodeBlock wrote for checkID's block starting
+// at start, and the blocks of version 1 (starts and durations to the
+// microsecond, in time order, no unit nor median); it returns the results
+// in time order.
+func decodeBlock(checkID int64, start time.Time, b []byte) ([]*tocsin.CheckResult, error) {
 	if len(b) < 2 || (b[0] != 1 && b[0] != blockVersion) {
 		return nil, fmt.Errorf("%w: unknown version", errBlock)
 	}
@@ -258,15 +271,15 @@ func decodeBlock(checkID int64, hour time.Time, b []byte) ([]*tocsin.CheckResult
 	var prev, gap int64
 	for i := range out {
 		dd, err := binary.ReadVarint(r)
-		if err != nil || dd < -int64(time.Hour) || dd > int64(time.Hour) {
+		if err != nil || dd < -int64(blockSpan) || dd > int64(blockSpan) {
 			return nil, fmt.Errorf("%w: truncated", errBlock)
 		}
 		gap += dd
 		prev += gap
-		if prev < 0 || prev >= int64(time.Hour/unit) || gap < -int64(time.Hour) || gap > int64(time.Hour) {
-			return nil, fmt.Errorf("%w: a result outside its hour", errBlock)
+		if prev < 0 || prev >= int64(blockSpan/unit) || gap < -int64(blockSpan) || gap > int64(blockSpan) {
+			return nil, fmt.Errorf("%w: a result outside its block", errBlock)
 		}
-		out[i] = &tocsin.CheckResult{CheckID: checkID, StartedAt: hour.Add(time.Duration(prev) * unit)}
+		out[i] = &tocsin.CheckResult{CheckID: checkID, StartedAt: start.Add(time.Duration(prev) * unit)}
 	}
 	for _, res := range out {
 		ok := false
@@ -335,9 +348,9 @@ func decodeBlock(checkID int64, hour time.Time, b []byte) ([]*tocsin.CheckResult
 }
 
 // packHours packs the folded results of each hour before before into
-// blocks and deletes their rows, one transaction per hour; the DELETE …
-// RETURNING both reads and removes them, so two instances never pack a
-// result twice.
+// their blocks and deletes their rows, one transaction per hour; the
+// DELETE … RETURNING both reads and removes them, so two instances never
+// pack a result twice.
 func (db *DB) packHours(ctx context.Context, before time.Time) error {
 	for range maxFoldHours {
 		more := false
@@ -361,7 +374,7 @@ func (db *DB) packHours(ctx context.Context, before time.Time) error {
 			if err != nil {
 				return err
 			}
-			return tx.addToBlocks(ctx, hour, rs)
+			return tx.addToBlocks(ctx, blockStart(hourNumber(hour)), rs)
 		})
 		if err != nil || !more {
 			return err
@@ -370,9 +383,9 @@ func (db *DB) packHours(ctx context.Context, before time.Time) error {
 	return nil
 }
 
-// addToBlocks adds results of hour to their checks' blocks (a block
-// exists already when results arrived late).
-func (c conn) addToBlocks(ctx context.Context, hour time.Time, rs []*tocsin.CheckResult) error {
+// addToBlocks adds results to their checks' blocks starting at hour h
+// (hours since the epoch), merging them with what the blocks hold.
+func (c conn) addToBlocks(ctx context.Context, h int64, rs []*tocsin.CheckResult) error {
 	byCheck := map[int64][]*tocsin.CheckResult{}
 	for _, r := range rs {
 		byCheck[r.CheckID] = append(byCheck[r.CheckID], r)
@@ -382,7 +395,7 @@ func (c conn) addToBlocks(ctx context.Context, hour time.Time, rs []*tocsin.Chec
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	h := hourNumber(hour)
+	start := time.Unix(h*3600, 0).UTC()
 	for len(ids) > 0 {
 		n := min(len(ids), 400)
 		part := ids[:n]
@@ -402,10 +415,10 @@ func (c conn) addToBlocks(ctx context.Context, hour time.Time, rs []*tocsin.Chec
 				rows.Close()
 				return err
 			}
-			old, err := decodeBlock(id, hour, blob)
+			old, err := decodeBlock(id, start, blob)
 			if err != nil {
 				rows.Close()
-				return fmt.Errorf("check %d, hour %s: %w", id, hour.Format(time.RFC3339), err)
+				return fmt.Errorf("check %d, block of %s: %w", id, start.Format(time.RFC3339), err)
 			}
 			byCheck[id] = append(old, byCheck[id]...)
 		}
@@ -417,7 +430,7 @@ func (c conn) addToBlocks(ctx context.Context, hour time.Time, rs []*tocsin.Chec
 		q.WriteString(`INSERT INTO check_blocks (check_id, hour, results) VALUES `)
 		args = args[:0]
 		for i, id := range part {
-			blob, err := encodeBlock(hour, byCheck[id])
+			blob, err := encodeBlock(start, byCheck[id])
 			if err != nil {
 				return err
 			}
@@ -440,7 +453,7 @@ func (c conn) addToBlocks(ctx context.Context, hour time.Time, rs []*tocsin.Chec
 // the newest limit.
 func (db *DB) withPackedResults(ctx context.Context, checkID int64, since time.Time, limit int, rows []*tocsin.CheckResult) ([]*tocsin.CheckResult, error) {
 	blocks, err := db.read().query(ctx, `SELECT hour, results FROM check_blocks WHERE check_id = ? AND hour >= ? ORDER BY hour DESC`,
-		checkID, hourNumber(since))
+		checkID, blockStart(hourNumber(since)))
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +471,7 @@ func (db *DB) withPackedResults(ctx context.Context, checkID int64, since time.T
 		hour := time.Unix(h*3600, 0).UTC()
 		rs, err := decodeBlock(checkID, hour, blob)
 		if err != nil {
-			return nil, fmt.Errorf("check %d, hour %s: %w", checkID, hour.Format(time.RFC3339), err)
+			return nil, fmt.Errorf("check %d, block of %s: %w", checkID, hour.Format(time.RFC3339), err)
 		}
 		for _, r := range rs {
 			if !r.StartedAt.Before(since) {
@@ -513,4 +526,46 @@ func parseObservations(r *tocsin.CheckResult, tlsJSON, bucketJSON string) error 
 		}
 	}
 	return nil
+}
+
+// blocksBySixHours is migration 0019's second half: it merges the hourly
+// blocks of check_blocks_hourly (before 2026-11) into blocks of six hours,
+// a check at a time, then drops check_blocks_hourly.
+func blocksBySixHours(ctx context.Context, tx conn) error {
+	ids, err := list(ctx, tx, func(sc rowScanner) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	}, `SELECT DISTINCT check_id FROM check_blocks_hourly ORDER BY check_id`)
+	if err != nil {
+		return err
+	}
+	type hourBlock struct {
+		hour int64
+		blob []byte
+	}
+	for _, id := range ids {
+		blocks, err := list(ctx, tx, func(sc rowScanner) (hourBlock, error) {
+			var b hourBlock
+			return b, sc.Scan(&b.hour, &b.blob)
+		}, `SELECT hour, results FROM check_blocks_hourly WHERE check_id = ? ORDER BY hour`, id)
+		if err != nil {
+			return err
+		}
+		merged := map[int64][]*tocsin.CheckResult{}
+		for _, b := range blocks {
+			rs, err := decodeBlock(id, time.Unix(b.hour*3600, 0).UTC(), b.blob)
+			if err != nil {
+				return fmt.Errorf("check %d, hour %d: %w", id, b.hour, err)
+			}
+			start := blockStart(b.hour)
+			merged[start] = append(merged[start], rs...)
+		}
+		for start, rs := range merged {
+			if err := tx.addToBlocks(ctx, start, rs); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = tx.exec(ctx, `DROP TABLE check_blocks_hourly`)
+	return err
 }

@@ -56,8 +56,8 @@ func (c conn) lockCompaction(ctx context.Context) error {
 const maxFoldHours = 24 * 31
 
 // CompactCheckResults folds every complete hour (before now's hour) of
-// results not yet folded, packs the results older than two hours into
-// blocks (check_blocks.go), then deletes folded raw results older than
+// results not yet folded, packs the folded ones into blocks
+// (check_blocks.go), then deletes folded raw results older than
 // now − retention and weeks older than tocsin.HistoryKeep. It returns
 // how many results it folded.
 func (db *DB) CompactCheckResults(ctx context.Context, now time.Time, retention time.Duration) (int, error) {
@@ -76,7 +76,7 @@ func (db *DB) CompactCheckResults(ctx context.Context, now time.Time, retention 
 			break
 		}
 	}
-	if err := db.packHours(ctx, cutoff.Add(-packAfter)); err != nil {
+	if err := db.packHours(ctx, cutoff); err != nil {
 		return folded, fmt.Errorf("sqlstore: pack check results: %w", err)
 	}
 	if err := db.pruneCheckHistory(ctx, now.Add(-retention), now.Add(-tocsin.HistoryKeep)); err != nil {
@@ -272,7 +272,8 @@ func (db *DB) pruneCheckHistory(ctx context.Context, rawBefore, daysBefore time.
 		}
 	}
 	return db.update(ctx, func(tx conn) error {
-		if _, err := tx.exec(ctx, `DELETE FROM check_blocks WHERE hour < ?`, hourNumber(rawBefore)); err != nil {
+		// A block goes when all its hours are past.
+		if _, err := tx.exec(ctx, `DELETE FROM check_blocks WHERE hour <= ?`, hourNumber(rawBefore)-blockHours); err != nil {
 			return err
 		}
 		_, err := tx.exec(ctx, `DELETE FROM check_weeks WHERE week < ?`, weekOf(dayNumber(daysBefore)))

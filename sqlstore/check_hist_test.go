@@ -474,6 +474,8 @@ func TestBlockCodec(t *testing.T) {
 		{"empty", nil, 6},
 		{"one", minuteResults(1, day0.Add(59*time.Minute), 1, 12, nil), 20},
 		{"steady hour", minuteResults(1, day0, 60, 40, nil), 80},
+		{"six hours to the last minute", minuteResults(1, day0, 6*60, 40, nil), 200},
+		{"the block's last second", minuteResults(1, day0.Add(blockSpan-time.Second), 1, 40, nil), 20},
 		{"every field", sampleBlock(), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -518,7 +520,7 @@ func TestBlockDecodeRefuses(t *testing.T) {
 		{"truncated", good[:len(good)-2]},
 		{"trailing", append(slices.Clone(good), 0)},
 		{"text out of the dictionary", []byte{1, qPlain, 0, 1, 0, 0, 1, 0, 5, 0, 0, 0}},
-		{"outside its hour", append(binary.AppendVarint([]byte{1, qPlain, 0, 1}, int64(time.Hour/time.Microsecond)), 0, 1, 0, 0, 0, 0, 0)},
+		{"outside its block", append(binary.AppendVarint([]byte{1, qPlain, 0, 1}, int64(blockSpan/time.Microsecond)), 0, 1, 0, 0, 0, 0, 0)},
 		{"before its hour", append(binary.AppendVarint([]byte{1, qPlain, 0, 1}, -1), 0, 1, 0, 0, 0, 0, 0)},
 		{"flags", append(binary.AppendVarint([]byte{1, qPlain, 0, 1}, 5), 0, 8, 0, 0, 0, 0, 0)},
 		{"more results than bytes", []byte{1, qPlain, 0, 100}},

@@ -147,13 +147,13 @@ func TestCheckHistoryCompaction(t *testing.T) {
 		if n := count(t, db, `SELECT COUNT(*) FROM check_weeks`); n != 2 {
 			t.Fatalf("%d week rows, want 2", n)
 		}
-		// Results older than two hours are packed in blocks, and read
-		// back the same.
+		// Folded results are packed in blocks of six hours, and read back
+		// the same.
 		if n := count(t, db, `SELECT COUNT(*) FROM check_results`); n != 0 {
 			t.Fatalf("%d rows left after packing", n)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM check_blocks`); n != 4 {
-			t.Fatalf("%d blocks, want 4 (3 hours of a, 1 of b)", n)
+		if n := count(t, db, `SELECT COUNT(*) FROM check_blocks`); n != 3 {
+			t.Fatalf("%d blocks, want 3 (a's 10 and 11 o'clock, a's 12 o'clock, b's 10 o'clock)", n)
 		}
 		wantResults(t, db, a.ID, ra)
 		wantResults(t, db, b.ID, rb)
@@ -200,6 +200,19 @@ func TestCheckHistoryCompaction(t *testing.T) {
 			}
 		}
 
+		// A block goes when its last hour is past the retention: at 15:00
+		// seven days later, a's block from noon stays, the others go.
+		compact(t, db, day0.Add(7*24*time.Hour+15*time.Hour), 0)
+		if n := count(t, db, `SELECT COUNT(*) FROM check_blocks`); n != 1 {
+			t.Fatalf("%d blocks when one has hours within the retention, want 1", n)
+		}
+		if rs, err := db.CheckResults(ctx, a.ID, day0.Add(15*time.Hour), 1000); err != nil || len(rs) != 0 {
+			t.Fatalf("a's results after 15:00: %d, %v; want none", len(rs), err)
+		}
+		if rs, err := db.CheckResults(ctx, a.ID, day0.Add(12*time.Hour), 1000); err != nil || len(rs) != 60 {
+			t.Fatalf("a's results from noon: %d, %v; want 60", len(rs), err)
+		}
+
 		// Past the retention the raw results go, the history stays.
 		compact(t, db, day0.Add(8*24*time.Hour+time.Hour), 0)
 		if rs, err := db.CheckResults(ctx, a.ID, day0, 1000); err != nil || len(rs) != 0 {
@@ -227,9 +240,9 @@ func TestCheckHistoryDeletedWithCheck(t *testing.T) {
 	forEachStore(t, func(t *testing.T, db *DB) {
 		web := newService(t, db, &tocsin.Service{Name: "Website"})
 		a := newCheck(t, db, httpCheck(web.ID, "https://a.example.org/"))
-		record(t, db, minuteResults(a.ID, day0, 5*60, 40, nil))
-		compact(t, db, day0.Add(5*time.Hour), 5*60)
-		for table, want := range map[string]int{"check_weeks": 1, "check_blocks": 3, "check_results": 2 * 60} {
+		record(t, db, minuteResults(a.ID, day0, 5*60+30, 40, nil))
+		compact(t, db, day0.Add(5*time.Hour+30*time.Minute), 5*60)
+		for table, want := range map[string]int{"check_weeks": 1, "check_blocks": 1, "check_results": 30} {
 			if n := count(t, db, `SELECT COUNT(*) FROM `+table+` WHERE check_id = ?`, a.ID); n != want {
 				t.Fatalf("%d rows in %s, want %d", n, table, want)
 			}

@@ -446,7 +446,7 @@ func (db *DB) CheckResults(ctx context.Context, checkID int64, since time.Time, 
 		status_code, error, tls, bucket FROM check_results WHERE check_id = ? AND started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?`,
 		checkID, since, limitOr(limit, 100, 10000))
 	if err == nil {
-		// Results older than two hours are packed (check_blocks.go).
+		// Results of folded hours are packed (check_blocks.go).
 		out, err = db.withPackedResults(ctx, checkID, since, limitOr(limit, 100, 10000), out)
 	}
 	if err != nil {

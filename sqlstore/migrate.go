@@ -32,6 +32,7 @@ type migration struct {
 // migrationCode is the Go half of the migrations that have one.
 var migrationCode = map[int]func(context.Context, conn) error{
 	18: weeksFromDays,
+	19: blocksBySixHours,
 }
 
 // migrations returns the embedded migrations of a dialect in order.

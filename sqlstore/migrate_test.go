@@ -153,3 +153,38 @@ func TestMigrateCheckDaysToWeeks(t *testing.T) {
 		}
 	})
 }
+
+// Migration 0019 merges hourly blocks into blocks of six hours: the raw
+// results read the same before and after.
+func TestMigrateBlocksToSixHours(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, database string) {
+		ctx := context.Background()
+		db := openTest(t, database, false)
+		if _, err := db.migrateTo(ctx, 18); err != nil {
+			t.Fatal(err)
+		}
+		web := newService(t, db, &tocsin.Service{Name: "Website"})
+		a := newCheck(t, db, httpCheck(web.ID, "https://a.example.org/"))
+		// Hours 10, 11 and 12 as hourly blocks, 13 o'clock as rows.
+		rs := minuteResults(a.ID, day0.Add(10*time.Hour), 4*60, 40, map[int]bool{70: true})
+		for h := range 3 {
+			hour := day0.Add(time.Duration(10+h) * time.Hour)
+			blob, err := encodeBlock(hour, rs[h*60:(h+1)*60])
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw(t, db, `INSERT INTO check_blocks (check_id, hour, results) VALUES (?, ?, ?)`, a.ID, hourNumber(hour), blob)
+		}
+		record(t, db, rs[180:])
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		wantResults(t, db, a.ID, rs)
+		if n := count(t, db, `SELECT COUNT(*) FROM check_blocks WHERE check_id = ?`, a.ID); n != 2 {
+			t.Errorf("%d blocks, want 2 (from 6 and from 12 o'clock)", n)
+		}
+		if _, err := db.w.ExecContext(ctx, `SELECT COUNT(*) FROM check_blocks_hourly`); err == nil {
+			t.Errorf("check_blocks_hourly is still there")
+		}
+	})
+}
