@@ -143,22 +143,40 @@ func (db *DB) ServiceCheckDays(ctx context.Context, since time.Time, loc *time.L
 	r := db.read()
 	type key struct {
 		service int64
-		day     time.Time
+		day     int64 // the local day's start, in Unix seconds
 	}
 	sums := map[key]*tocsin.CheckDay{}
-	add := func(service int64, at time.Time, runs, failures uint64) {
-		if at.Before(start) {
+	localDay := func(at time.Time) time.Time {
+		lt := at.In(loc)
+		return time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
+	}
+	// add counts runs in a local day.
+	add := func(service int64, day time.Time, runs, failures uint64) {
+		if day.Before(start) {
 			return
 		}
-		lt := at.In(loc)
-		k := key{service, time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)}
+		k := key{service, day.Unix()}
 		d := sums[k]
 		if d == nil {
-			d = &tocsin.CheckDay{ServiceID: service, Day: k.day}
+			d = &tocsin.CheckDay{ServiceID: service, Day: day}
 			sums[k] = d
 		}
 		d.Runs += int(runs)
 		d.Failures += int(failures)
+	}
+	// The local day of each hour of a UTC day, worked out once per day:
+	// the weeks of a thousand checks share the same few hundred days.
+	hourDays := map[int64]*[24]time.Time{}
+	localHours := func(day int64) *[24]time.Time {
+		if hd := hourDays[day]; hd != nil {
+			return hd
+		}
+		hd := new([24]time.Time)
+		for h := range hd {
+			hd[h] = localDay(dayStart(day).Add(time.Duration(h) * time.Hour))
+		}
+		hourDays[day] = hd
+		return hd
 	}
 	// Rows of weeks, with their check's service in place of the check.
 	weeks, err := list(ctx, r, scanWeekRow, `SELECT c.service_id, w.week, w.days FROM check_weeks w
@@ -169,19 +187,25 @@ func (db *DB) ServiceCheckDays(ctx context.Context, since time.Time, loc *time.L
 	for _, w := range weeks {
 		service := w.checkID
 		err := w.forDays(dayNumber(start), math.MaxInt64, func(day int64, d *dayRollup) error {
-			ds := dayStart(day)
-			if whole := ds.In(loc); whole.Hour() == 0 && whole.Minute() == 0 && ds.AddDate(0, 0, 1).In(loc).Hour() == 0 {
+			local := localHours(day)
+			if local[0].Equal(local[23]) && local[0].Equal(dayStart(day)) {
 				// loc's day is this UTC day: its totals do.
-				add(service, ds, d.runs, d.failures)
+				add(service, local[0], d.runs, d.failures)
 				return nil
 			}
 			hours, _, err := decodeHourCounts(d.hours)
 			if err != nil {
-				return fmt.Errorf("day %s: %w", ds.Format(time.DateOnly), err)
+				return fmt.Errorf("day %s: %w", dayStart(day).Format(time.DateOnly), err)
 			}
+			// The hours of each local day the UTC day spans, summed.
+			var runs, failures uint64
 			for h, a := range hours {
-				if a.Runs > 0 {
-					add(service, ds.Add(time.Duration(h)*time.Hour), uint64(a.Runs), uint64(a.Failures))
+				runs, failures = runs+uint64(a.Runs), failures+uint64(a.Failures)
+				if h == 23 || !local[h+1].Equal(local[h]) {
+					if runs > 0 {
+						add(service, local[h], runs, failures)
+					}
+					runs, failures = 0, 0
 				}
 			}
 			return nil
@@ -206,7 +230,7 @@ func (db *DB) ServiceCheckDays(ctx context.Context, since time.Time, loc *time.L
 		return nil, fmt.Errorf("sqlstore: service check days: %w", err)
 	}
 	for _, h := range fresh {
-		add(h.service, h.at, uint64(h.runs), uint64(h.failures))
+		add(h.service, localDay(h.at), uint64(h.runs), uint64(h.failures))
 	}
 	out := make([]tocsin.CheckDay, 0, len(sums))
 	for _, d := range sums {

@@ -296,3 +296,63 @@ func logSizes(b *testing.B, db *DB) {
 	b.Logf("%d weeks of %.0f bytes on average; a check-day: %.0f bytes, of which histogram %.0f, hours %.0f",
 		len(rows), float64(weekBytes)/float64(max(len(rows), 1)), float64(weekBytes)/float64(days), float64(hist)/float64(days), float64(hours)/float64(days))
 }
+
+// BenchmarkServiceCheckDays reads what the status page's 90-day bars read:
+// every service's days, in a zone whose days straddle two UTC days, from
+// 1,000 checks with 91 days of history each.
+func BenchmarkServiceCheckDays(b *testing.B) {
+	ctx := context.Background()
+	db := openBench(b, "sqlite:"+filepath.Join(b.TempDir(), "tocsin.db"))
+	end := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	var ids []int64
+	for i := range 1000 {
+		if i%10 == 0 {
+			s := &tocsin.Service{Name: fmt.Sprintf("Service %d", i/10)}
+			if err := db.CreateService(ctx, admin, s); err != nil {
+				b.Fatal(err)
+			}
+			ids = append(ids, s.ID)
+		}
+		c := &tocsin.Check{ServiceID: ids[len(ids)-1], Kind: tocsin.CheckHTTP, Spec: tocsin.CheckSpec{URL: fmt.Sprintf("https://h%d.example.org/", i)}}
+		c.ApplyDefaults(tocsin.CheckDefaults{})
+		if err := db.CreateCheck(ctx, admin, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	checks := make([]int64, 1000)
+	for i := range checks {
+		checks[i] = int64(i + 1)
+	}
+	hours := steadyDay()
+	var hist latencyHist
+	for _, q := range hours[0].Q {
+		hist[q] += 480
+	}
+	day := dayRollup{runs: 1440, hist: encodeHist(&hist), hours: encodeHours(&hours)}
+	first, last := dayNumber(end)-91, dayNumber(end)-1
+	for week := weekOf(first); week <= weekOf(last); week++ {
+		weeks := map[int64]*weekRollup{}
+		for _, id := range checks {
+			w := &weekRollup{}
+			for i := range w {
+				if d := week*7 + int64(i); d >= first && d <= last {
+					w[i] = &day
+				}
+			}
+			weeks[id] = w
+		}
+		if err := db.update(ctx, func(tx conn) error { return tx.saveWeeks(ctx, week, weeks, checks) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		days, err := db.ServiceCheckDays(ctx, end.AddDate(0, 0, -90), paris)
+		if err != nil || len(days) != 100*91 {
+			b.Fatalf("%d days, %v; want %d", len(days), err, 100*91)
+		}
+	}
+}

@@ -76,14 +76,15 @@ func decodeWeek(b []byte) (weekRollup, error) {
 		return w, fmt.Errorf("%w: an eighth day", errWeek)
 	}
 	r := bytes.NewReader(b[2:])
+	// The days' blobs are slices of b, not copies.
 	blob := func() ([]byte, error) {
 		n, err := binary.ReadUvarint(r)
 		if err != nil || n > uint64(r.Len()) {
 			return nil, fmt.Errorf("%w: truncated", errWeek)
 		}
-		out := make([]byte, n)
-		_, err = io.ReadFull(r, out)
-		return out, err
+		at := len(b) - r.Len()
+		r.Seek(int64(n), io.SeekCurrent) //nolint:errcheck // n ≤ what is left
+		return b[at : at+int(n) : at+int(n)], nil
 	}
 	for i := range w {
 		if b[1]&(1<<i) == 0 {
