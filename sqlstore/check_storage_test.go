@@ -301,8 +301,16 @@ func logSizes(b *testing.B, db *DB) {
 // every service's days, in a zone whose days straddle two UTC days, from
 // 1,000 checks with 91 days of history each.
 func BenchmarkServiceCheckDays(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) {
+		benchServiceCheckDays(b, openBench(b, "sqlite:"+filepath.Join(b.TempDir(), "tocsin.db")))
+	})
+	b.Run("postgres", func(b *testing.B) {
+		benchServiceCheckDays(b, openBench(b, testpeer.PostgresSchema(b)))
+	})
+}
+
+func benchServiceCheckDays(b *testing.B, db *DB) {
 	ctx := context.Background()
-	db := openBench(b, "sqlite:"+filepath.Join(b.TempDir(), "tocsin.db"))
 	end := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	var ids []int64
 	for i := range 1000 {
