@@ -65,8 +65,9 @@ func BenchmarkCheckStorage(b *testing.B) {
 			}
 			// As autovacuum left the tables, then packed: the space that
 			// rows deleted or updated leave is reused, not returned.
-			b.Logf("as they stand: raw results %.1f MB, roll-ups %.1f MB",
-				float64(size("check_results")+size("check_blocks"))/1e6, float64(size("check_weeks"))/1e6)
+			b.Logf("as they stand: raw results %.1f MB (rows %.1f MB, blocks %.1f MB), roll-ups %.1f MB",
+				float64(size("check_results")+size("check_blocks"))/1e6, float64(size("check_results"))/1e6,
+				float64(size("check_blocks"))/1e6, float64(size("check_weeks"))/1e6)
 			for _, table := range []string{"check_results", "check_weeks", "check_blocks"} {
 				if _, err := db.w.Exec(`VACUUM FULL ` + table); err != nil {
 					b.Fatal(err)
