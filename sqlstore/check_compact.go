@@ -139,7 +139,6 @@ func (db *DB) foldHour(ctx context.Context, cutoff time.Time) (int, bool, error)
 // dayFold is a check's day being folded: what was stored, with the new
 // results' counts and histograms per hour.
 type dayFold struct {
-	checkID                  int64
 	runs, failures, degraded uint64
 	hist                     latencyHist
 	hours                    dayHours
@@ -173,7 +172,7 @@ func (c conn) foldResults(ctx context.Context, day int64, results []rawResult) e
 	for _, r := range results {
 		f := folds[r.checkID]
 		if f == nil {
-			f = &dayFold{checkID: r.checkID, newHours: map[int]*hourFold{}}
+			f = &dayFold{newHours: map[int]*hourFold{}}
 			folds[r.checkID] = f
 		}
 		h := r.at.UTC().Hour()

@@ -24,12 +24,10 @@ type migration struct {
 	version int
 	name    string // file name without .sql, such as "0001_init"
 	sql     string
-	// code, when set, runs after sql in the same transaction: for data
-	// that SQL alone cannot convert.
-	code func(context.Context, conn) error
 }
 
-// migrationCode is the Go half of the migrations that have one.
+// migrationCode is the Go half of the migrations that have one, run after
+// their SQL in the same transaction: for data SQL alone cannot convert.
 var migrationCode = map[int]func(context.Context, conn) error{
 	18: weeksFromDays,
 	19: blocksBySixHours,
@@ -57,7 +55,7 @@ func migrations(dialect string) ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: read migration: %w", err)
 		}
-		out = append(out, migration{version: v, name: name, sql: string(b), code: migrationCode[v]})
+		out = append(out, migration{version: v, name: name, sql: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i := 1; i < len(out); i++ {
@@ -131,8 +129,8 @@ func (db *DB) migrateTo(ctx context.Context, last int) ([]string, error) {
 			if _, err := tx.exec(ctx, m.sql); err != nil {
 				return err
 			}
-			if m.code != nil {
-				if err := m.code(ctx, tx); err != nil {
+			if code := migrationCode[m.version]; code != nil {
+				if err := code(ctx, tx); err != nil {
 					return err
 				}
 			}

@@ -107,16 +107,24 @@ func TestMigrateConcurrentOpen(t *testing.T) {
 	})
 }
 
+// migratedTo opens database migrated up to version, with a service to
+// attach checks to: the schema an older tocsin left, for a migration's
+// test to fill.
+func migratedTo(t *testing.T, database string, version int) (*DB, *tocsin.Service) {
+	t.Helper()
+	db := openTest(t, database, false)
+	if _, err := db.migrateTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return db, newService(t, db, &tocsin.Service{Name: "Website"})
+}
+
 // Migration 0018 moves the day rows of check_days into weeks: the history
 // reads the same before and after.
 func TestMigrateCheckDaysToWeeks(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		db := openTest(t, database, false)
-		if _, err := db.migrateTo(ctx, 17); err != nil {
-			t.Fatal(err)
-		}
-		web := newService(t, db, &tocsin.Service{Name: "Website"})
+		db, web := migratedTo(t, database, 17)
 		a := newCheck(t, db, httpCheck(web.ID, "https://a.example.org/"))
 		b := newCheck(t, db, httpCheck(web.ID, "https://b.example.org/"))
 		// Check a on three days of two weeks, check b on one; the hours
@@ -159,11 +167,7 @@ func TestMigrateCheckDaysToWeeks(t *testing.T) {
 func TestMigrateBlocksToSixHours(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		db := openTest(t, database, false)
-		if _, err := db.migrateTo(ctx, 18); err != nil {
-			t.Fatal(err)
-		}
-		web := newService(t, db, &tocsin.Service{Name: "Website"})
+		db, web := migratedTo(t, database, 18)
 		a := newCheck(t, db, httpCheck(web.ID, "https://a.example.org/"))
 		// Hours 10, 11 and 12 as hourly blocks, 13 o'clock as rows.
 		rs := minuteResults(a.ID, day0.Add(10*time.Hour), 4*60, 40, map[int]bool{70: true})
